@@ -1,0 +1,121 @@
+// device/ — the Pi's hardware (LEDs, button, system probes, Wi-Fi) behind one createDevice(), real on a Pi and simulated twins elsewhere.
+import { readFile } from "node:fs/promises";
+import { type Button, type ButtonOptions, OnoffButton, SimulatedButton } from "./button.js";
+import { DEFAULT_GPIO_ROOT, listGpioChips, sysfsGpioNumbers } from "./gpio.js";
+import { LedController, OnoffLedDriver, SimulatedLedDriver } from "./leds.js";
+import { type ProbeOptions, SystemProbes } from "./probes.js";
+import { NmcliWifi, type NmcliWifiOptions, SimulatedWifi, type SimulatedWifiOptions, type Wifi } from "./wifi.js";
+
+export * from "./button.js";
+export * from "./gpio.js";
+export * from "./leds.js";
+export * from "./probes.js";
+export * from "./wifi.js";
+
+export interface DeviceConfig {
+  /** "auto" (default): real on a Raspberry Pi with sysfs GPIO, simulated anywhere else. */
+  mode?: "auto" | "real" | "simulated";
+  /** BCM pin numbers (the numbers on pinout.xyz), not sysfs numbers. */
+  leds?: { statusPin?: number; alertPin?: number; activeLow?: boolean };
+  /** false: no button. */
+  button?: false | (ButtonOptions & { pin?: number; activeLow?: boolean });
+  wifi?: NmcliWifiOptions & { simulated?: SimulatedWifiOptions };
+  probes?: ProbeOptions;
+  /** Injectable for tests. */
+  roots?: { gpio?: string; deviceTreeModel?: string };
+}
+
+export const DEFAULT_PINS = { status: 17, alert: 27, button: 3 } as const;
+
+export interface Device {
+  kind: "real" | "simulated";
+  /** Board model from the device tree, if any. */
+  model: string | null;
+  leds: LedController;
+  button: Button | null;
+  wifi: Wifi;
+  probes: SystemProbes;
+  /** Things that did not stop start-up but an operator should see (e.g. button pin busy). */
+  warnings: string[];
+  /** The twins, for tests and the demo; only when kind is "simulated". */
+  sim?: { leds: SimulatedLedDriver; button: SimulatedButton | null; wifi: SimulatedWifi };
+  close(): void;
+}
+
+/** A Raspberry Pi with usable sysfs GPIO, judged from the device tree and the gpiochips. */
+export async function detectPi(roots: DeviceConfig["roots"] = {}): Promise<{ isPi: boolean; model: string | null }> {
+  const modelPath = roots.deviceTreeModel ?? "/proc/device-tree/model";
+  const model = await readFile(modelPath, "utf8")
+    .then((t) => t.replace(/\0/g, "").trim())
+    .catch(() => null);
+  if (!model?.includes("Raspberry Pi")) return { isPi: false, model };
+  const chips = await listGpioChips(roots.gpio ?? DEFAULT_GPIO_ROOT).catch(() => []);
+  return { isPi: chips.length > 0, model };
+}
+
+export async function createDevice(config: DeviceConfig = {}): Promise<Device> {
+  const mode = config.mode ?? "auto";
+  const { isPi, model } = await detectPi(config.roots);
+  const real = mode === "real" || (mode === "auto" && isPi);
+  const probes = new SystemProbes(config.probes);
+  const buttonConfig = config.button === false ? null : (config.button ?? {});
+  const warnings: string[] = [];
+
+  if (!real) {
+    const ledDriver = new SimulatedLedDriver();
+    const button = buttonConfig ? new SimulatedButton(buttonConfig) : null;
+    const wifi = new SimulatedWifi(config.wifi?.simulated);
+    const leds = new LedController(ledDriver);
+    return {
+      kind: "simulated",
+      model,
+      leds,
+      button,
+      wifi,
+      probes,
+      warnings,
+      sim: { leds: ledDriver, button, wifi },
+      close() {
+        leds.close();
+        button?.close();
+      },
+    };
+  }
+
+  const gpioRoot = config.roots?.gpio ?? DEFAULT_GPIO_ROOT;
+  const pins = await sysfsGpioNumbers(
+    {
+      status: config.leds?.statusPin ?? DEFAULT_PINS.status,
+      alert: config.leds?.alertPin ?? DEFAULT_PINS.alert,
+      button: buttonConfig?.pin ?? DEFAULT_PINS.button,
+    },
+    gpioRoot,
+  );
+  const ledDriver = await OnoffLedDriver.open(pins, { activeLow: config.leds?.activeLow ?? false });
+  const leds = new LedController(ledDriver);
+  let button: OnoffButton | null = null;
+  if (buttonConfig) {
+    let opened: OnoffButton | null = null;
+    try {
+      opened = await OnoffButton.open({ ...buttonConfig, gpio: pins.button });
+      button = opened.watch();
+    } catch (err) {
+      // The LEDs and the server still work without a button: warn, do not die.
+      warnings.push(`button disabled: ${(err as Error).message}`);
+      opened?.close();
+    }
+  }
+  return {
+    kind: "real",
+    model,
+    leds,
+    button,
+    wifi: new NmcliWifi(config.wifi),
+    probes,
+    warnings,
+    close() {
+      leds.close();
+      button?.close();
+    },
+  };
+}

@@ -1,0 +1,309 @@
+// LED patterns per agent state, and the timer-driven engine that plays them.
+//
+// Patterns are plain data (on/off steps per LED). The engine arms one setTimeout per
+// blinking LED and none for steady ones, so an idle agent wakes the CPU a few times a
+// second at most. The same engine drives the real LEDs (onoff) and the simulated twin,
+// which records a timeline instead of touching pins.
+import type { Gpio as OnoffGpio } from "onoff";
+
+export const LED_NAMES = ["status", "alert"] as const;
+/** status: green "what am I doing"; alert: red/amber "something needs you". */
+export type LedName = (typeof LED_NAMES)[number];
+
+export const LED_STATES = [
+  "off",
+  "serving",
+  "network-seen",
+  "checking",
+  "syncing",
+  "verifying",
+  "updated",
+  "error",
+  "shutting-down",
+] as const;
+export type LedState = (typeof LED_STATES)[number];
+
+/** One step of a pattern. `ms: Infinity` means hold this level until the pattern changes. */
+export interface Step {
+  on: boolean;
+  ms: number;
+}
+/** A cycle of steps for one LED, repeated forever. */
+export type Track = readonly Step[];
+export type LedPattern = Readonly<Record<LedName, Track>>;
+
+export const STEADY_ON: Track = [{ on: true, ms: Number.POSITIVE_INFINITY }];
+export const STEADY_OFF: Track = [{ on: false, ms: Number.POSITIVE_INFINITY }];
+
+export function blink(onMs: number, offMs: number): Track {
+  return [
+    { on: true, ms: onMs },
+    { on: false, ms: offMs },
+  ];
+}
+
+/** Slow heartbeat: a short flash every 3 s says "alive and serving" at almost no CPU or power. */
+const HEARTBEAT: Track = blink(200, 2800);
+
+/**
+ * Syncing blink: half-period falls from 600 ms at 0 % to 100 ms at 100 %, in 10 % steps
+ * so a carrier sees a few distinct speeds and the pattern does not churn on every byte.
+ */
+export function syncHalfPeriodMs(progress: number): number {
+  const p = Number.isFinite(progress) ? Math.min(1, Math.max(0, progress)) : 0;
+  return 600 - 50 * Math.floor(p * 10);
+}
+
+export interface PatternOptions {
+  /** Sync progress 0..1; only used by "syncing". */
+  progress?: number;
+  /** Under-voltage seen: the alert LED goes steady on, whatever the state. */
+  lowVoltage?: boolean;
+}
+
+/** The pattern for a state. Pure: the table in the README is this function. */
+export function ledPattern(state: LedState, options: PatternOptions = {}): LedPattern {
+  let pattern: LedPattern;
+  switch (state) {
+    case "off":
+      pattern = { status: STEADY_OFF, alert: STEADY_OFF };
+      break;
+    case "serving":
+      pattern = { status: HEARTBEAT, alert: STEADY_OFF };
+      break;
+    case "network-seen":
+      // Double flash every 2 s.
+      pattern = {
+        status: [
+          { on: true, ms: 150 },
+          { on: false, ms: 150 },
+          { on: true, ms: 150 },
+          { on: false, ms: 1550 },
+        ],
+        alert: STEADY_OFF,
+      };
+      break;
+    case "checking":
+      pattern = { status: blink(500, 500), alert: STEADY_OFF };
+      break;
+    case "syncing": {
+      const half = syncHalfPeriodMs(options.progress ?? 0);
+      pattern = { status: blink(half, half), alert: STEADY_OFF };
+      break;
+    }
+    case "verifying":
+      // Green and red take turns: "checking what arrived, keep it powered".
+      pattern = { status: blink(300, 300), alert: [...blink(300, 300)].reverse() };
+      break;
+    case "updated":
+      pattern = { status: STEADY_ON, alert: STEADY_OFF };
+      break;
+    case "error":
+      // Still serving (heartbeat) but red flashes: the sync failed and will retry by itself.
+      pattern = { status: HEARTBEAT, alert: blink(500, 1500) };
+      break;
+    case "shutting-down":
+      pattern = { status: STEADY_OFF, alert: blink(100, 100) };
+      break;
+  }
+  if (options.lowVoltage && state !== "off") pattern = { ...pattern, alert: STEADY_ON };
+  return pattern;
+}
+
+/** What the pattern engine needs from hardware: switch one LED. */
+export interface LedDriver {
+  set(led: LedName, on: boolean): void;
+  /** Switch everything off and release the pins. */
+  close(): void;
+}
+
+function sameTrack(a: Track, b: Track): boolean {
+  return a.length === b.length && a.every((s, i) => s.on === b[i]!.on && s.ms === b[i]!.ms);
+}
+
+function checkTrack(led: LedName, track: Track): void {
+  if (track.length === 0) throw new RangeError(`LED pattern for ${led} has no steps`);
+  for (const step of track) {
+    const holds = step.ms === Number.POSITIVE_INFINITY && track.length === 1;
+    if (!holds && !(Number.isFinite(step.ms) && step.ms > 0)) {
+      throw new RangeError(`LED pattern for ${led} has a step of ${step.ms} ms; steps must be > 0 ms`);
+    }
+  }
+}
+
+/** Plays one LED's track with a chain of timeouts; a steady track arms no timer at all. */
+class TrackPlayer {
+  private track: Track = STEADY_OFF;
+  private index = 0;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(private readonly write: (on: boolean) => void) {}
+
+  /** Start a new track from its first step, or, if only durations changed, switch at the next step. */
+  play(track: Track): void {
+    if (sameTrack(track, this.track)) return;
+    const smoothSwap = this.timer !== undefined && track.length === this.track.length && track.length > 1;
+    this.track = track;
+    if (smoothSwap) return; // the running timer picks the new durations up at its next step
+    this.stop();
+    this.index = 0;
+    this.enter();
+  }
+
+  stop(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private enter(): void {
+    const step = this.track[this.index]!;
+    this.write(step.on);
+    if (this.track.length > 1) {
+      this.timer = setTimeout(() => {
+        this.index = (this.index + 1) % this.track.length;
+        this.enter();
+      }, step.ms);
+      this.timer.unref?.();
+    } else {
+      this.timer = undefined;
+    }
+  }
+}
+
+/** Shows agent states on two LEDs. Call show() on every state change; it is cheap. */
+export class LedController {
+  private readonly players: Record<LedName, TrackPlayer>;
+  private readonly lit: Record<LedName, boolean | undefined> = { status: undefined, alert: undefined };
+  private current: LedState = "off";
+  private progress = 0;
+  private lowVoltage = false;
+  private closed = false;
+
+  constructor(private readonly driver: LedDriver) {
+    const writer = (led: LedName) => (on: boolean) => {
+      if (this.lit[led] === on) return; // only real changes reach the pins
+      this.lit[led] = on;
+      this.driver.set(led, on);
+    };
+    this.players = { status: new TrackPlayer(writer("status")), alert: new TrackPlayer(writer("alert")) };
+    this.apply();
+  }
+
+  get state(): LedState {
+    return this.current;
+  }
+
+  show(state: LedState, options: { progress?: number } = {}): void {
+    if (!LED_STATES.includes(state)) throw new RangeError(`unknown LED state "${String(state)}"`);
+    this.current = state;
+    if (options.progress !== undefined) this.progress = options.progress;
+    this.apply();
+  }
+
+  setProgress(progress: number): void {
+    this.progress = progress;
+    this.apply();
+  }
+
+  setLowVoltage(lowVoltage: boolean): void {
+    this.lowVoltage = lowVoltage;
+    this.apply();
+  }
+
+  /** The pattern currently playing (for the status API and tests). */
+  pattern(): LedPattern {
+    return ledPattern(this.current, { progress: this.progress, lowVoltage: this.lowVoltage });
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const led of LED_NAMES) this.players[led].stop();
+    this.driver.close();
+  }
+
+  private apply(): void {
+    if (this.closed) throw new Error("LedController is closed");
+    const pattern = this.pattern();
+    for (const led of LED_NAMES) {
+      checkTrack(led, pattern[led]);
+      this.players[led].play(pattern[led]);
+    }
+  }
+}
+
+export interface LedEvent {
+  /** ms since the twin was created (fake timers make this exact). */
+  t: number;
+  led: LedName;
+  on: boolean;
+}
+
+/** Simulated twin: records every LED change instead of driving pins. */
+export class SimulatedLedDriver implements LedDriver {
+  readonly timeline: LedEvent[] = [];
+  readonly levels: Record<LedName, boolean> = { status: false, alert: false };
+  closed = false;
+  private readonly t0: number;
+
+  constructor(private readonly now: () => number = Date.now) {
+    this.t0 = now();
+  }
+
+  set(led: LedName, on: boolean): void {
+    this.levels[led] = on;
+    this.timeline.push({ t: this.now() - this.t0, led, on });
+  }
+
+  close(): void {
+    this.set("status", false);
+    this.set("alert", false);
+    this.closed = true;
+  }
+}
+
+export interface RealLedPins {
+  /** sysfs GPIO numbers (see gpio.ts), not BCM pins. */
+  status: number;
+  alert: number;
+}
+
+/** Real LEDs over onoff's sysfs Gpio. LEDs wired pin → resistor → LED → GND unless activeLow. */
+export class OnoffLedDriver implements LedDriver {
+  private readonly gpios: Record<LedName, OnoffGpio>;
+
+  private constructor(gpios: Record<LedName, OnoffGpio>) {
+    this.gpios = gpios;
+  }
+
+  static async open(pins: RealLedPins, options: { activeLow?: boolean } = {}): Promise<OnoffLedDriver> {
+    const { Gpio } = (await import("onoff")).default;
+    const activeLow = options.activeLow ?? false;
+    const status = new Gpio(pins.status, "out", undefined, { activeLow });
+    let alert: OnoffGpio;
+    try {
+      alert = new Gpio(pins.alert, "out", undefined, { activeLow });
+    } catch (err) {
+      status.unexport();
+      throw err;
+    }
+    const driver = new OnoffLedDriver({ status, alert });
+    driver.set("status", false);
+    driver.set("alert", false);
+    return driver;
+  }
+
+  set(led: LedName, on: boolean): void {
+    this.gpios[led].writeSync(on ? 1 : 0);
+  }
+
+  close(): void {
+    for (const led of LED_NAMES) {
+      try {
+        this.gpios[led].writeSync(0);
+      } finally {
+        this.gpios[led].unexport();
+      }
+    }
+  }
+}

@@ -1,0 +1,262 @@
+// System probes for the status API and the agent: disk, CPU temperature, under-voltage,
+// default route and carrier, hotspot clients. Cheap file reads on the hot path; the one
+// slow call (systeminformation's cpuTemperature, which shells out) is a cached fallback.
+import { readdir, readFile, statfs } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+
+export interface ProbeRoots {
+  /** Default "/sys". */
+  sys?: string;
+  /** Default "/proc". */
+  proc?: string;
+  /** Where NetworkManager's shared-mode dnsmasq keeps leases. Default "/var/lib/NetworkManager". */
+  nmLeases?: string;
+}
+
+export interface DiskFree {
+  path: string;
+  totalBytes: number;
+  /** Bytes an unprivileged process may still write. */
+  availableBytes: number;
+}
+
+/** Decoded get_throttled bits. "Now" bits are live; "sinceBoot" bits are sticky until reboot. */
+export interface ThrottleFlags {
+  raw: number;
+  underVoltage: boolean;
+  frequencyCapped: boolean;
+  throttled: boolean;
+  softTempLimit: boolean;
+  sinceBoot: {
+    underVoltage: boolean;
+    frequencyCapped: boolean;
+    throttled: boolean;
+    softTempLimit: boolean;
+  };
+}
+
+export interface DefaultRoute {
+  iface: string;
+  gateway: string;
+  metric: number;
+}
+
+export interface HotspotClient {
+  mac: string;
+  ip: string;
+  hostname: string | null;
+  /** Lease end in ms since epoch; null for an infinite lease. */
+  leaseExpiresAt: number | null;
+}
+
+export interface ProbeSnapshot {
+  at: number;
+  disk: DiskFree | null;
+  cpuTemperatureC: number | null;
+  throttle: ThrottleFlags | null;
+  defaultRoute: DefaultRoute | null;
+  /** Interfaces with carrier and a non-internal IPv4 address. */
+  online: { iface: string; address: string }[];
+  hotspotClients: HotspotClient[] | null;
+}
+
+export function decodeThrottled(raw: number): ThrottleFlags {
+  const bit = (n: number) => (raw & (1 << n)) !== 0;
+  return {
+    raw,
+    underVoltage: bit(0),
+    frequencyCapped: bit(1),
+    throttled: bit(2),
+    softTempLimit: bit(3),
+    sinceBoot: { underVoltage: bit(16), frequencyCapped: bit(17), throttled: bit(18), softTempLimit: bit(19) },
+  };
+}
+
+/** /proc/net/route stores IPv4 addresses as little-endian hex. */
+function hexToIpv4(hex: string): string {
+  const n = Number.parseInt(hex, 16);
+  return [n & 0xff, (n >>> 8) & 0xff, (n >>> 16) & 0xff, (n >>> 24) & 0xff].join(".");
+}
+
+const RTF_UP = 0x1;
+
+/** Default IPv4 route with the lowest metric, from /proc/net/route text. */
+export function parseDefaultRoute(text: string): DefaultRoute | null {
+  let best: DefaultRoute | null = null;
+  for (const line of text.split("\n").slice(1)) {
+    const f = line.trim().split(/\s+/);
+    if (f.length < 8) continue;
+    const [iface, destination, gateway, flags, , , metric, mask] = f as [
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+    ];
+    if (destination !== "00000000" || mask !== "00000000") continue;
+    if ((Number.parseInt(flags, 16) & RTF_UP) === 0) continue;
+    const route = { iface, gateway: hexToIpv4(gateway), metric: Number(metric) };
+    if (!best || route.metric < best.metric) best = route;
+  }
+  return best;
+}
+
+/** dnsmasq lease lines: "<expiry epoch s> <mac> <ip> <hostname|*> <client-id|*>". */
+export function parseDnsmasqLeases(text: string, nowMs: number): HotspotClient[] {
+  const clients: HotspotClient[] = [];
+  for (const line of text.split("\n")) {
+    const [expiry, mac, ip, hostname] = line.trim().split(/\s+/);
+    if (!expiry || !mac || !ip || !/^\d+$/.test(expiry)) continue;
+    const leaseExpiresAt = expiry === "0" ? null : Number(expiry) * 1000;
+    if (leaseExpiresAt !== null && leaseExpiresAt <= nowMs) continue;
+    clients.push({ mac: mac.toLowerCase(), ip, hostname: hostname && hostname !== "*" ? hostname : null, leaseExpiresAt });
+  }
+  return clients;
+}
+
+async function readText(file: string): Promise<string | null> {
+  try {
+    return await readFile(file, "utf8");
+  } catch {
+    return null;
+  }
+}
+
+export interface ProbeOptions {
+  roots?: ProbeRoots;
+  /** Path whose filesystem is reported by diskFree(); default the current directory. */
+  dataPath?: string;
+  /** How long a snapshot is reused. Default 2000 ms. */
+  snapshotTtlMs?: number;
+  /** How long the slow cpuTemperature fallback is reused. Default 10 min. */
+  slowFallbackTtlMs?: number;
+  /** The slow fallback; default systeminformation.cpuTemperature. Injectable for tests. */
+  slowCpuTemperature?: () => Promise<number | null>;
+  /** Injectable for tests; default os.networkInterfaces. */
+  networkInterfaces?: typeof os.networkInterfaces;
+}
+
+async function systeminformationCpuTemperature(): Promise<number | null> {
+  const si = await import("systeminformation");
+  const t = await si.cpuTemperature();
+  return typeof t.main === "number" && Number.isFinite(t.main) ? t.main : null;
+}
+
+export class SystemProbes {
+  private readonly sys: string;
+  private readonly proc: string;
+  private readonly leasesDir: string;
+  private readonly dataPath: string;
+  private readonly snapshotTtlMs: number;
+  private readonly slowTtlMs: number;
+  private readonly slowCpuTemperature: () => Promise<number | null>;
+  private readonly networkInterfaces: typeof os.networkInterfaces;
+  private slowTemp: { at: number; value: Promise<number | null> } | undefined;
+  private lastSnapshot: { at: number; value: Promise<ProbeSnapshot> } | undefined;
+  /** How often the slow fallback actually ran (status and tests). */
+  slowCalls = 0;
+
+  constructor(options: ProbeOptions = {}) {
+    this.sys = options.roots?.sys ?? "/sys";
+    this.proc = options.roots?.proc ?? "/proc";
+    this.leasesDir = options.roots?.nmLeases ?? "/var/lib/NetworkManager";
+    this.dataPath = options.dataPath ?? ".";
+    this.snapshotTtlMs = options.snapshotTtlMs ?? 2000;
+    this.slowTtlMs = options.slowFallbackTtlMs ?? 10 * 60_000;
+    this.slowCpuTemperature = options.slowCpuTemperature ?? systeminformationCpuTemperature;
+    this.networkInterfaces = options.networkInterfaces ?? os.networkInterfaces;
+  }
+
+  async diskFree(target: string = this.dataPath): Promise<DiskFree> {
+    const s = await statfs(target);
+    return { path: target, totalBytes: s.blocks * s.bsize, availableBytes: s.bavail * s.bsize };
+  }
+
+  /** °C from thermal_zone0, else the cached slow fallback, else null. */
+  async cpuTemperatureC(): Promise<number | null> {
+    const text = await readText(path.join(this.sys, "class/thermal/thermal_zone0/temp"));
+    const milli = text === null ? Number.NaN : Number(text.trim());
+    if (text !== null && text.trim() !== "" && Number.isFinite(milli)) return milli / 1000;
+    const now = Date.now();
+    if (!this.slowTemp || now - this.slowTemp.at >= this.slowTtlMs) {
+      this.slowCalls++;
+      this.slowTemp = { at: now, value: this.slowCpuTemperature().catch(() => null) };
+    }
+    return this.slowTemp.value;
+  }
+
+  /** null when the firmware file is missing (not a Pi, or an old kernel). */
+  async throttle(): Promise<ThrottleFlags | null> {
+    const text = await readText(path.join(this.sys, "devices/platform/soc/soc:firmware/get_throttled"));
+    if (text === null) return null;
+    const hex = text.trim().replace(/^0x/i, "");
+    if (!/^[0-9a-f]+$/i.test(hex)) return null;
+    return decodeThrottled(Number.parseInt(hex, 16));
+  }
+
+  async defaultRoute(): Promise<DefaultRoute | null> {
+    const text = await readText(path.join(this.proc, "net/route"));
+    return text === null ? null : parseDefaultRoute(text);
+  }
+
+  /** true/false from /sys/class/net/IFACE/carrier; null if unknown (missing, or the link is down). */
+  async carrier(iface: string): Promise<boolean | null> {
+    if (!/^[\w.@:-]+$/.test(iface)) throw new RangeError(`bad interface name "${iface}"`);
+    const text = await readText(path.join(this.sys, "class/net", iface, "carrier"));
+    if (text === null) return null;
+    return text.trim() === "1";
+  }
+
+  /** Interfaces that have a carrier and a usable IPv4 address: the cheap "am I online" check. */
+  async onlineInterfaces(): Promise<{ iface: string; address: string }[]> {
+    const out: { iface: string; address: string }[] = [];
+    for (const [iface, addresses] of Object.entries(this.networkInterfaces())) {
+      const v4 = addresses?.find((a) => a.family === "IPv4" && !a.internal);
+      if (!v4) continue;
+      if ((await this.carrier(iface)) === false) continue;
+      out.push({ iface, address: v4.address });
+    }
+    return out;
+  }
+
+  /** Unexpired DHCP leases of NetworkManager's hotspot (ipv4.method shared); null if none kept. */
+  async hotspotClients(): Promise<HotspotClient[] | null> {
+    let names: string[];
+    try {
+      names = (await readdir(this.leasesDir)).filter((n) => /^dnsmasq-.*\.leases$/.test(n));
+    } catch {
+      return null;
+    }
+    if (names.length === 0) return null;
+    const now = Date.now();
+    const clients: HotspotClient[] = [];
+    for (const name of names) {
+      const text = await readText(path.join(this.leasesDir, name));
+      if (text !== null) clients.push(...parseDnsmasqLeases(text, now));
+    }
+    return clients;
+  }
+
+  /** Everything at once, reused for snapshotTtlMs so a busy status page costs nothing. */
+  snapshot(): Promise<ProbeSnapshot> {
+    const now = Date.now();
+    if (this.lastSnapshot && now - this.lastSnapshot.at < this.snapshotTtlMs) return this.lastSnapshot.value;
+    const value = (async (): Promise<ProbeSnapshot> => {
+      const [disk, cpuTemperatureC, throttle, defaultRoute, online, hotspotClients] = await Promise.all([
+        this.diskFree().catch(() => null),
+        this.cpuTemperatureC(),
+        this.throttle(),
+        this.defaultRoute(),
+        this.onlineInterfaces(),
+        this.hotspotClients(),
+      ]);
+      return { at: now, disk, cpuTemperatureC, throttle, defaultRoute, online, hotspotClients };
+    })();
+    this.lastSnapshot = { at: now, value };
+    return value;
+  }
+}
