@@ -1,0 +1,17 @@
+// Run the handcarry CLI from source (TypeScript via tsx) in a child process, from any cwd.
+import { type SpawnSyncReturns, spawnSync } from "node:child_process";
+import { fileURLToPath, pathToFileURL } from "node:url";
+
+export const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
+const tsxLoader = pathToFileURL(`${repoRoot}node_modules/tsx/dist/loader.mjs`).href;
+const cliEntry = `${repoRoot}src/cli.ts`;
+
+/** node arguments that start the CLI; append the command's own arguments. */
+export function cliCommand(): [string, string[]] {
+  return [process.execPath, ["--import", tsxLoader, cliEntry]];
+}
+
+export function runCli(args: string[], opts: { cwd?: string; input?: string | Buffer; env?: NodeJS.ProcessEnv } = {}): SpawnSyncReturns<string> {
+  const [node, pre] = cliCommand();
+  return spawnSync(node, [...pre, ...args], { cwd: opts.cwd, input: opts.input, env: opts.env ?? process.env, encoding: "utf8" });
+}
