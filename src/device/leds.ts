@@ -133,16 +133,21 @@ function checkTrack(led: LedName, track: Track): void {
 
 /** Plays one LED's track with a chain of timeouts; a steady track arms no timer at all. */
 class TrackPlayer {
-  private track: Track = STEADY_OFF;
+  private track: Track = []; // nothing played yet: the first play() always writes
   private index = 0;
   private timer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(private readonly write: (on: boolean) => void) {}
 
-  /** Start a new track from its first step, or, if only durations changed, switch at the next step. */
-  play(track: Track): void {
+  /**
+   * Start a track from its first step. With `smooth` (same state, new durations, e.g. sync
+   * progress) and the same number of steps, the running step finishes and the new durations
+   * apply from the next one, so the blink never stutters.
+   */
+  play(track: Track, smooth = false): void {
     if (sameTrack(track, this.track)) return;
-    const smoothSwap = this.timer !== undefined && track.length === this.track.length && track.length > 1;
+    const smoothSwap =
+      smooth && this.timer !== undefined && track.length === this.track.length && track.length > 1;
     this.track = track;
     if (smoothSwap) return; // the running timer picks the new durations up at its next step
     this.stop();
@@ -195,14 +200,15 @@ export class LedController {
 
   show(state: LedState, options: { progress?: number } = {}): void {
     if (!LED_STATES.includes(state)) throw new RangeError(`unknown LED state "${String(state)}"`);
+    const sameState = state === this.current;
     this.current = state;
     if (options.progress !== undefined) this.progress = options.progress;
-    this.apply();
+    this.apply(sameState);
   }
 
   setProgress(progress: number): void {
     this.progress = progress;
-    this.apply();
+    this.apply(true);
   }
 
   setLowVoltage(lowVoltage: boolean): void {
@@ -222,12 +228,12 @@ export class LedController {
     this.driver.close();
   }
 
-  private apply(): void {
+  private apply(smooth = false): void {
     if (this.closed) throw new Error("LedController is closed");
     const pattern = this.pattern();
     for (const led of LED_NAMES) {
       checkTrack(led, pattern[led]);
-      this.players[led].play(pattern[led]);
+      this.players[led].play(pattern[led], smooth);
     }
   }
 }
