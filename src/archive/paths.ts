@@ -1,0 +1,79 @@
+// Entry path normalization and the checks that keep every entry inside the archive root.
+import { posix } from "node:path";
+import { DuplicateEntryError, UnsafePathError, UnsafeSymlinkError } from "./errors.js";
+import type { EntryType } from "./types.js";
+
+/**
+ * Normalize a raw entry name: backslashes become slashes (the zip spec forbids them and
+ * Windows tools write them), leading "./" and empty or "." segments go, a trailing "/"
+ * (directory marker) goes. Refuses anything that could land outside the root: absolute
+ * paths, drive letters, UNC names, ".." segments, NUL bytes, empty names.
+ */
+export function normalizeEntryPath(archive: string, raw: string): string {
+  if (raw.includes("\0")) throw new UnsafePathError(archive, raw, "path contains a NUL byte");
+  const slashed = raw.replace(/\\/g, "/");
+  if (slashed.startsWith("/")) throw new UnsafePathError(archive, raw, "absolute path");
+  if (/^[A-Za-z]:/.test(slashed)) throw new UnsafePathError(archive, raw, "Windows drive path");
+  const segments: string[] = [];
+  for (const segment of slashed.split("/")) {
+    if (segment === "" || segment === ".") continue;
+    if (segment === "..") throw new UnsafePathError(archive, raw, 'path has a ".." segment (zip slip)');
+    segments.push(segment);
+  }
+  if (segments.length === 0) throw new UnsafePathError(archive, raw, "empty path");
+  return segments.join("/");
+}
+
+/** Refuse symlink targets that are absolute or climb above the archive root. */
+export function checkSymlinkTarget(archive: string, path: string, target: string): void {
+  if (target === "") throw new UnsafeSymlinkError(archive, path, "symlink has an empty target");
+  if (target.includes("\0")) throw new UnsafeSymlinkError(archive, path, "symlink target contains a NUL byte");
+  const slashed = target.replace(/\\/g, "/");
+  if (slashed.startsWith("/") || /^[A-Za-z]:/.test(slashed)) {
+    throw new UnsafeSymlinkError(archive, path, `symlink points to an absolute path ${JSON.stringify(target)}`);
+  }
+  const resolved = posix.normalize(posix.join(posix.dirname(path), slashed));
+  if (resolved === ".." || resolved.startsWith("../")) {
+    throw new UnsafeSymlinkError(archive, path, `symlink points outside the archive: ${JSON.stringify(target)}`);
+  }
+}
+
+/**
+ * Tracks the paths seen so far in one archive and refuses duplicates and tree conflicts:
+ * the same path twice, a file or symlink where another entry needs a directory, and any
+ * entry below a symlink (the classic "symlink then write through it" escape).
+ */
+export class PathRegistry {
+  private readonly types = new Map<string, EntryType>();
+  /** Every ancestor directory implied by an entry seen so far. */
+  private readonly impliedDirs = new Set<string>();
+
+  constructor(private readonly archive: string) {}
+
+  add(path: string, type: EntryType): void {
+    const previous = this.types.get(path);
+    if (previous !== undefined) {
+      throw new DuplicateEntryError(this.archive, path, `duplicate entry name (already a ${previous} entry)`);
+    }
+    if (type !== "dir" && this.impliedDirs.has(path)) {
+      throw new DuplicateEntryError(this.archive, path, `${type} entry where other entries need a directory`);
+    }
+    for (let cut = path.lastIndexOf("/"); cut > 0; cut = path.lastIndexOf("/", cut - 1)) {
+      const ancestor = path.slice(0, cut);
+      const ancestorType = this.types.get(ancestor);
+      if (ancestorType === "symlink") {
+        throw new UnsafeSymlinkError(this.archive, path, `entry lies below the symlink ${JSON.stringify(ancestor)}`);
+      }
+      if (ancestorType === "file") {
+        throw new DuplicateEntryError(this.archive, path, `entry lies below the file ${JSON.stringify(ancestor)}`);
+      }
+      if (this.impliedDirs.has(ancestor)) break; // its own ancestors were checked when it was added
+      this.impliedDirs.add(ancestor);
+    }
+    this.types.set(path, type);
+  }
+
+  get size(): number {
+    return this.types.size;
+  }
+}
