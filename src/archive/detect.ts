@@ -35,13 +35,22 @@ export function detectFormatFromHead(archive: string, head: Buffer): ArchiveForm
     throw new UnsupportedFormatError(archive, "gzip file that does not hold a tar archive");
   }
   if (startsWith(head, [0x42, 0x5a, 0x68])) {
-    throw new UnsupportedFormatError(archive, "bzip2-compressed file: not supported, re-export as zip or tar.gz");
+    throw new UnsupportedFormatError(
+      archive,
+      "bzip2-compressed file: not supported, re-export as zip or tar.gz",
+    );
   }
   if (startsWith(head, [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00])) {
-    throw new UnsupportedFormatError(archive, "xz-compressed file: not supported, re-export as zip or tar.gz");
+    throw new UnsupportedFormatError(
+      archive,
+      "xz-compressed file: not supported, re-export as zip or tar.gz",
+    );
   }
   if (startsWith(head, [0x28, 0xb5, 0x2f, 0xfd])) {
-    throw new UnsupportedFormatError(archive, "zstd-compressed file: not supported, re-export as zip or tar.gz");
+    throw new UnsupportedFormatError(
+      archive,
+      "zstd-compressed file: not supported, re-export as zip or tar.gz",
+    );
   }
   if (startsWith(head, [0x37, 0x7a, 0xbc, 0xaf, 0x27, 0x1c])) {
     throw new UnsupportedFormatError(archive, "7z archive: not supported, re-export as zip or tar.gz");

@@ -20,7 +20,13 @@ export class ArchiveError extends Error {
   readonly entry: string | undefined;
   readonly detail: string;
 
-  constructor(code: ArchiveErrorCode, archive: string, entry: string | undefined, detail: string, cause?: unknown) {
+  constructor(
+    code: ArchiveErrorCode,
+    archive: string,
+    entry: string | undefined,
+    detail: string,
+    cause?: unknown,
+  ) {
     const where = entry === undefined ? archive : `${archive}: entry ${JSON.stringify(entry)}`;
     super(`${where}: ${detail}`, cause === undefined ? undefined : { cause });
     this.name = new.target.name;
@@ -87,7 +93,12 @@ export class TruncatedArchiveError extends ArchiveError {
 /** A zip entry is encrypted; we never guess passwords. */
 export class EncryptedEntryError extends ArchiveError {
   constructor(archive: string, entry: string) {
-    super("encrypted-entry", archive, entry, "entry is encrypted (password-protected zips are not supported)");
+    super(
+      "encrypted-entry",
+      archive,
+      entry,
+      "entry is encrypted (password-protected zips are not supported)",
+    );
   }
 }
 

@@ -16,11 +16,18 @@ import type { ContentSource } from "./write.js";
  * manifest of what was extracted. On any error nothing is left at `destDir` and the staging
  * directory is removed. Setuid/setgid/sticky bits are dropped; symlinks are created last.
  */
-export async function extractArchive(archivePath: string, destDir: string, options: ReadOptions = {}): Promise<Manifest> {
+export async function extractArchive(
+  archivePath: string,
+  destDir: string,
+  options: ReadOptions = {},
+): Promise<Manifest> {
   const dest = resolve(destDir);
   if (await exists(dest)) throw new Error(`extract ${archivePath}: destination ${dest} already exists`);
   const format = options.format ?? (await detectFormat(archivePath));
-  const staging = join(dirname(dest), `.${basename(dest)}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`);
+  const staging = join(
+    dirname(dest),
+    `.${basename(dest)}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`,
+  );
   await mkdir(staging, { mode: 0o700 });
   const entries: ManifestEntry[] = [];
   try {
@@ -34,7 +41,12 @@ export async function extractArchive(archivePath: string, destDir: string, optio
         await mkdir(target, { recursive: true, mode: 0o700 });
         entries.push({ ...info, sha256: createHash("sha256").digest("hex") });
       } else if (entry.type === "symlink") {
-        entries.push({ ...info, sha256: createHash("sha256").update(entry.linkTarget ?? "").digest("hex") });
+        entries.push({
+          ...info,
+          sha256: createHash("sha256")
+            .update(entry.linkTarget ?? "")
+            .digest("hex"),
+        });
       } else {
         await mkdir(dirname(target), { recursive: true, mode: 0o700 });
         const hash = createHash("sha256");
@@ -81,7 +93,8 @@ export function directorySource(root: string): ContentSource {
   const base = resolve(root);
   return (entry) => {
     const target = resolve(base, entry.path);
-    if (!target.startsWith(base + sep)) throw new UnsafePathError(root, entry.path, "resolves outside the directory");
+    if (!target.startsWith(base + sep))
+      throw new UnsafePathError(root, entry.path, "resolves outside the directory");
     return createReadStream(target);
   };
 }

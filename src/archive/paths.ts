@@ -27,14 +27,23 @@ export function normalizeEntryPath(archive: string, raw: string): string {
 /** Refuse symlink targets that are absolute or climb above the archive root. */
 export function checkSymlinkTarget(archive: string, path: string, target: string): void {
   if (target === "") throw new UnsafeSymlinkError(archive, path, "symlink has an empty target");
-  if (target.includes("\0")) throw new UnsafeSymlinkError(archive, path, "symlink target contains a NUL byte");
+  if (target.includes("\0"))
+    throw new UnsafeSymlinkError(archive, path, "symlink target contains a NUL byte");
   const slashed = target.replace(/\\/g, "/");
   if (slashed.startsWith("/") || /^[A-Za-z]:/.test(slashed)) {
-    throw new UnsafeSymlinkError(archive, path, `symlink points to an absolute path ${JSON.stringify(target)}`);
+    throw new UnsafeSymlinkError(
+      archive,
+      path,
+      `symlink points to an absolute path ${JSON.stringify(target)}`,
+    );
   }
   const resolved = posix.normalize(posix.join(posix.dirname(path), slashed));
   if (resolved === ".." || resolved.startsWith("../")) {
-    throw new UnsafeSymlinkError(archive, path, `symlink points outside the archive: ${JSON.stringify(target)}`);
+    throw new UnsafeSymlinkError(
+      archive,
+      path,
+      `symlink points outside the archive: ${JSON.stringify(target)}`,
+    );
   }
 }
 
@@ -62,10 +71,18 @@ export class PathRegistry {
       const ancestor = path.slice(0, cut);
       const ancestorType = this.types.get(ancestor);
       if (ancestorType === "symlink") {
-        throw new UnsafeSymlinkError(this.archive, path, `entry lies below the symlink ${JSON.stringify(ancestor)}`);
+        throw new UnsafeSymlinkError(
+          this.archive,
+          path,
+          `entry lies below the symlink ${JSON.stringify(ancestor)}`,
+        );
       }
       if (ancestorType === "file") {
-        throw new DuplicateEntryError(this.archive, path, `entry lies below the file ${JSON.stringify(ancestor)}`);
+        throw new DuplicateEntryError(
+          this.archive,
+          path,
+          `entry lies below the file ${JSON.stringify(ancestor)}`,
+        );
       }
       if (this.impliedDirs.has(ancestor)) break; // its own ancestors were checked when it was added
       this.impliedDirs.add(ancestor);

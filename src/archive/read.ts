@@ -15,7 +15,13 @@ import {
   UnsupportedEntryError,
 } from "./errors.js";
 import { checkSymlinkTarget, normalizeEntryPath, PathRegistry } from "./paths.js";
-import { type ArchiveEntry, type ArchiveFormat, DEFAULT_LIMITS, type EntryType, type ReadLimits } from "./types.js";
+import {
+  type ArchiveEntry,
+  type ArchiveFormat,
+  DEFAULT_LIMITS,
+  type EntryType,
+  type ReadLimits,
+} from "./types.js";
 
 export interface ReadOptions {
   /** Skip detection when the caller already knows the format. */
@@ -96,12 +102,21 @@ async function* readZip(archive: string, limits: ReadLimits): AsyncGenerator<Arc
   let current: string | undefined;
   try {
     for await (const raw of zipfile.eachEntry()) {
-      const rawName = yauzl.getFileNameLowLevel(raw.generalPurposeBitFlag, raw.fileNameRaw, raw.extraFields, true);
+      const rawName = yauzl.getFileNameLowLevel(
+        raw.generalPurposeBitFlag,
+        raw.fileNameRaw,
+        raw.extraFields,
+        true,
+      );
       current = rawName;
       const { type, mode } = zipTypeAndMode(raw, rawName);
       if (raw.isEncrypted()) throw new EncryptedEntryError(archive, rawName);
       if (!raw.canDecodeFileData()) {
-        throw new UnsupportedEntryError(archive, rawName, `unsupported zip compression method ${raw.compressionMethod}`);
+        throw new UnsupportedEntryError(
+          archive,
+          rawName,
+          `unsupported zip compression method ${raw.compressionMethod}`,
+        );
       }
       const path = gate.admit(rawName, type, raw.uncompressedSize);
       current = path;
@@ -184,7 +199,11 @@ async function* zipContent(
     throw zipError(archive, path, err);
   }
   if (length !== raw.uncompressedSize) {
-    throw new CorruptArchiveError(archive, path, `entry has ${length} bytes, header says ${raw.uncompressedSize}`);
+    throw new CorruptArchiveError(
+      archive,
+      path,
+      `entry has ${length} bytes, header says ${raw.uncompressedSize}`,
+    );
   }
   if (crc >>> 0 !== raw.crc32 >>> 0) {
     throw new CorruptArchiveError(
@@ -198,7 +217,11 @@ async function* zipContent(
 function zipError(archive: string, entry: string | undefined, err: unknown): ArchiveError {
   if (err instanceof ArchiveError) return err;
   const message = (err as Error)?.message ?? String(err);
-  if (/end of central directory record signature not found|unexpected EOF|EOF|out of range|beyond/i.test(message)) {
+  if (
+    /end of central directory record signature not found|unexpected EOF|EOF|out of range|beyond/i.test(
+      message,
+    )
+  ) {
     return new TruncatedArchiveError(archive, entry, `zip is truncated or damaged: ${message}`, err);
   }
   return new CorruptArchiveError(archive, entry, `corrupt zip: ${message}`, err);
@@ -248,7 +271,8 @@ async function* readTar(archive: string, gzipped: boolean, limits: ReadLimits): 
       current = header.name;
       const type = tarType(archive, header);
       const linkTarget = type === "symlink" ? (header.linkname ?? "") : undefined;
-      const size = linkTarget !== undefined ? Buffer.byteLength(linkTarget) : type === "dir" ? 0 : header.size;
+      const size =
+        linkTarget !== undefined ? Buffer.byteLength(linkTarget) : type === "dir" ? 0 : header.size;
       const path = gate.admit(header.name, type, size);
       current = path;
       const mode = (header.mode ?? 0) & 0o7777 || (type === "dir" ? 0o755 : 0o644);
@@ -271,7 +295,9 @@ async function* readTar(archive: string, gzipped: boolean, limits: ReadLimits): 
         open() {
           if (state.opened) throw new Error(`${archive}: entry ${path} opened twice`);
           state.opened = true;
-          const readable = Readable.from(tarContent(archive, path, size, source, state), { objectMode: false });
+          const readable = Readable.from(tarContent(archive, path, size, source, state), {
+            objectMode: false,
+          });
           finishedReading = new Promise((resolve) => readable.once("close", resolve));
           return readable;
         },
@@ -280,7 +306,9 @@ async function* readTar(archive: string, gzipped: boolean, limits: ReadLimits): 
         await drain(source);
       } else if (!state.finished) {
         if (!state.closed) {
-          throw new Error(`${archive}: entry ${path} was opened but not read to the end before the next entry`);
+          throw new Error(
+            `${archive}: entry ${path} was opened but not read to the end before the next entry`,
+          );
         }
         await finishedReading;
       }
@@ -305,9 +333,17 @@ function tarType(archive: string, header: tar.Header): EntryType {
     case "symlink":
       return "symlink";
     case "link":
-      throw new UnsupportedEntryError(archive, header.name, `hard link to ${JSON.stringify(header.linkname)} is not supported`);
+      throw new UnsupportedEntryError(
+        archive,
+        header.name,
+        `hard link to ${JSON.stringify(header.linkname)} is not supported`,
+      );
     default:
-      throw new UnsupportedEntryError(archive, header.name, `unsupported tar entry type ${String(header.type)}`);
+      throw new UnsupportedEntryError(
+        archive,
+        header.name,
+        `unsupported tar entry type ${String(header.type)}`,
+      );
   }
 }
 
@@ -324,7 +360,8 @@ async function* tarContent(
       length += chunk.length;
       yield chunk;
     }
-    if (length !== size) throw new TruncatedArchiveError(archive, path, `entry has ${length} bytes, header says ${size}`);
+    if (length !== size)
+      throw new TruncatedArchiveError(archive, path, `entry has ${length} bytes, header says ${size}`);
     state.finished = true;
   } catch (err) {
     throw tarError(archive, path, err, false);
@@ -343,7 +380,12 @@ function tarError(archive: string, entry: string | undefined, err: unknown, gzip
   const e = err as NodeJS.ErrnoException;
   const message = e?.message ?? String(err);
   if (/unexpected end|Z_BUF_ERROR/i.test(`${message} ${e?.code ?? ""}`)) {
-    return new TruncatedArchiveError(archive, entry, `${gzipped ? "tar.gz" : "tar"} is truncated: ${message}`, err);
+    return new TruncatedArchiveError(
+      archive,
+      entry,
+      `${gzipped ? "tar.gz" : "tar"} is truncated: ${message}`,
+      err,
+    );
   }
   if (e?.code === "Z_DATA_ERROR" || e?.code?.startsWith("Z_")) {
     return new CorruptArchiveError(archive, entry, `bad gzip data: ${message}`, err);

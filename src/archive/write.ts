@@ -85,16 +85,25 @@ export class ArchiveWriter {
     });
   }
 
-  static async create(outPath: string, format: ArchiveFormat, options: WriteOptions = {}): Promise<ArchiveWriter> {
+  static async create(
+    outPath: string,
+    format: ArchiveFormat,
+    options: WriteOptions = {},
+  ): Promise<ArchiveWriter> {
     const level = options.compressionLevel ?? 6;
-    if (!Number.isInteger(level) || level < 0 || level > 9) throw new RangeError(`compressionLevel ${level} not in 0..9`);
-    const tempPath = join(dirname(outPath), `.${basename(outPath)}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`);
+    if (!Number.isInteger(level) || level < 0 || level > 9)
+      throw new RangeError(`compressionLevel ${level} not in 0..9`);
+    const tempPath = join(
+      dirname(outPath),
+      `.${basename(outPath)}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`,
+    );
     const file = createWriteStream(tempPath, { flags: "wx" });
     await new Promise<void>((resolve, reject) => {
       file.once("open", () => resolve());
       file.once("error", reject);
     });
-    const backend = format === "zip" ? new ZipBackend(file) : new TarBackend(file, format === "tar.gz", level);
+    const backend =
+      format === "zip" ? new ZipBackend(file) : new TarBackend(file, format === "tar.gz", level);
     return new ArchiveWriter(outPath, format, tempPath, file, backend, level);
   }
 
@@ -104,7 +113,12 @@ export class ArchiveWriter {
     if (this.failure) throw this.failure;
     const path = normalizeEntryPath(this.path, entry.path);
     if (path !== entry.path) {
-      throw new ArchiveError("unsafe-path", this.path, entry.path, `entry path is not normalized (expected ${path})`);
+      throw new ArchiveError(
+        "unsafe-path",
+        this.path,
+        entry.path,
+        `entry path is not normalized (expected ${path})`,
+      );
     }
     this.registry.add(path, entry.type);
     const mode = entry.mode & 0o7777;
@@ -115,7 +129,8 @@ export class ArchiveWriter {
     }
     if (entry.type === "symlink") {
       const target = entry.linkTarget;
-      if (target === undefined) throw new ArchiveError("unsafe-symlink", this.path, path, "symlink without a target");
+      if (target === undefined)
+        throw new ArchiveError("unsafe-symlink", this.path, path, "symlink without a target");
       checkSymlinkTarget(this.path, path, target);
       const bytes = Buffer.from(target, "utf8");
       const sha256 = createHash("sha256").update(bytes).digest("hex");
@@ -172,10 +187,18 @@ export class ArchiveWriter {
   /** Size and sha256 must match what the entry promised (the rebuild is byte-identical or fails). */
   private check(entry: WritableEntry, length: number, sha256: string): void {
     if (length !== entry.size) {
-      throw new ContentMismatchError(this.path, entry.path, `content has ${length} bytes, entry says ${entry.size}`);
+      throw new ContentMismatchError(
+        this.path,
+        entry.path,
+        `content has ${length} bytes, entry says ${entry.size}`,
+      );
     }
     if (entry.sha256 !== undefined && entry.sha256 !== sha256) {
-      throw new ContentMismatchError(this.path, entry.path, `content sha256 ${sha256} differs from ${entry.sha256}`);
+      throw new ContentMismatchError(
+        this.path,
+        entry.path,
+        `content sha256 ${sha256} differs from ${entry.sha256}`,
+      );
     }
   }
 
