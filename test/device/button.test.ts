@@ -98,6 +98,8 @@ describe("button on the simulated twin", () => {
 
   it("rejects nonsense timings with a clear error", () => {
     expect(() => new ButtonClassifier({ debounceMs: -1 })).toThrow(/debounceMs must be >= 0, got -1/);
-    expect(() => new ButtonClassifier({ debounceMs: 50, longPressMs: 40 })).toThrow(/longPressMs must be > debounceMs/);
+    expect(() => new ButtonClassifier({ debounceMs: 50, longPressMs: 40 })).toThrow(
+      /longPressMs must be > debounceMs/,
+    );
   });
 });

@@ -51,12 +51,12 @@ describe("sysfs GPIO numbering", () => {
   });
 
   it("follows the base when a kernel moves it (old kernels: base 0)", async () => {
-    expect(await sysfsGpioNumber(27, await fakeGpioRoot([{ base: 0, ngpio: 54, label: "pinctrl-bcm2835" }]))).toBe(
-      27,
-    );
-    expect(await sysfsGpioNumber(27, await fakeGpioRoot([{ base: 600, ngpio: 58, label: "pinctrl-bcm2711" }]))).toBe(
-      627,
-    );
+    expect(
+      await sysfsGpioNumber(27, await fakeGpioRoot([{ base: 0, ngpio: 54, label: "pinctrl-bcm2835" }])),
+    ).toBe(27);
+    expect(
+      await sysfsGpioNumber(27, await fakeGpioRoot([{ base: 600, ngpio: 58, label: "pinctrl-bcm2711" }])),
+    ).toBe(627);
   });
 
   it("falls back to the lowest chip wide enough when no label is known", async () => {

@@ -25,7 +25,12 @@ function start(): { driver: SimulatedLedDriver; leds: LedController } {
 }
 
 /** Visible [t, on] edges of one LED within [from, to): of several writes at one instant, the last counts. */
-function edges(timeline: LedEvent[], led: LedName, from = 0, to = Number.POSITIVE_INFINITY): [number, boolean][] {
+function edges(
+  timeline: LedEvent[],
+  led: LedName,
+  from = 0,
+  to = Number.POSITIVE_INFINITY,
+): [number, boolean][] {
   const mine = timeline.filter((e) => e.led === led && e.t >= from && e.t < to);
   return mine.filter((e, i) => mine[i + 1]?.t !== e.t).map((e) => [e.t, e.on]);
 }
