@@ -1,0 +1,29 @@
+#!/bin/bash -e
+# Units, the per-device setup script, journald in RAM, and the agent's settings file.
+# files/ is filled by ../assemble-stage.sh from the repository's systemd/ folder.
+UNIT_DIR="${ROOTFS_DIR}/usr/local/lib/systemd/system"
+install -d -m 755 "${UNIT_DIR}"
+install -m 644 files/handcarry-agent.service "${UNIT_DIR}/handcarry-agent.service"
+install -m 644 files/handcarry-setup.service "${UNIT_DIR}/handcarry-setup.service"
+install -D -m 755 files/handcarry-setup "${ROOTFS_DIR}/usr/local/sbin/handcarry-setup"
+install -D -m 644 files/journald-volatile.conf \
+	"${ROOTFS_DIR}/etc/systemd/journald.conf.d/50-handcarry-volatile.conf"
+
+# /etc/handcarry/agent.env: environment of handcarry-agent.service. Created once; a
+# master URL from the build config replaces the HANDCARRY_MASTER line on every run.
+AGENT_ENV="${ROOTFS_DIR}/etc/handcarry/agent.env"
+install -d -m 750 "${ROOTFS_DIR}/etc/handcarry"
+if [ ! -f "${AGENT_ENV}" ]; then
+	cat >"${AGENT_ENV}" <<-'ENV'
+		# handcarry agent settings (KEY=value, no quotes needed). After editing:
+		#   sudo systemctl restart handcarry-agent
+		# HANDCARRY_MASTER: URL of the master to sync from, e.g. https://courses.example.org
+		# HANDCARRY_ADMIN_PASSWORD: generated at first boot, see /boot/firmware/handcarry.txt
+		HANDCARRY_MASTER=
+	ENV
+fi
+if [ -n "${HANDCARRY_MASTER:-}" ]; then
+	sed -i '/^HANDCARRY_MASTER=/d' "${AGENT_ENV}"
+	printf 'HANDCARRY_MASTER=%s\n' "${HANDCARRY_MASTER}" >>"${AGENT_ENV}"
+fi
+chmod 640 "${AGENT_ENV}"
