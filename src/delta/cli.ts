@@ -1,6 +1,9 @@
 /** `handcarry delta signature|delta|patch`: a drop-in for rdiff's three verbs. */
 import { type Command, InvalidArgumentError, Option } from "commander";
-import { deltaFile, patchFile, signatureFile } from "./files.js";
+
+// The engine (and hash-wasm's WebAssembly) loads only when a delta command runs, so
+// `handcarry --help` and the other roles start fast on a Pi.
+const engine = () => import("./files.js");
 
 /** rdiff exits 101 on a usage error. */
 const USAGE_EXIT = 101;
@@ -33,7 +36,7 @@ export function registerDeltaCommands(program: Command): void {
     .addOption(new Option("-R, --rollsum <alg>", "rolling checksum").choices(["rabinkarp", "rollsum"]).default("rabinkarp"))
     .option("-f, --force", "overwrite an existing output file", false)
     .action(async (old: string, sig: string, o) => {
-      await signatureFile(old, sig, {
+      await (await engine()).signatureFile(old, sig, {
         blockLen: o.blockSize,
         strongLen: o.sumSize,
         hash: o.hash,
@@ -51,7 +54,7 @@ export function registerDeltaCommands(program: Command): void {
     .option("-f, --force", "overwrite an existing output file", false)
     .option("-s, --statistics", "print match statistics to stderr", false)
     .action(async (sig: string, neu: string, out: string, o) => {
-      await deltaFile(sig, neu, out, {
+      await (await engine()).deltaFile(sig, neu, out, {
         force: o.force,
         onStats: (s) => {
           if (o.statistics) {
@@ -72,6 +75,6 @@ export function registerDeltaCommands(program: Command): void {
     .argument("[out]", "new file to write", "-")
     .option("-f, --force", "overwrite an existing output file", false)
     .action(async (old: string, d: string, out: string, o) => {
-      await patchFile(old, d, out, { force: o.force });
+      await (await engine()).patchFile(old, d, out, { force: o.force });
     });
 }

@@ -1,0 +1,15 @@
+// npm run bench -- <suite> [options]: benchmarks that measure speed, memory and bytes on
+// the wire against peers in the same run. Results land in bench/out/.
+import { benchDelta } from "./delta.js";
+
+const suites: Record<string, (args: string[]) => Promise<void>> = {
+  delta: benchDelta,
+};
+
+const [name = "delta", ...rest] = process.argv.slice(2);
+const suite = suites[name];
+if (!suite) {
+  console.error(`unknown bench suite "${name}"; choose one of: ${Object.keys(suites).join(", ")}`);
+  process.exit(2);
+}
+await suite(rest);
