@@ -340,7 +340,8 @@ export async function httpGetInNamespace(ns: string, url: string, timeoutMs = 5_
   const script = `
     const { createHash } = await import("node:crypto");
     const started = Date.now();
-    const out = (o) => process.stdout.write(JSON.stringify({ ...o, ms: Date.now() - started }));
+    // Exit at once: an idle keep-alive socket would otherwise hold the process for seconds.
+    const out = (o) => process.stdout.write(JSON.stringify({ ...o, ms: Date.now() - started }), () => process.exit(0));
     try {
       const res = await fetch(${JSON.stringify(url)}, { signal: AbortSignal.timeout(${timeoutMs}) });
       const hash = createHash("md5");
