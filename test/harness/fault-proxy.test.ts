@@ -64,7 +64,9 @@ function download(port: number, size: number): Promise<Download> {
     socket.on("error", (err: NodeJS.ErrnoException) => {
       error = err.code ?? err.message;
     });
-    socket.on("close", () => resolve({ data: Buffer.concat(chunks), error, ms: performance.now() - started }));
+    socket.on("close", () =>
+      resolve({ data: Buffer.concat(chunks), error, ms: performance.now() - started }),
+    );
   });
 }
 
@@ -77,7 +79,11 @@ async function openEcho(port: number): Promise<Socket> {
 }
 
 /** Send `text` and resolve with the echoed reply and the round-trip time, or null after `timeoutMs`. */
-function roundTrip(socket: Socket, text: string, timeoutMs = 5_000): Promise<{ reply: string; ms: number } | null> {
+function roundTrip(
+  socket: Socket,
+  text: string,
+  timeoutMs = 5_000,
+): Promise<{ reply: string; ms: number } | null> {
   return new Promise((resolve) => {
     const started = performance.now();
     let reply = "";
@@ -205,8 +211,8 @@ describe("fault proxy (in-process)", () => {
   });
 
   test("jitter and loss stalls keep the byte stream ordered and intact; stalls are counted by seed", async () => {
-    const runOnce = async () => {
-      const proxy = await startProxy({ jitterMs: 15, loss: 0.3, stallMs: 20 }, 99);
+    const runOnce = async (lossUnitBytes = 16 * 1024) => {
+      const proxy = await startProxy({ jitterMs: 15, loss: 0.3, stallMs: 20, lossUnitBytes }, 99);
       const result = await download(proxy.port, MB);
       return { result, stats: proxy.stats() };
     };
@@ -218,6 +224,10 @@ describe("fault proxy (in-process)", () => {
     expect(a.stats.down.stalls).toBeLessThan(40);
     const b = await runOnce();
     expect(b.stats.down.stalls).toBe(a.stats.down.stalls);
+    // Bigger loss units: fewer draws (8 units of 128 KiB).
+    const coarse = await runOnce(128 * 1024);
+    expect(md5(coarse.result.data)).toBe(md5(payload5.subarray(0, MB)));
+    expect(coarse.stats.down.stalls).toBeLessThanOrEqual(8);
   });
 
   test("rate cap slows a 1 MB transfer at least 3x against the uncapped proxy", async () => {
@@ -239,7 +249,9 @@ describe("fault proxy (in-process)", () => {
     expect(await roundTrip(echo, "anyone?", 400)).toBeNull();
     expect(targetConnections).toBe(before);
     proxy.setFaults({ blackhole: false });
-    const later = await new Promise<string>((resolve) => echo.once("data", (c: Buffer) => resolve(c.toString())));
+    const later = await new Promise<string>((resolve) =>
+      echo.once("data", (c: Buffer) => resolve(c.toString())),
+    );
     expect(later).toBe("anyone?");
     expect(targetConnections).toBe(before + 1);
 
@@ -273,7 +285,9 @@ describe("fault proxy (in-process)", () => {
     expect(proxy.faults.loss).toBe(0);
     expect(() => assertContainedAddress("192.0.2.1", "target")).toThrow(/not allowed/);
     expect(() => assertContainedAddress("10.200.3.1", "target")).not.toThrow();
-    await expect(FaultProxy.start({ targetHost: "203.0.113.9", targetPort: 80 })).rejects.toThrow(/not allowed/);
+    await expect(FaultProxy.start({ targetHost: "203.0.113.9", targetPort: 80 })).rejects.toThrow(
+      /not allowed/,
+    );
     expect(parseRate("1mbit")).toBe(125_000);
     expect(parseRate("64kbps")).toBe(64_000);
     expect(() => parseRate("fast")).toThrow(/rate/);

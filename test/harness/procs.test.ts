@@ -57,7 +57,9 @@ describe("managed processes", () => {
     await expect(quitter.waitForLine(/never/)).rejects.toThrow(/exited \(code 3[\s\S]*about to fail/);
     const silent = startProcess(process.execPath, ["-e", "setInterval(() => {}, 1000)"]);
     try {
-      await expect(silent.waitForLine(/never/, { timeoutMs: 200 })).rejects.toThrow(/no line matching \/never\/ after 200 ms/);
+      await expect(silent.waitForLine(/never/, { timeoutMs: 200 })).rejects.toThrow(
+        /no line matching \/never\/ after 200 ms/,
+      );
     } finally {
       silent.kill();
     }
@@ -75,7 +77,8 @@ describe("managed processes", () => {
   });
 
   test("startCli runs the handcarry CLI from source and reports the package version", async () => {
-    const version = (JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8")) as { version: string }).version;
+    const version = (JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8")) as { version: string })
+      .version;
     const cli = startCli(["--version"]);
     expect(await cli.waitForExit(30_000)).toEqual({ code: 0, signal: null });
     expect(cli.stdoutLines()).toContain(version);
@@ -101,22 +104,27 @@ describe("temp dirs and payloads", () => {
   });
 });
 
-describe.skipIf(!tmpfs.ok)(`small tmpfs for disk-full tests${tmpfs.ok ? "" : ` (skipped: ${tmpfs.reason})`}`, () => {
-  test("writes past the size fail with ENOSPC; cleanup unmounts and removes the dir", async () => {
-    const disk = await mountSmallTmpfs(256 * 1024);
-    try {
-      expect(readFileSync("/proc/mounts", "utf8")).toContain(` ${disk.path} tmpfs `);
-      await writeFile(join(disk.path, "fits"), makePayload(100 * 1024));
-      await expect(writeFile(join(disk.path, "too-big"), makePayload(512 * 1024))).rejects.toMatchObject({ code: "ENOSPC" });
-      // The file that fit is intact.
-      expect(readFileSync(join(disk.path, "fits")).equals(makePayload(100 * 1024))).toBe(true);
-    } finally {
-      await disk.cleanup();
-    }
-    expect(readFileSync("/proc/mounts", "utf8")).not.toContain(` ${disk.path} `);
-    expect(existsSync(disk.path)).toBe(false);
-  });
-});
+describe.skipIf(!tmpfs.ok)(
+  `small tmpfs for disk-full tests${tmpfs.ok ? "" : ` (skipped: ${tmpfs.reason})`}`,
+  () => {
+    test("writes past the size fail with ENOSPC; cleanup unmounts and removes the dir", async () => {
+      const disk = await mountSmallTmpfs(256 * 1024);
+      try {
+        expect(readFileSync("/proc/mounts", "utf8")).toContain(` ${disk.path} tmpfs `);
+        await writeFile(join(disk.path, "fits"), makePayload(100 * 1024));
+        await expect(writeFile(join(disk.path, "too-big"), makePayload(512 * 1024))).rejects.toMatchObject({
+          code: "ENOSPC",
+        });
+        // The file that fit is intact.
+        expect(readFileSync(join(disk.path, "fits")).equals(makePayload(100 * 1024))).toBe(true);
+      } finally {
+        await disk.cleanup();
+      }
+      expect(readFileSync("/proc/mounts", "utf8")).not.toContain(` ${disk.path} `);
+      expect(existsSync(disk.path)).toBe(false);
+    });
+  },
+);
 
 describe.skipIf(!netns.ok)(`stale namespace sweep${netns.ok ? "" : ` (skipped: ${netns.reason})`}`, () => {
   test("namespaces of a dead test process are deleted with what runs inside; live ones are kept", async () => {
@@ -125,7 +133,14 @@ describe.skipIf(!netns.ok)(`stale namespace sweep${netns.ok ? "" : ` (skipped: $
     const live = `hc-a-${process.pid}-def456`;
     execFileSync("ip", ["netns", "add", stale]);
     execFileSync("ip", ["netns", "add", live]);
-    const orphan = startProcess("ip", ["netns", "exec", stale, process.execPath, "-e", "console.log('up'); setInterval(() => {}, 1000)"]);
+    const orphan = startProcess("ip", [
+      "netns",
+      "exec",
+      stale,
+      process.execPath,
+      "-e",
+      "console.log('up'); setInterval(() => {}, 1000)",
+    ]);
     try {
       await orphan.waitForLine(/up/);
       const swept = await sweepStaleNamespaces();

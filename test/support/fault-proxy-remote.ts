@@ -26,8 +26,19 @@ export class RemoteFaultProxy {
   static async start(options: RemoteProxyOptions): Promise<RemoteFaultProxy> {
     const proc = startTsScript(
       "test/support/fault-proxy.ts",
-      ["--listen", options.listen ?? "127.0.0.1:0", "--target", options.target, "--seed", String(options.seed ?? 1)],
-      { stdin: true, name: `fault-proxy → ${options.target}${options.netns ? ` in ${options.netns}` : ""}`, ...(options.netns ? { netns: options.netns } : {}) },
+      [
+        "--listen",
+        options.listen ?? "127.0.0.1:0",
+        "--target",
+        options.target,
+        "--seed",
+        String(options.seed ?? 1),
+      ],
+      {
+        stdin: true,
+        name: `fault-proxy → ${options.target}${options.netns ? ` in ${options.netns}` : ""}`,
+        ...(options.netns ? { netns: options.netns } : {}),
+      },
     );
     try {
       const { line } = await proc.waitForLine(/"event":"listening"/, { stream: "stdout", timeoutMs: 20_000 });
@@ -71,7 +82,11 @@ export class RemoteFaultProxy {
     const id = ++this.nextId;
     const from = this.process.lines.length;
     this.process.writeLine(JSON.stringify({ id, ...message }));
-    const { line } = await this.process.waitForLine(new RegExp(`^\\{"id":${id},`), { stream: "stdout", from, timeoutMs: 10_000 });
+    const { line } = await this.process.waitForLine(new RegExp(`^\\{"id":${id},`), {
+      stream: "stdout",
+      from,
+      timeoutMs: 10_000,
+    });
     const reply = JSON.parse(line) as { ok: boolean; error?: string } & T;
     if (!reply.ok) throw new Error(`fault-proxy: ${reply.error}`);
     return reply;

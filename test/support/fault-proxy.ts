@@ -23,11 +23,13 @@ export interface Faults {
   /** Extra random latency 0..jitterMs per chunk (order still kept). */
   jitterMs: number;
   /**
-   * Probability that a 16 KiB unit of the stream (each direction, counted from the connection's
-   * first byte) is "lost": its delivery stalls `stallMs`, as a TCP retransmission timeout would.
+   * Probability that a unit of `lossUnitBytes` of the stream (each direction, counted from the
+   * connection's first byte) is "lost": delivery stalls `stallMs` there, as a TCP retransmission
+   * timeout would. Expected extra time ≈ bytes / lossUnitBytes × loss × stallMs.
    */
   loss: number;
   stallMs: number;
+  lossUnitBytes: number;
   /** Expected connection cuts per MiB in `direction`, at random byte offsets (0 = off). */
   resetPerMB: number;
   /** Expected single-bit flips per KiB in `direction` (0 = off). */
@@ -49,6 +51,7 @@ export const noFaults: Readonly<Faults> = Object.freeze({
   jitterMs: 0,
   loss: 0,
   stallMs: 250,
+  lossUnitBytes: 16 * 1024,
   resetPerMB: 0,
   corruptPerKB: 0,
   direction: "down",
@@ -95,7 +98,7 @@ export interface FaultProxyOptions {
   faults?: Partial<Faults>;
 }
 
-/** Stream unit for loss draws and the largest piece written at once (shaping granularity). */
+/** The largest piece written at once (shaping granularity). */
 const UNIT = 16 * 1024;
 /** Pause reading from a sender when this much is queued (delay/rate), resume below LOW_WATER. */
 const HIGH_WATER = 1024 * 1024;
@@ -257,7 +260,9 @@ export class FaultProxy extends EventEmitter {
   ) {
     super();
     this.faultsNow = validateFaults({ ...noFaults, ...faults });
-    this.server = createServer({ allowHalfOpen: true, pauseOnConnect: false }, (socket) => this.accept(socket));
+    this.server = createServer({ allowHalfOpen: true, pauseOnConnect: false }, (socket) =>
+      this.accept(socket),
+    );
   }
 
   static async start(options: FaultProxyOptions): Promise<FaultProxy> {
@@ -376,7 +381,11 @@ export class FaultProxy extends EventEmitter {
   private async connectUpstream(conn: Connection): Promise<void> {
     await this.whenNotBlackholed();
     if (conn.closed) return;
-    const upstream = createConnection({ host: this.options.targetHost, port: this.options.targetPort, allowHalfOpen: true });
+    const upstream = createConnection({
+      host: this.options.targetHost,
+      port: this.options.targetPort,
+      allowHalfOpen: true,
+    });
     conn.upstream = upstream;
     upstream.setNoDelay(true);
     let connected = false;
@@ -426,10 +435,18 @@ export class FaultProxy extends EventEmitter {
       const offset = pipe.offset;
       const end = Math.min(data.length, position + (UNIT - (offset % UNIT)));
       let piece = Buffer.from(data.subarray(position, end));
+      // One loss draw per unit boundary inside this piece: positions, not chunking, decide.
       let stallMs = 0;
-      if (offset % UNIT === 0 && f.loss > 0 && pipe.lossRandom() < f.loss) {
-        stallMs = f.stallMs;
-        totals.stalls++;
+      if (f.loss > 0) {
+        const units =
+          Math.floor((offset + (end - position) - 1) / f.lossUnitBytes) -
+          Math.floor((offset - 1) / f.lossUnitBytes);
+        for (let i = 0; i < units; i++) {
+          if (pipe.lossRandom() < f.loss) {
+            stallMs += f.stallMs;
+            totals.stalls++;
+          }
+        }
       }
       let cutReason: string | undefined;
       if (faulted) {
@@ -438,7 +455,9 @@ export class FaultProxy extends EventEmitter {
         if (f.resetPerMB !== pipe.resetRateUsed) {
           pipe.resetRateUsed = f.resetPerMB;
           pipe.nextResetAt =
-            f.resetPerMB > 0 ? offset + exponentialGap(pipe.resetRandom, f.resetPerMB, 1024 * 1024) : Number.POSITIVE_INFINITY;
+            f.resetPerMB > 0
+              ? offset + exponentialGap(pipe.resetRandom, f.resetPerMB, 1024 * 1024)
+              : Number.POSITIVE_INFINITY;
         }
         let keep = piece.length;
         if (pipe.nextResetAt < offset + keep) {
@@ -473,7 +492,9 @@ export class FaultProxy extends EventEmitter {
     if (f.corruptPerKB !== pipe.flipRateUsed) {
       pipe.flipRateUsed = f.corruptPerKB;
       pipe.nextFlipAt =
-        f.corruptPerKB > 0 ? offset + exponentialGap(pipe.flipRandom, f.corruptPerKB, 1024) - 1 : Number.POSITIVE_INFINITY;
+        f.corruptPerKB > 0
+          ? offset + exponentialGap(pipe.flipRandom, f.corruptPerKB, 1024) - 1
+          : Number.POSITIVE_INFINITY;
     }
     while (pipe.nextFlipAt < offset + piece.length) {
       const at = pipe.nextFlipAt - offset;
@@ -518,7 +539,9 @@ export class FaultProxy extends EventEmitter {
       if (pipe.queuedBytes < LOW_WATER && source?.isPaused()) source.resume();
       if (item.data.length > 0) {
         // The callback fires once the bytes reach the kernel: a slow receiver holds the pump back.
-        const flushed = await new Promise<boolean>((resolve) => dest.write(item.data, (err) => resolve(!err)));
+        const flushed = await new Promise<boolean>((resolve) =>
+          dest.write(item.data, (err) => resolve(!err)),
+        );
         if (!flushed) {
           conn.abort();
           return;
@@ -550,10 +573,17 @@ function validateFaults(f: Faults): Faults {
       throw new Error(`fault ${key} must be a finite number ≥ 0, got ${String(f[key])}`);
     }
   }
-  if (typeof f.loss !== "number" || !(f.loss >= 0 && f.loss <= 1)) throw new Error(`fault loss must be in [0, 1], got ${String(f.loss)}`);
-  if (!["up", "down", "both"].includes(f.direction)) throw new Error(`fault direction must be up, down or both, got ${String(f.direction)}`);
-  if (!["reset", "close"].includes(f.cutMode)) throw new Error(`fault cutMode must be reset or close, got ${String(f.cutMode)}`);
-  if (typeof f.blackhole !== "boolean") throw new Error(`fault blackhole must be true or false, got ${String(f.blackhole)}`);
+  if (!Number.isInteger(f.lossUnitBytes) || f.lossUnitBytes < 1) {
+    throw new Error(`fault lossUnitBytes must be a whole number ≥ 1, got ${String(f.lossUnitBytes)}`);
+  }
+  if (typeof f.loss !== "number" || !(f.loss >= 0 && f.loss <= 1))
+    throw new Error(`fault loss must be in [0, 1], got ${String(f.loss)}`);
+  if (!["up", "down", "both"].includes(f.direction))
+    throw new Error(`fault direction must be up, down or both, got ${String(f.direction)}`);
+  if (!["reset", "close"].includes(f.cutMode))
+    throw new Error(`fault cutMode must be reset or close, got ${String(f.cutMode)}`);
+  if (typeof f.blackhole !== "boolean")
+    throw new Error(`fault blackhole must be true or false, got ${String(f.blackhole)}`);
   const known = new Set(Object.keys(noFaults));
   for (const key of Object.keys(f)) if (!known.has(key)) throw new Error(`unknown fault ${key}`);
   return f;
@@ -562,7 +592,10 @@ function validateFaults(f: Faults): Faults {
 /** "125000" (bytes/s), "800kbit", "1mbit", "1.5gbit", "64kbps" (kilobytes/s, as tc writes it). */
 export function parseRate(text: string): number {
   const m = text.trim().match(/^(\d+(?:\.\d+)?)\s*(|bit|kbit|mbit|gbit|bps|kbps|mbps)$/i);
-  if (!m) throw new Error(`rate ${JSON.stringify(text)} not understood: use bytes/s or e.g. 1mbit, 500kbit, 64kbps`);
+  if (!m)
+    throw new Error(
+      `rate ${JSON.stringify(text)} not understood: use bytes/s or e.g. 1mbit, 500kbit, 64kbps`,
+    );
   const value = Number(m[1]);
   const unit = (m[2] ?? "").toLowerCase();
   const factor: Record<string, number> = {
@@ -595,6 +628,7 @@ async function main(): Promise<void> {
       "jitter-ms": { type: "string" },
       loss: { type: "string" },
       "stall-ms": { type: "string" },
+      "loss-unit-bytes": { type: "string" },
       "reset-per-mb": { type: "string" },
       "corrupt-per-kb": { type: "string" },
       direction: { type: "string" },
@@ -622,6 +656,7 @@ async function main(): Promise<void> {
   setNum("jitterMs", "jitter-ms", values["jitter-ms"]);
   setNum("loss", "loss", values.loss);
   setNum("stallMs", "stall-ms", values["stall-ms"]);
+  setNum("lossUnitBytes", "loss-unit-bytes", values["loss-unit-bytes"]);
   setNum("resetPerMB", "reset-per-mb", values["reset-per-mb"]);
   setNum("corruptPerKB", "corrupt-per-kb", values["corrupt-per-kb"]);
   setNum("cutAfterBytes", "cut-after-bytes", values["cut-after-bytes"]);
@@ -639,7 +674,13 @@ async function main(): Promise<void> {
     faults,
   });
   const print = (o: object) => process.stdout.write(`${JSON.stringify(o)}\n`);
-  print({ event: "listening", host: proxy.host, port: proxy.port, target: values.target, faults: proxy.faults });
+  print({
+    event: "listening",
+    host: proxy.host,
+    port: proxy.port,
+    target: values.target,
+    faults: proxy.faults,
+  });
 
   createInterface({ input: process.stdin }).on("line", (line) => {
     if (!line.trim()) return;
@@ -668,7 +709,9 @@ async function main(): Promise<void> {
       print({ id, ok: false, error: err instanceof Error ? err.message : String(err) });
     }
   });
-  process.on("SIGUSR1", () => print({ event: "faults", faults: proxy.setFaults({ blackhole: !proxy.faults.blackhole }) }));
+  process.on("SIGUSR1", () =>
+    print({ event: "faults", faults: proxy.setFaults({ blackhole: !proxy.faults.blackhole }) }),
+  );
   process.on("SIGUSR2", () => print({ event: "cut-all", cut: proxy.cutAll() }));
   for (const signal of ["SIGTERM", "SIGINT"] as const) {
     process.once(signal, () => {

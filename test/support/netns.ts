@@ -32,7 +32,8 @@ let probe: Promise<Availability> | undefined;
 /** Whether namespaces + veth can be created here (root, iproute2, kernel support). Cached. */
 export function netnsAvailable(): Promise<Availability> {
   probe ??= (async () => {
-    if (process.platform !== "linux") return { ok: false, reason: `network namespaces need Linux, this is ${process.platform}` };
+    if (process.platform !== "linux")
+      return { ok: false, reason: `network namespaces need Linux, this is ${process.platform}` };
     if (process.getuid?.() !== 0) return { ok: false, reason: "network namespaces need root (ip netns add)" };
     try {
       await run("ip", ["netns", "list"]);
@@ -220,13 +221,30 @@ export class NetnsPair {
   }
 
   /** Start a long-running process inside a namespace; it is SIGKILLed by `destroy()` if still running. */
-  spawn(side: Side, command: string, args: readonly string[] = [], options: Omit<StartOptions, "netns"> = {}) {
-    return this.track(startProcess(command, args, { name: `[${side}] ${command} ${args.join(" ")}`, ...options, netns: this.nsOf(side) }));
+  spawn(
+    side: Side,
+    command: string,
+    args: readonly string[] = [],
+    options: Omit<StartOptions, "netns"> = {},
+  ) {
+    return this.track(
+      startProcess(command, args, {
+        name: `[${side}] ${command} ${args.join(" ")}`,
+        ...options,
+        netns: this.nsOf(side),
+      }),
+    );
   }
 
   /** Start a TypeScript file of this repo (node --import tsx) inside a namespace. */
   spawnTs(side: Side, file: string, args: readonly string[] = [], options: Omit<StartOptions, "netns"> = {}) {
-    return this.track(startTsScript(file, args, { name: `[${side}] ${file} ${args.join(" ")}`, ...options, netns: this.nsOf(side) }));
+    return this.track(
+      startTsScript(file, args, {
+        name: `[${side}] ${file} ${args.join(" ")}`,
+        ...options,
+        netns: this.nsOf(side),
+      }),
+    );
   }
 
   /** Let destroy() kill a process started elsewhere (for example with startCli({ netns })). */
@@ -257,9 +275,12 @@ export class NetnsPair {
 
   /** Remove a rate cap set by `rateLimit` (no error when none is set). */
   async clearRateLimit(side: Side): Promise<void> {
-    await run("tc", ["-n", this.nsOf(side), "qdisc", "del", "dev", this.devOf(side), "root"]).catch((err: Error) => {
-      if (!/No such file|Cannot delete qdisc with handle of zero|Invalid handle/i.test(err.message)) throw err;
-    });
+    await run("tc", ["-n", this.nsOf(side), "qdisc", "del", "dev", this.devOf(side), "root"]).catch(
+      (err: Error) => {
+        if (!/No such file|Cannot delete qdisc with handle of zero|Invalid handle/i.test(err.message))
+          throw err;
+      },
+    );
   }
 
   /**
@@ -295,7 +316,9 @@ export class NetnsPair {
     for (const ns of [this.master, this.agent]) {
       // Processes started by others (not tracked) would keep the namespace alive: kill them too.
       await killAllInNamespace(ns);
-      await run("ip", ["-n", ns, "link", "del", ns === this.master ? this.masterDev : this.agentDev]).catch(() => undefined);
+      await run("ip", ["-n", ns, "link", "del", ns === this.master ? this.masterDev : this.agentDev]).catch(
+        () => undefined,
+      );
       await run("ip", ["netns", "del", ns]).catch(() => undefined);
     }
     livePairs.delete(this);

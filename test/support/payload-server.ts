@@ -1,7 +1,8 @@
 // Test support: a tiny HTTP server that serves deterministic payloads, runnable as a script
 // inside a namespace: `node --import tsx test/support/payload-server.ts --host H [--port P]`.
 // GET /bytes/<size>?seed=<n> returns makePayload(size, n); GET /hello returns "hello".
-// Prints one JSON line {"event":"listening","host","port"} when ready.
+// Prints one JSON line {"event":"listening","host","port"} when ready, then {"event":"request","path"}
+// for each request.
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { pathToFileURL } from "node:url";
@@ -10,9 +11,10 @@ import { makePayload } from "./procs.js";
 
 const MAX_SIZE = 256 * 1024 * 1024;
 
-export function createPayloadServer(): Server {
+export function createPayloadServer(onRequest?: (path: string) => void): Server {
   const cache = new Map<string, Buffer>();
   return createServer((req, res) => {
+    onRequest?.(req.url ?? "/");
     const url = new URL(req.url ?? "/", "http://x");
     if (url.pathname === "/hello") {
       res.end("hello");
@@ -42,10 +44,15 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: { host: { type: "string", default: "127.0.0.1" }, port: { type: "string", default: "0" } },
   });
-  const server = createPayloadServer();
+  // One line per request: tests wait for it to know a transfer has really started.
+  const server = createPayloadServer((path) =>
+    process.stdout.write(`${JSON.stringify({ event: "request", path })}\n`),
+  );
   server.listen(Number(values.port), values.host, () => {
     const address = server.address() as AddressInfo;
-    process.stdout.write(`${JSON.stringify({ event: "listening", host: address.address, port: address.port })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ event: "listening", host: address.address, port: address.port })}\n`,
+    );
   });
   for (const signal of ["SIGTERM", "SIGINT"] as const) {
     process.once(signal, () => {

@@ -125,7 +125,8 @@ export class ManagedProcess {
         );
       }
       const remaining = deadline - Date.now();
-      if (remaining <= 0) throw new Error(`${this.name}: no line matching ${pattern} after ${timeoutMs} ms\n${this.tail()}`);
+      if (remaining <= 0)
+        throw new Error(`${this.name}: no line matching ${pattern} after ${timeoutMs} ms\n${this.tail()}`);
       await new Promise<void>((wake) => {
         const timer = setTimeout(done, remaining);
         const self = this;
@@ -216,12 +217,20 @@ export class ManagedProcess {
   }
 }
 
-export function startProcess(command: string, args: readonly string[], options: StartOptions = {}): ManagedProcess {
+export function startProcess(
+  command: string,
+  args: readonly string[],
+  options: StartOptions = {},
+): ManagedProcess {
   return new ManagedProcess(command, args, options);
 }
 
 /** Start a TypeScript file of this repo with Node + tsx (no build needed). */
-export function startTsScript(file: string, args: readonly string[], options: StartOptions = {}): ManagedProcess {
+export function startTsScript(
+  file: string,
+  args: readonly string[],
+  options: StartOptions = {},
+): ManagedProcess {
   return startProcess(process.execPath, ["--import", "tsx", resolve(repoRoot, file), ...args], {
     name: `${file} ${args.join(" ")}`.slice(0, 120),
     ...options,
@@ -237,8 +246,14 @@ export function startCli(
   options: StartOptions & { mode?: "dist" | "tsx" } = {},
 ): ManagedProcess {
   const { mode = "tsx", ...rest } = options;
-  const nodeArgs = mode === "dist" ? [join(repoRoot, "dist", "cli.js")] : ["--import", "tsx", join(repoRoot, "src", "cli.ts")];
-  return startProcess(process.execPath, [...nodeArgs, ...args], { name: `handcarry ${args.join(" ")}`, ...rest });
+  const nodeArgs =
+    mode === "dist"
+      ? [join(repoRoot, "dist", "cli.js")]
+      : ["--import", "tsx", join(repoRoot, "src", "cli.ts")];
+  return startProcess(process.execPath, [...nodeArgs, ...args], {
+    name: `handcarry ${args.join(" ")}`,
+    ...rest,
+  });
 }
 
 /** Seeded PRNG (mulberry32): same seed, same sequence; returns floats in [0, 1). */
@@ -341,14 +356,18 @@ let tmpfsProbe: Promise<{ ok: boolean; reason: string }> | undefined;
 /** Whether `mountSmallTmpfs` works here (root and mount permitted); the reason when not. */
 export function tmpfsAvailable(): Promise<{ ok: boolean; reason: string }> {
   tmpfsProbe ??= (async () => {
-    if (process.platform !== "linux") return { ok: false, reason: `tmpfs mounts need Linux, this is ${process.platform}` };
+    if (process.platform !== "linux")
+      return { ok: false, reason: `tmpfs mounts need Linux, this is ${process.platform}` };
     if (process.getuid?.() !== 0) return { ok: false, reason: "tmpfs mounts need root" };
     try {
       const mount = await mountSmallTmpfs(64 * 1024, "hc-tmpfs-probe-");
       await mount.cleanup();
       return { ok: true, reason: "" };
     } catch (err) {
-      return { ok: false, reason: `mount -t tmpfs failed: ${err instanceof Error ? err.message : String(err)}` };
+      return {
+        ok: false,
+        reason: `mount -t tmpfs failed: ${err instanceof Error ? err.message : String(err)}`,
+      };
     }
   })();
   return tmpfsProbe;
