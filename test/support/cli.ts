@@ -11,15 +11,7 @@ export function cliCommand(): [string, string[]] {
   return [process.execPath, ["--import", tsxLoader, cliEntry]];
 }
 
-export function runCli(
-  args: string[],
-  opts: { cwd?: string; input?: string | Buffer; env?: NodeJS.ProcessEnv } = {},
-): SpawnSyncReturns<string> {
+export function runCli(args: string[], opts: { cwd?: string; input?: string | Buffer; env?: NodeJS.ProcessEnv } = {}): SpawnSyncReturns<string> {
   const [node, pre] = cliCommand();
-  return spawnSync(node, [...pre, ...args], {
-    cwd: opts.cwd,
-    input: opts.input,
-    env: opts.env ?? process.env,
-    encoding: "utf8",
-  });
+  return spawnSync(node, [...pre, ...args], { cwd: opts.cwd, input: opts.input, env: opts.env ?? process.env, encoding: "utf8" });
 }
