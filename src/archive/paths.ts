@@ -24,6 +24,12 @@ export function normalizeEntryPath(archive: string, raw: string): string {
   return segments.join("/");
 }
 
+/** True for names that denote the archive root itself ("./", "."), which tar writes as a directory entry. */
+export function isRootName(raw: string): boolean {
+  const slashed = raw.replace(/\\/g, "/");
+  return !slashed.startsWith("/") && slashed.split("/").every((s) => s === "" || s === ".");
+}
+
 /** Refuse symlink targets that are absolute or climb above the archive root. */
 export function checkSymlinkTarget(archive: string, path: string, target: string): void {
   if (target === "") throw new UnsafeSymlinkError(archive, path, "symlink has an empty target");

@@ -14,7 +14,7 @@ import {
   TruncatedArchiveError,
   UnsupportedEntryError,
 } from "./errors.js";
-import { checkSymlinkTarget, normalizeEntryPath, PathRegistry } from "./paths.js";
+import { checkSymlinkTarget, isRootName, normalizeEntryPath, PathRegistry } from "./paths.js";
 import {
   type ArchiveEntry,
   type ArchiveFormat,
@@ -102,14 +102,10 @@ async function* readZip(archive: string, limits: ReadLimits): AsyncGenerator<Arc
   let current: string | undefined;
   try {
     for await (const raw of zipfile.eachEntry()) {
-      const rawName = yauzl.getFileNameLowLevel(
-        raw.generalPurposeBitFlag,
-        raw.fileNameRaw,
-        raw.extraFields,
-        true,
-      );
+      const rawName = zipEntryName(raw);
       current = rawName;
       const { type, mode } = zipTypeAndMode(raw, rawName);
+      if (type === "dir" && isRootName(rawName)) continue;
       if (raw.isEncrypted()) throw new EncryptedEntryError(archive, rawName);
       if (!raw.canDecodeFileData()) {
         throw new UnsupportedEntryError(
@@ -163,6 +159,26 @@ async function* readZip(archive: string, limits: ReadLimits): AsyncGenerator<Arc
   } finally {
     zipfile.close();
   }
+}
+
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+
+/**
+ * The entry's name. The spec says CP437 unless flag bit 11 (UTF-8) or a Unicode Path extra
+ * field says otherwise, but Info-ZIP on Linux and many other tools write raw UTF-8 without
+ * the flag; like unzip on Linux, we take names that are valid UTF-8 as UTF-8.
+ */
+function zipEntryName(raw: yauzl.Entry): string {
+  const bytes = raw.fileNameRaw;
+  const flagged = (raw.generalPurposeBitFlag & 0x800) !== 0 || raw.extraFields.some((f) => f.id === 0x7075);
+  if (!flagged && bytes.some((b) => b >= 0x80)) {
+    try {
+      return strictUtf8.decode(bytes);
+    } catch {
+      // not UTF-8: fall through to CP437
+    }
+  }
+  return yauzl.getFileNameLowLevel(raw.generalPurposeBitFlag, bytes, raw.extraFields, true);
 }
 
 /** Unix mode from the external attributes when a Unix tool wrote the zip; else sane defaults. */
@@ -270,6 +286,10 @@ async function* readTar(archive: string, gzipped: boolean, limits: ReadLimits): 
       const header = source.header;
       current = header.name;
       const type = tarType(archive, header);
+      if (type === "dir" && isRootName(header.name)) {
+        await drain(source);
+        continue;
+      }
       const linkTarget = type === "symlink" ? (header.linkname ?? "") : undefined;
       const size =
         linkTarget !== undefined ? Buffer.byteLength(linkTarget) : type === "dir" ? 0 : header.size;
