@@ -4,7 +4,13 @@ import { type Button, type ButtonOptions, OnoffButton, SimulatedButton } from ".
 import { DEFAULT_GPIO_ROOT, listGpioChips, sysfsGpioNumbers } from "./gpio.js";
 import { LedController, OnoffLedDriver, SimulatedLedDriver } from "./leds.js";
 import { type ProbeOptions, SystemProbes } from "./probes.js";
-import { NmcliWifi, type NmcliWifiOptions, SimulatedWifi, type SimulatedWifiOptions, type Wifi } from "./wifi.js";
+import {
+  NmcliWifi,
+  type NmcliWifiOptions,
+  SimulatedWifi,
+  type SimulatedWifiOptions,
+  type Wifi,
+} from "./wifi.js";
 
 export * from "./button.js";
 export * from "./gpio.js";
@@ -43,7 +49,9 @@ export interface Device {
 }
 
 /** A Raspberry Pi with usable sysfs GPIO, judged from the device tree and the gpiochips. */
-export async function detectPi(roots: DeviceConfig["roots"] = {}): Promise<{ isPi: boolean; model: string | null }> {
+export async function detectPi(
+  roots: DeviceConfig["roots"] = {},
+): Promise<{ isPi: boolean; model: string | null }> {
   const modelPath = roots.deviceTreeModel ?? "/proc/device-tree/model";
   const model = await readFile(modelPath, "utf8")
     .then((t) => t.replace(/\0/g, "").trim())

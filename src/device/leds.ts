@@ -285,10 +285,19 @@ export class OnoffLedDriver implements LedDriver {
   static async open(pins: RealLedPins, options: { activeLow?: boolean } = {}): Promise<OnoffLedDriver> {
     const { Gpio } = (await import("onoff")).default;
     const activeLow = options.activeLow ?? false;
-    const status = new Gpio(pins.status, "out", undefined, { activeLow });
+    const open = (led: LedName): OnoffGpio => {
+      try {
+        return new Gpio(pins[led], "out", undefined, { activeLow });
+      } catch (err) {
+        throw new Error(`cannot open ${led} LED on GPIO ${pins[led]}: ${(err as Error).message}`, {
+          cause: err,
+        });
+      }
+    };
+    const status = open("status");
     let alert: OnoffGpio;
     try {
-      alert = new Gpio(pins.alert, "out", undefined, { activeLow });
+      alert = open("alert");
     } catch (err) {
       status.unexport();
       throw err;

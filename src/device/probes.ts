@@ -69,7 +69,12 @@ export function decodeThrottled(raw: number): ThrottleFlags {
     frequencyCapped: bit(1),
     throttled: bit(2),
     softTempLimit: bit(3),
-    sinceBoot: { underVoltage: bit(16), frequencyCapped: bit(17), throttled: bit(18), softTempLimit: bit(19) },
+    sinceBoot: {
+      underVoltage: bit(16),
+      frequencyCapped: bit(17),
+      throttled: bit(18),
+      softTempLimit: bit(19),
+    },
   };
 }
 
@@ -113,7 +118,12 @@ export function parseDnsmasqLeases(text: string, nowMs: number): HotspotClient[]
     if (!expiry || !mac || !ip || !/^\d+$/.test(expiry)) continue;
     const leaseExpiresAt = expiry === "0" ? null : Number(expiry) * 1000;
     if (leaseExpiresAt !== null && leaseExpiresAt <= nowMs) continue;
-    clients.push({ mac: mac.toLowerCase(), ip, hostname: hostname && hostname !== "*" ? hostname : null, leaseExpiresAt });
+    clients.push({
+      mac: mac.toLowerCase(),
+      ip,
+      hostname: hostname && hostname !== "*" ? hostname : null,
+      leaseExpiresAt,
+    });
   }
   return clients;
 }

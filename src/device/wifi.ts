@@ -169,8 +169,13 @@ export class NmcliWifi implements Wifi {
         { env, timeout: (this.timeoutSec + 15) * 1000, maxBuffer: 4 << 20 },
         (err, stdout, stderr) => {
           if (!err) return resolve(stdout);
-          const detail = (String(stderr).trim() || String(stdout).trim() || err.message).replace(/^Error: /, "");
-          const code = /secrets were required|no secrets|802-1x|psk/i.test(detail) ? "AUTH_FAILED" : "NMCLI_FAILED";
+          const detail = (String(stderr).trim() || String(stdout).trim() || err.message).replace(
+            /^Error: /,
+            "",
+          );
+          const code = /secrets were required|no secrets|802-1x|psk/i.test(detail)
+            ? "AUTH_FAILED"
+            : "NMCLI_FAILED";
           reject(new WifiError(code, `nmcli ${args.slice(0, 3).join(" ")} failed: ${detail}`));
         },
       );
@@ -206,6 +211,7 @@ export class NmcliWifi implements Wifi {
 
     const add = ["connection", "add", "type", "wifi", "con-name", name, "ssid", ssid];
     if (this.iface) add.push("ifname", this.iface);
+    if (!seen) add.push("802-11-wireless.hidden", "yes"); // not in the scan: probe for it by name
     if (secured) {
       const sae = seen !== undefined && /WPA3/.test(seen.security) && !/WPA2|WPA1/.test(seen.security);
       add.push("802-11-wireless-security.key-mgmt", sae ? "sae" : "wpa-psk");
@@ -264,7 +270,8 @@ export class SimulatedWifi implements Wifi {
   /** Make networks appear or vanish; a vanished current network drops the connection. */
   setNetworks(networks: Omit<WifiNetwork, "active">[]): void {
     this.networks = networks;
-    if (this.connectedTo !== null && !networks.some((n) => n.ssid === this.connectedTo)) this.connectedTo = null;
+    if (this.connectedTo !== null && !networks.some((n) => n.ssid === this.connectedTo))
+      this.connectedTo = null;
   }
 
   async scan(): Promise<WifiNetwork[]> {

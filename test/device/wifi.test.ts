@@ -52,7 +52,12 @@ beforeEach(async () => {
   await writeFile(path.join(state, "scan.txt"), SCAN);
   await writeFile(
     path.join(state, "secrets.json"),
-    JSON.stringify({ "Cafe:Net": PASSWORD, "back\\slash": "12345678", "Sae Only": "saesaesae" }),
+    JSON.stringify({
+      "Cafe:Net": PASSWORD,
+      "back\\slash": "12345678",
+      "Sae Only": "saesaesae",
+      "Hidden Net": "hiddenpass",
+    }),
   );
 });
 afterEach(async () => {
@@ -196,14 +201,17 @@ describe("NmcliWifi against a fake nmcli on PATH", () => {
     }
   });
 
-  it("uses SAE for WPA3-only networks and no secret at all for open ones", async () => {
+  it("uses SAE for WPA3-only networks, no secret for open ones, hidden=yes for unseen ones", async () => {
     const wifi = new NmcliWifi();
     await wifi.connect("Sae Only", "saesaesae");
     await wifi.connect("Village Free");
+    await wifi.connect("Hidden Net", "hiddenpass");
     const calls = await recordedArgv();
     const adds = calls.filter((c) => c.argv[1] === "add").map((c) => c.argv);
     expect(adds[0]).toEqual(expect.arrayContaining(["802-11-wireless-security.key-mgmt", "sae"]));
-    expect(adds[1]!.join(" ")).not.toMatch(/security/);
+    expect(adds[1]!.join(" ")).not.toMatch(/security|hidden/);
+    expect(adds[2]).toEqual(expect.arrayContaining(["802-11-wireless.hidden", "yes", "wpa-psk"]));
+    expect(adds[0]!.join(" ")).not.toMatch(/hidden/);
     const ups = calls.filter((c) => c.argv.includes("up")).map((c) => c.argv);
     expect(ups[0]).toContain("passwd-file");
     expect(ups[1]).not.toContain("passwd-file");
