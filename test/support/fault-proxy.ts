@@ -101,8 +101,8 @@ export interface FaultProxyOptions {
 /** The largest piece written at once (shaping granularity). */
 const UNIT = 16 * 1024;
 /** Pause reading from a sender when this much is queued (delay/rate), resume below LOW_WATER. */
-const HIGH_WATER = 1024 * 1024;
-const LOW_WATER = 256 * 1024;
+const HIGH_WATER = 4 * 1024 * 1024;
+const LOW_WATER = 1024 * 1024;
 const KEEP_CONNECTIONS = 1000;
 
 /** Only loopback and the 10.200.0.0/16 namespace subnet: the harness never reaches other hosts. */
