@@ -26,8 +26,7 @@ export function detectFormatFromHead(archive: string, head: Buffer): ArchiveForm
   if (startsWith(head, [0x1f, 0x8b])) {
     let inner: Buffer;
     try {
-      // Sync flush lets zlib return what the first chunk holds without needing the end of the stream.
-      inner = gunzipSync(head, { finishFlush: zc.Z_SYNC_FLUSH });
+      inner = gunzipHead(head);
     } catch (err) {
       throw new CorruptArchiveError(archive, undefined, `bad gzip data: ${(err as Error).message}`, err);
     }
@@ -58,6 +57,25 @@ export function detectFormatFromHead(archive: string, head: Buffer): ArchiveForm
   if (isTarHeader(head)) return "tar";
   const hex = head.subarray(0, 8).toString("hex").replace(/(..)/g, "$1 ").trim();
   throw new UnknownFormatError(archive, `unknown archive format (first bytes: ${hex})`);
+}
+
+/**
+ * Inflate the first bytes of a gzip stream. Sync flush returns what the chunk holds without
+ * needing the end of the stream; when the head is the whole file, a bad trailer CRC would
+ * fail here, so we retry without the 8-byte trailer and leave that verdict to the reader,
+ * which can name the entry.
+ */
+function gunzipHead(head: Buffer): Buffer {
+  try {
+    return gunzipSync(head, { finishFlush: zc.Z_SYNC_FLUSH });
+  } catch (err) {
+    if (head.length <= 18) throw err;
+    try {
+      return gunzipSync(head.subarray(0, head.length - 8), { finishFlush: zc.Z_SYNC_FLUSH });
+    } catch {
+      throw err;
+    }
+  }
 }
 
 /** A ustar/GNU header ("ustar" at offset 257), or the all-zero block an empty tar starts with. */

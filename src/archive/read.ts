@@ -249,9 +249,15 @@ async function* readTar(archive: string, gzipped: boolean, limits: ReadLimits): 
   const file = createReadStream(archive);
   const extract = tar.extract();
   let current: string | undefined;
+  // The first real failure; later "stream destroyed" errors in entry streams are its echoes.
+  let failure: ArchiveError | undefined;
   const fail = (err: unknown) => {
-    if (!extract.destroyed) extract.destroy(tarError(archive, current, err, gzipped) as Error);
+    failure ??= tarError(archive, current, err, gzipped);
+    if (!extract.destroyed) extract.destroy(failure);
   };
+  extract.on("error", (err: unknown) => {
+    failure ??= tarError(archive, current, err, gzipped);
+  });
   file.on("error", fail);
   if (gzipped) {
     const gunzip = createGunzip();
@@ -315,9 +321,8 @@ async function* readTar(archive: string, gzipped: boolean, limits: ReadLimits): 
         open() {
           if (state.opened) throw new Error(`${archive}: entry ${path} opened twice`);
           state.opened = true;
-          const readable = Readable.from(tarContent(archive, path, size, source, state), {
-            objectMode: false,
-          });
+          const content = tarContent(archive, path, size, source, state, () => failure);
+          const readable = Readable.from(content, { objectMode: false });
           finishedReading = new Promise((resolve) => readable.once("close", resolve));
           return readable;
         },
@@ -334,7 +339,7 @@ async function* readTar(archive: string, gzipped: boolean, limits: ReadLimits): 
       }
     }
   } catch (err) {
-    throw tarError(archive, current, err, gzipped);
+    throw failure ?? tarError(archive, current, err, gzipped);
   } finally {
     file.destroy();
     if (!extract.destroyed) extract.destroy();
@@ -373,6 +378,7 @@ async function* tarContent(
   size: number,
   source: TarSource,
   state: { finished: boolean; closed: boolean },
+  archiveFailure: () => ArchiveError | undefined,
 ): AsyncGenerator<Buffer> {
   let length = 0;
   try {
@@ -384,7 +390,7 @@ async function* tarContent(
       throw new TruncatedArchiveError(archive, path, `entry has ${length} bytes, header says ${size}`);
     state.finished = true;
   } catch (err) {
-    throw tarError(archive, path, err, false);
+    throw archiveFailure() ?? tarError(archive, path, err, false);
   } finally {
     state.closed = true;
     if (!state.finished) {

@@ -365,8 +365,11 @@ class TarBackend implements Backend {
 
   constructor(file: Writable, gzipped: boolean, level: number) {
     const packed = this.pack as unknown as Readable;
+    // A rejected entry destroys the pack; add() already reports why, the event must not crash us.
+    packed.on("error", (err: Error) => file.destroy(err));
     if (gzipped) {
       this.gzip = createGzip({ level: level === 0 ? 1 : level });
+      this.gzip.on("error", (err: Error) => file.destroy(err));
       packed.pipe(this.gzip).pipe(file);
     } else {
       packed.pipe(file);
@@ -406,6 +409,7 @@ class TarBackend implements Backend {
     });
     finished.catch(() => {});
     const sink = this.pack.entry({ name: path, type: "file", mode, mtime, size }, settle);
+    sink.on("error", () => {}); // reported through settle()
     try {
       for await (const chunk of content) {
         if (!sink.write(chunk)) await new Promise<void>((resolve) => sink.once("drain", () => resolve()));
@@ -424,7 +428,6 @@ class TarBackend implements Backend {
   }
 
   destroy(): void {
-    (this.pack as unknown as Readable).unpipe();
     this.gzip?.destroy();
     this.pack.destroy();
   }
