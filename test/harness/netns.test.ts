@@ -6,6 +6,7 @@ import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { RemoteFaultProxy } from "../support/fault-proxy-remote.js";
 import {
+  execInNamespace,
   httpGetInNamespace,
   NetnsPair,
   type NsHttpResult,
@@ -60,6 +61,9 @@ describe.skipIf(!availability.ok)(
       const own = await pair.exec("master", "ip", ["-o", "-4", "addr", "show"]);
       expect(own.stdout).toContain(`${pair.masterIp}/30`);
       expect(own.stdout).not.toContain(pair.agentIp);
+      await expect(execInNamespace(pair.agent, "false")).rejects.toThrow(
+        /in namespace hc-a-\d+-\w+: false {2}failed \(code 1\)/,
+      );
     });
 
     test("link down makes requests fail on either side; link up restores them", async () => {

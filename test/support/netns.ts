@@ -205,19 +205,9 @@ export class NetnsPair {
     return side === "master" ? this.masterIp : this.agentIp;
   }
 
-  /** Run a command to completion inside a namespace; rejects on non-zero exit with stderr. */
-  async exec(side: Side, command: string, args: readonly string[] = [], timeoutMs = 30_000) {
-    try {
-      return await execFileAsync("ip", ["netns", "exec", this.nsOf(side), command, ...args], {
-        timeout: timeoutMs,
-        maxBuffer: 64 * 1024 * 1024,
-      });
-    } catch (err) {
-      const e = err as { stderr?: string; code?: unknown; killed?: boolean };
-      throw new Error(
-        `in ${side} namespace: ${command} ${args.join(" ")} failed (code ${String(e.code)}${e.killed ? ", timed out" : ""}): ${e.stderr?.trim() ?? ""}`,
-      );
-    }
+  /** Run a command to completion inside one side's namespace (see `execInNamespace`). */
+  exec(side: Side, command: string, args: readonly string[] = [], timeoutMs = 30_000) {
+    return execInNamespace(this.nsOf(side), command, args, timeoutMs);
   }
 
   /** Start a long-running process inside a namespace; it is SIGKILLed by `destroy()` if still running. */
@@ -344,6 +334,36 @@ export class NetnsPair {
     }
     livePairs.delete(this);
   }
+}
+
+/** Run a command to completion inside namespace `ns`; rejects on non-zero exit or timeout with stderr. */
+export async function execInNamespace(
+  ns: string,
+  command: string,
+  args: readonly string[] = [],
+  timeoutMs = 30_000,
+) {
+  try {
+    return await execFileAsync("ip", ["netns", "exec", ns, command, ...args], {
+      timeout: timeoutMs,
+      maxBuffer: 64 * 1024 * 1024,
+    });
+  } catch (err) {
+    const e = err as { stderr?: string; code?: unknown; killed?: boolean };
+    throw new Error(
+      `in namespace ${ns}: ${command} ${args.join(" ")} failed (code ${String(e.code)}${e.killed ? ", timed out" : ""}): ${e.stderr?.trim() ?? ""}`,
+    );
+  }
+}
+
+/** Start a long-running process inside namespace `ns` (same as startProcess with `netns`). */
+export function spawnInNamespace(
+  ns: string,
+  command: string,
+  args: readonly string[] = [],
+  options: Omit<StartOptions, "netns"> = {},
+): ManagedProcess {
+  return startProcess(command, args, { ...options, netns: ns });
 }
 
 export interface NsHttpResult {
