@@ -1,6 +1,7 @@
 // device/ — the Pi's hardware (LEDs, button, system probes, Wi-Fi) behind one createDevice(), real on a Pi and simulated twins elsewhere.
 import { readFile } from "node:fs/promises";
 import { type Button, type ButtonOptions, OnoffButton, SimulatedButton } from "./button.js";
+import { DEFAULT_PINS } from "./config.js";
 import { DEFAULT_GPIO_ROOT, listGpioChips, sysfsGpioNumbers } from "./gpio.js";
 import { LedController, OnoffLedDriver, SimulatedLedDriver } from "./leds.js";
 import { type ProbeOptions, SystemProbes } from "./probes.js";
@@ -13,6 +14,7 @@ import {
 } from "./wifi.js";
 
 export * from "./button.js";
+export * from "./config.js";
 export * from "./gpio.js";
 export * from "./leds.js";
 export * from "./probes.js";
@@ -31,8 +33,6 @@ export interface DeviceConfig {
   roots?: { gpio?: string; deviceTreeModel?: string };
 }
 
-export const DEFAULT_PINS = { status: 17, alert: 27, button: 3 } as const;
-
 export interface Device {
   kind: "real" | "simulated";
   /** Board model from the device tree, if any. */
@@ -45,7 +45,73 @@ export interface Device {
   warnings: string[];
   /** The twins, for tests and the demo; only when kind is "simulated". */
   sim?: { leds: SimulatedLedDriver; button: SimulatedButton | null; wifi: SimulatedWifi };
+  /** Start watchLowVoltage() on this device's probes and LEDs; close() stops it. */
+  watchLowVoltage(options?: LowVoltageWatchOptions): LowVoltageWatch;
   close(): void;
+}
+
+export interface LowVoltageWatchOptions {
+  /** How often get_throttled is read. Default 5 s (one small sysfs read). */
+  intervalMs?: number;
+  /** Keep the alert LED on this long after under-voltage was last seen, so a dip is noticed. Default 60 s. */
+  holdMs?: number;
+}
+
+export interface LowVoltageWatch {
+  /** Read get_throttled now (joins a read already under way) and update the LED. */
+  check(): Promise<void>;
+  stop(): void;
+}
+
+/**
+ * Poll the firmware's under-voltage bit and show it on the alert LED. The "now" bit comes
+ * and goes with load, so it is held for holdMs after it was last seen.
+ */
+export function watchLowVoltage(
+  probes: SystemProbes,
+  leds: LedController,
+  options: LowVoltageWatchOptions = {},
+): LowVoltageWatch {
+  const intervalMs = options.intervalMs ?? 5000;
+  const holdMs = options.holdMs ?? 60_000;
+  let lastSeen: number | undefined;
+  let inFlight: Promise<void> | undefined;
+  let stopped = false;
+  const poll = async () => {
+    try {
+      const flags = await probes.throttle();
+      if (flags?.underVoltage) lastSeen = Date.now();
+      if (!stopped) leds.setLowVoltage(lastSeen !== undefined && Date.now() - lastSeen < holdMs);
+    } catch {
+      // LEDs closed under us or the file vanished: the next tick tries again.
+    } finally {
+      inFlight = undefined;
+    }
+  };
+  const check = () => {
+    if (stopped) return Promise.resolve();
+    inFlight ??= poll();
+    return inFlight;
+  };
+  const timer = setInterval(() => void check(), intervalMs);
+  timer.unref?.();
+  void check();
+  return {
+    check,
+    stop() {
+      stopped = true;
+      clearInterval(timer);
+    },
+  };
+}
+
+/** Shared by both kinds: stoppers registered by watchLowVoltage, run at close(). */
+function withWatch(probes: SystemProbes, leds: LedController, stoppers: (() => void)[]) {
+  return (options?: LowVoltageWatchOptions) => {
+    const watch = watchLowVoltage(probes, leds, options);
+    stoppers.push(() => watch.stop());
+    return watch;
+  };
 }
 
 /** A Raspberry Pi with usable sysfs GPIO, judged from the device tree and the gpiochips. */
@@ -74,6 +140,7 @@ export async function createDevice(config: DeviceConfig = {}): Promise<Device> {
     const button = buttonConfig ? new SimulatedButton(buttonConfig) : null;
     const wifi = new SimulatedWifi(config.wifi?.simulated);
     const leds = new LedController(ledDriver);
+    const stoppers: (() => void)[] = [];
     return {
       kind: "simulated",
       model,
@@ -83,7 +150,9 @@ export async function createDevice(config: DeviceConfig = {}): Promise<Device> {
       probes,
       warnings,
       sim: { leds: ledDriver, button, wifi },
+      watchLowVoltage: withWatch(probes, leds, stoppers),
       close() {
+        for (const stop of stoppers) stop();
         leds.close();
         button?.close();
       },
@@ -113,6 +182,7 @@ export async function createDevice(config: DeviceConfig = {}): Promise<Device> {
       opened?.close();
     }
   }
+  const stoppers: (() => void)[] = [];
   return {
     kind: "real",
     model,
@@ -121,7 +191,9 @@ export async function createDevice(config: DeviceConfig = {}): Promise<Device> {
     wifi: new NmcliWifi(config.wifi),
     probes,
     warnings,
+    watchLowVoltage: withWatch(probes, leds, stoppers),
     close() {
+      for (const stop of stoppers) stop();
       leds.close();
       button?.close();
     },

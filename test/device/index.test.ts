@@ -3,7 +3,14 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { createDevice, detectPi } from "../../src/device/index.js";
+import {
+  createDevice,
+  detectPi,
+  LedController,
+  SimulatedLedDriver,
+  SystemProbes,
+  watchLowVoltage,
+} from "../../src/device/index.js";
 
 let tmp: string;
 let piModel: string;
@@ -128,5 +135,56 @@ describe("createDevice", () => {
     const device = await createDevice({ mode: "simulated", button: false });
     expect(device.button).toBeNull();
     device.close();
+  });
+});
+
+describe("watchLowVoltage", () => {
+  it("lights the alert LED while the firmware reports under-voltage, holding it after a dip", async () => {
+    vi.useFakeTimers();
+    const sys = path.join(tmp, "uv-sys");
+    const file = path.join(sys, "devices/platform/soc/soc:firmware/get_throttled");
+    await mkdir(path.dirname(file), { recursive: true });
+    await writeFile(file, "0\n");
+    const driver = new SimulatedLedDriver();
+    const leds = new LedController(driver);
+    leds.show("serving");
+    const watch = watchLowVoltage(new SystemProbes({ roots: { sys } }), leds, {
+      intervalMs: 5000,
+      holdMs: 60_000,
+    });
+    try {
+      await watch.check();
+      expect(driver.levels.alert).toBe(false);
+      await writeFile(file, "50005\n"); // under-voltage now (and since boot)
+      vi.advanceTimersByTime(5000); // the interval starts a read...
+      await watch.check(); // ...which this joins
+      expect(driver.levels.alert).toBe(true);
+      await writeFile(file, "50000\n"); // the dip is over; only the since-boot bits remain
+      vi.advanceTimersByTime(59_000);
+      await watch.check();
+      expect(driver.levels.alert).toBe(true); // held
+      vi.advanceTimersByTime(2000);
+      await watch.check();
+      expect(driver.levels.alert).toBe(false);
+      expect(vi.getTimerCount()).toBe(2); // the poll interval and the serving heartbeat
+      watch.stop();
+      leds.close();
+      expect(vi.getTimerCount()).toBe(0);
+    } finally {
+      watch.stop();
+      vi.useRealTimers();
+    }
+  });
+
+  it("is stopped by device.close()", async () => {
+    const device = await createDevice({
+      mode: "simulated",
+      probes: { roots: { sys: path.join(tmp, "nothing") } },
+    });
+    const watch = device.watchLowVoltage({ intervalMs: 10 });
+    await watch.check();
+    device.close();
+    await watch.check(); // no throw although the LEDs are closed
+    expect(device.sim!.leds.closed).toBe(true);
   });
 });
