@@ -200,13 +200,18 @@ describe("fault proxy (in-process)", () => {
     const proxy = await startProxy();
     const echo = await openEcho(proxy.port);
     await roundTrip(echo, "warm-up");
-    const fast = await roundTrip(echo, "ping");
+    // Fastest of a few undelayed round trips, so a scheduling hiccup cannot inflate the baseline.
+    const fast: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const rt = await roundTrip(echo, "ping");
+      expect(rt?.reply).toBe("ping");
+      fast.push(rt!.ms);
+    }
     proxy.setFaults({ delayMs: 120 });
     const slow = await roundTrip(echo, "ping");
-    expect(fast?.reply).toBe("ping");
     expect(slow?.reply).toBe("ping");
     // One delay each way.
-    expect(slow!.ms - fast!.ms).toBeGreaterThanOrEqual(2 * 120 * 0.9);
+    expect(slow!.ms - Math.min(...fast)).toBeGreaterThanOrEqual(2 * 120 * 0.9);
     echo.destroy();
   });
 
