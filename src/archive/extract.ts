@@ -16,10 +16,18 @@ import type { ContentSource } from "./write.js";
  * manifest of what was extracted. On any error nothing is left at `destDir` and the staging
  * directory is removed. Setuid/setgid/sticky bits are dropped; symlinks are created last.
  */
+export interface ExtractOptions extends ReadOptions {
+  /**
+   * fsync every file before the final rename. Off by default: an extracted tree is derived
+   * data (re-extract it from the archive after a crash), and an fsync per file is slow on SD cards.
+   */
+  durable?: boolean;
+}
+
 export async function extractArchive(
   archivePath: string,
   destDir: string,
-  options: ReadOptions = {},
+  options: ExtractOptions = {},
 ): Promise<Manifest> {
   const dest = resolve(destDir);
   if (await exists(dest)) throw new Error(`extract ${archivePath}: destination ${dest} already exists`);
@@ -31,7 +39,8 @@ export async function extractArchive(
   await mkdir(staging, { mode: 0o700 });
   const entries: ManifestEntry[] = [];
   try {
-    for await (const entry of readEntries(archivePath, { ...options, format })) {
+    const { durable: _durable, ...readOptions } = options;
+    for await (const entry of readEntries(archivePath, { ...readOptions, format })) {
       const target = resolve(staging, entry.path);
       if (!target.startsWith(staging + sep)) {
         throw new UnsafePathError(archivePath, entry.path, "resolves outside the destination");
@@ -56,7 +65,7 @@ export async function extractArchive(
             hash.update(chunk as Buffer);
             await handle.write(chunk as Buffer);
           }
-          await handle.sync();
+          if (options.durable) await handle.sync();
         } finally {
           await handle.close();
         }

@@ -1,7 +1,7 @@
 // Course archives: detect zip / tar / tar.gz by magic bytes, stream entries safely, build entry manifests and the canonical content hash, rebuild and extract.
 export { detectFormat, detectFormatFromHead } from "./detect.js";
 export * from "./errors.js";
-export { extractArchive, directorySource } from "./extract.js";
+export { directorySource, type ExtractOptions, extractArchive } from "./extract.js";
 export { CONTENT_HASH_PREFIX, contentHash, EMPTY_SHA256, type HashableEntry } from "./hash.js";
 export { readManifest } from "./manifest.js";
 export { checkSymlinkTarget, normalizeEntryPath, PathRegistry } from "./paths.js";
