@@ -130,6 +130,14 @@ export function checkPassword(password: string): void {
   }
 }
 
+/** "connection up id NAME" out of a full argv: global options dropped, at most four words. */
+function commandLabel(args: readonly string[]): string {
+  let i = 0;
+  while (i < args.length && args[i]!.startsWith("-"))
+    i += ["--fields", "-f", "--wait", "-w"].includes(args[i]!) ? 2 : 1;
+  return args.slice(i, i + 4).join(" ");
+}
+
 export interface NmcliWifiOptions {
   /** Wi-Fi interface, e.g. "wlan0"; default: let NetworkManager choose. */
   iface?: string;
@@ -176,7 +184,7 @@ export class NmcliWifi implements Wifi {
           const code = /secrets were required|no secrets|802-1x|psk/i.test(detail)
             ? "AUTH_FAILED"
             : "NMCLI_FAILED";
-          reject(new WifiError(code, `nmcli ${args.slice(0, 3).join(" ")} failed: ${detail}`));
+          reject(new WifiError(code, `nmcli ${commandLabel(args)} failed: ${detail}`));
         },
       );
     });
