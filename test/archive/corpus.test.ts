@@ -51,29 +51,35 @@ describe.skipIf(!present)("real corpus archives", () => {
     expect(ours).toEqual(toolFiles);
   });
 
-  it.each(PAIRS)("%s → %s: the changed entries the corpus README states", async (old, next, changed, total) => {
-    const [a, b] = await Promise.all([readManifest(join(CORPUS, old)), readManifest(join(CORPUS, next))]);
-    const before = new Map(a.entries.filter((e) => e.type === "file").map((e) => [e.path, e.sha256]));
-    const after = b.entries.filter((e) => e.type === "file");
-    expect(after).toHaveLength(total);
-    expect(after.filter((e) => before.get(e.path) !== e.sha256)).toHaveLength(changed);
-    expect(a.contentHash).not.toBe(b.contentHash);
-  });
+  it.each(PAIRS)(
+    "%s → %s: the changed entries the corpus README states",
+    async (old, next, changed, total) => {
+      const [a, b] = await Promise.all([readManifest(join(CORPUS, old)), readManifest(join(CORPUS, next))]);
+      const before = new Map(a.entries.filter((e) => e.type === "file").map((e) => [e.path, e.sha256]));
+      const after = b.entries.filter((e) => e.type === "file");
+      expect(after).toHaveLength(total);
+      expect(after.filter((e) => before.get(e.path) !== e.sha256)).toHaveLength(changed);
+      expect(a.contentHash).not.toBe(b.contentHash);
+    },
+  );
 
   // One archive per family keeps this under a few seconds; every file is parsed above.
   const rebuilt = files.filter((f, i) => files.findIndex((g) => g.split("@")[0] === f.split("@")[0]) === i);
   rebuilt.push(...files.filter((f) => f === "STACK-demo@0934172d.mbz")); // the zip flavour of the Moodle course
 
-  it.each(rebuilt)("%s: rebuilt in its own format with the same content hash, valid for unzip/tar", async (name) => {
-    const path = join(CORPUS, name);
-    const manifest = await readManifest(path);
-    const tree = join(box.dir, `${name}.d`);
-    await extractArchive(path, tree);
-    const out = join(box.dir, `${name}.rebuilt`);
-    const result = await writeArchive(out, manifest.format, manifest.entries, directorySource(tree));
-    expect(result.contentHash).toBe(manifest.contentHash);
-    expect((await readManifest(out)).contentHash).toBe(manifest.contentHash);
-    if (manifest.format === "zip") expect(run("unzip", ["-t", out])).toMatch(/No errors detected/);
-    else run("tar", ["tzf", out]);
-  });
+  it.each(rebuilt)(
+    "%s: rebuilt in its own format with the same content hash, valid for unzip/tar",
+    async (name) => {
+      const path = join(CORPUS, name);
+      const manifest = await readManifest(path);
+      const tree = join(box.dir, `${name}.d`);
+      await extractArchive(path, tree);
+      const out = join(box.dir, `${name}.rebuilt`);
+      const result = await writeArchive(out, manifest.format, manifest.entries, directorySource(tree));
+      expect(result.contentHash).toBe(manifest.contentHash);
+      expect((await readManifest(out)).contentHash).toBe(manifest.contentHash);
+      if (manifest.format === "zip") expect(run("unzip", ["-t", out])).toMatch(/No errors detected/);
+      else run("tar", ["tzf", out]);
+    },
+  );
 });
