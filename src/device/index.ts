@@ -31,6 +31,8 @@ export interface DeviceConfig {
   probes?: ProbeOptions;
   /** Injectable for tests. */
   roots?: { gpio?: string; deviceTreeModel?: string };
+  /** Hardware errors that must not stop the agent (a failed LED write); default: ignored. */
+  onError?: (err: Error) => void;
 }
 
 export interface Device {
@@ -114,6 +116,10 @@ function withWatch(probes: SystemProbes, leds: LedController, stoppers: (() => v
   };
 }
 
+function ledErrorHandler(config: DeviceConfig): (err: Error, led: string) => void {
+  return (err, led) => config.onError?.(new Error(`${led} LED write failed: ${err.message}`, { cause: err }));
+}
+
 /** A Raspberry Pi with usable sysfs GPIO, judged from the device tree and the gpiochips. */
 export async function detectPi(
   roots: DeviceConfig["roots"] = {},
@@ -139,7 +145,7 @@ export async function createDevice(config: DeviceConfig = {}): Promise<Device> {
     const ledDriver = new SimulatedLedDriver();
     const button = buttonConfig ? new SimulatedButton(buttonConfig) : null;
     const wifi = new SimulatedWifi(config.wifi?.simulated);
-    const leds = new LedController(ledDriver);
+    const leds = new LedController(ledDriver, ledErrorHandler(config));
     const stoppers: (() => void)[] = [];
     return {
       kind: "simulated",
@@ -169,7 +175,7 @@ export async function createDevice(config: DeviceConfig = {}): Promise<Device> {
     gpioRoot,
   );
   const ledDriver = await OnoffLedDriver.open(pins, { activeLow: config.leds?.activeLow ?? false });
-  const leds = new LedController(ledDriver);
+  const leds = new LedController(ledDriver, ledErrorHandler(config));
   let button: OnoffButton | null = null;
   if (buttonConfig) {
     let opened: OnoffButton | null = null;

@@ -184,11 +184,27 @@ export class LedController {
   private lowVoltage = false;
   private closed = false;
 
-  constructor(private readonly driver: LedDriver) {
+  /** The last failed pin write, if any (for the status page). */
+  lastError: Error | undefined;
+
+  /**
+   * @param onError called when a pin write fails. The pattern keeps running and retries at
+   *   the next step: a blinking LED must never crash the agent from inside a timer.
+   */
+  constructor(
+    private readonly driver: LedDriver,
+    private readonly onError: (err: Error, led: LedName) => void = () => {},
+  ) {
     const writer = (led: LedName) => (on: boolean) => {
       if (this.lit[led] === on) return; // only real changes reach the pins
-      this.lit[led] = on;
-      this.driver.set(led, on);
+      try {
+        this.driver.set(led, on);
+        this.lit[led] = on;
+      } catch (err) {
+        this.lit[led] = undefined; // unknown: write again next time
+        this.lastError = err as Error;
+        this.onError(err as Error, led);
+      }
     };
     this.players = { status: new TrackPlayer(writer("status")), alert: new TrackPlayer(writer("alert")) };
     this.apply();
@@ -247,18 +263,24 @@ export interface LedEvent {
 
 /** Simulated twin: records every LED change instead of driving pins. */
 export class SimulatedLedDriver implements LedDriver {
+  /** The most recent changes, oldest first; capped so a long demo run does not grow forever. */
   readonly timeline: LedEvent[] = [];
   readonly levels: Record<LedName, boolean> = { status: false, alert: false };
   closed = false;
   private readonly t0: number;
 
-  constructor(private readonly now: () => number = Date.now) {
+  constructor(
+    private readonly now: () => number = Date.now,
+    private readonly maxEvents = 10_000,
+  ) {
     this.t0 = now();
   }
 
   set(led: LedName, on: boolean): void {
     this.levels[led] = on;
     this.timeline.push({ t: this.now() - this.t0, led, on });
+    // Trim in chunks of a tenth so trimming stays rare.
+    if (this.timeline.length > this.maxEvents) this.timeline.splice(0, Math.ceil(this.maxEvents / 10));
   }
 
   close(): void {

@@ -204,4 +204,40 @@ describe("LED patterns on the simulated twin", () => {
     expect(syncHalfPeriodMs(7)).toBe(100);
     expect(syncHalfPeriodMs(0.5)).toBe(350);
   });
+
+  it("a failing pin write is reported, not thrown from the timer, and retried at the next step", () => {
+    const driver = new SimulatedLedDriver();
+    let failing = false;
+    const flaky = {
+      set(led: LedName, on: boolean) {
+        if (failing && led === "status") throw new Error("EIO: i/o error, write");
+        driver.set(led, on);
+      },
+      close: () => driver.close(),
+    };
+    const errors: string[] = [];
+    const leds = new LedController(flaky, (err, led) => errors.push(`${led}: ${err.message}`));
+    leds.show("checking"); // 500/500
+    failing = true;
+    expect(() => vi.advanceTimersByTime(1000)).not.toThrow();
+    expect(errors).toEqual(["status: EIO: i/o error, write", "status: EIO: i/o error, write"]);
+    expect(leds.lastError?.message).toMatch(/EIO/);
+    failing = false;
+    vi.advanceTimersByTime(500); // next step (off at 1500) is written again
+    expect(edges(driver.timeline, "status")).toEqual([
+      [0, true],
+      [1500, false],
+    ]);
+    leds.close();
+  });
+
+  it("the twin keeps a bounded timeline", () => {
+    const driver = new SimulatedLedDriver(Date.now, 100);
+    const leds = new LedController(driver);
+    leds.show("syncing", { progress: 1 }); // 10 edges a second
+    vi.advanceTimersByTime(60_000);
+    expect(driver.timeline.length).toBeLessThanOrEqual(100);
+    expect(driver.timeline.at(-1)?.t).toBe(60_000);
+    leds.close();
+  });
 });
