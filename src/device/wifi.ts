@@ -234,6 +234,9 @@ export class NmcliWifi implements Wifi {
       return;
     }
     // The secret travels in a file only we can read, never on argv or in the environment.
+    // nmcli answers NetworkManager's secret request from it; as the PSK is system-owned
+    // (no psk-flags), NetworkManager then saves it into the root-only keyfile
+    // (get_secrets_done_cb in nm-settings-connection.c), so later autoconnects need no file.
     const dir = await mkdtemp(path.join(this.secretsDir, "handcarry-wifi-"));
     try {
       const file = path.join(dir, "passwd");
