@@ -221,10 +221,15 @@ export class SystemProbes {
     return text.trim() === "1";
   }
 
-  /** Interfaces that have a carrier and a usable IPv4 address: the cheap "am I online" check. */
-  async onlineInterfaces(): Promise<{ iface: string; address: string }[]> {
+  /**
+   * Interfaces that have a carrier and a usable IPv4 address: the cheap "link changed" check.
+   * The hotspot's own interface counts too (it has an address); pass it in `exclude`, and
+   * use defaultRoute() to know whether there is an uplink at all.
+   */
+  async onlineInterfaces(exclude: readonly string[] = []): Promise<{ iface: string; address: string }[]> {
     const out: { iface: string; address: string }[] = [];
     for (const [iface, addresses] of Object.entries(this.networkInterfaces())) {
+      if (exclude.includes(iface)) continue;
       const v4 = addresses?.find((a) => a.family === "IPv4" && !a.internal);
       if (!v4) continue;
       if ((await this.carrier(iface)) === false) continue;

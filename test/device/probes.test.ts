@@ -150,6 +150,7 @@ describe("system probes", () => {
     expect(await probes.carrier("ppp0")).toBeNull();
     await expect(probes.carrier("../../etc")).rejects.toThrow(/bad interface name/);
     expect(await probes.onlineInterfaces()).toEqual([{ iface: "eth0", address: "10.10.1.7" }]);
+    expect(await probes.onlineInterfaces(["eth0"])).toEqual([]);
   });
 
   it("agrees with `ip link` about this machine's real carriers", async () => {
