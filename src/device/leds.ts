@@ -335,12 +335,17 @@ export class OnoffLedDriver implements LedDriver {
   }
 
   close(): void {
+    // Release both pins even if one fails, then report the first failure.
+    const errors: unknown[] = [];
     for (const led of LED_NAMES) {
-      try {
-        this.gpios[led].writeSync(0);
-      } finally {
-        this.gpios[led].unexport();
+      for (const step of [() => this.gpios[led].writeSync(0), () => this.gpios[led].unexport()]) {
+        try {
+          step();
+        } catch (err) {
+          errors.push(err);
+        }
       }
     }
+    if (errors.length > 0) throw errors[0];
   }
 }
