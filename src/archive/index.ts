@@ -6,6 +6,7 @@ export { CONTENT_HASH_PREFIX, contentHash, EMPTY_SHA256, type HashableEntry } fr
 export { readManifest } from "./manifest.js";
 export { checkSymlinkTarget, normalizeEntryPath, PathRegistry } from "./paths.js";
 export { type ReadOptions, readEntries } from "./read.js";
+export { type OpenedArchive, openArchive } from "./source.js";
 export * from "./types.js";
 export {
   ArchiveWriter,

@@ -85,7 +85,20 @@ class EntryGate {
 
 // ---------------------------------------------------------------- zip
 
-async function* readZip(archive: string, limits: ReadLimits): AsyncGenerator<ArchiveEntry> {
+/**
+ * Random access to a zip's file entries after one listing pass (see openArchive): the zip
+ * stays open and each file can be read again, in any order, with the same checks.
+ */
+export interface ZipKeeper {
+  openers: Map<string, () => AsyncGenerator<Buffer>>;
+  close: () => void;
+}
+
+export async function* readZip(
+  archive: string,
+  limits: ReadLimits,
+  keeper?: ZipKeeper,
+): AsyncGenerator<ArchiveEntry> {
   let zipfile: yauzl.ZipFile;
   try {
     // decodeStrings off: we decode and validate names ourselves to raise typed errors.
@@ -100,6 +113,7 @@ async function* readZip(archive: string, limits: ReadLimits): AsyncGenerator<Arc
   }
   const gate = new EntryGate(archive, limits);
   let current: string | undefined;
+  let completed = false;
   try {
     for await (const raw of zipfile.eachEntry()) {
       const rawName = zipEntryName(raw);
@@ -139,6 +153,7 @@ async function* readZip(archive: string, limits: ReadLimits): AsyncGenerator<Arc
       } else if (type === "dir") {
         yield entryWithContent({ path, type, size: 0, mode, mtime });
       } else {
+        keeper?.openers.set(path, openRaw);
         let opened = false;
         yield {
           path,
@@ -154,10 +169,13 @@ async function* readZip(archive: string, limits: ReadLimits): AsyncGenerator<Arc
         };
       }
     }
+    completed = true;
   } catch (err) {
     throw zipError(archive, current, err);
   } finally {
-    zipfile.close();
+    // A keeper takes over a fully listed zip; anything else (end, error, early exit) closes it.
+    if (completed && keeper) keeper.close = () => zipfile.close();
+    else zipfile.close();
   }
 }
 
