@@ -1,0 +1,50 @@
+/**
+ * A course version as the sync layer sees it: an extracted tree plus its manifest. Old
+ * entries are addressed by their index in canonical order (sorted by UTF-8 path bytes),
+ * the order both sides can compute from a manifest alone.
+ */
+import type { EntryType, Manifest, ManifestEntry } from "../archive/index.js";
+
+/** Bytes of SHA-256 that identify entry content across the wire; the final content hash catches any collision. */
+export const ID_HEX = 16;
+
+export interface OldEntry {
+  path: string;
+  type: EntryType;
+  size: number;
+  /** First ID_HEX hex digits of the content's SHA-256. */
+  id: string;
+}
+
+/** What the master knows of the agent's copy: a whole manifest (known base) or the agent's summary. */
+export interface OldView {
+  contentHash: string;
+  /** Canonical order. */
+  entries: OldEntry[];
+  /** Extracted tree of the old version, when the master holds it (known base). */
+  root?: string;
+}
+
+export function canonicalOrder<T extends { path: string }>(entries: readonly T[]): T[] {
+  return [...entries].sort((a, b) => Buffer.compare(Buffer.from(a.path, "utf8"), Buffer.from(b.path, "utf8")));
+}
+
+export function toOldView(manifest: Manifest, root?: string): OldView {
+  return {
+    contentHash: manifest.contentHash,
+    entries: canonicalOrder(manifest.entries).map((e) => ({
+      path: e.path,
+      type: e.type,
+      size: e.size,
+      id: e.sha256.slice(0, ID_HEX),
+    })),
+    ...(root !== undefined && { root }),
+  };
+}
+
+export const entryId = (e: Pick<ManifestEntry, "sha256">) => e.sha256.slice(0, ID_HEX);
+
+export function basenameOf(path: string): string {
+  const i = path.lastIndexOf("/");
+  return i < 0 ? path : path.slice(i + 1);
+}
