@@ -28,6 +28,11 @@ rm -rf node_modules
 NPM_CACHE=$(mktemp -d)
 npm ci --omit=dev --no-audit --no-fund --cache "${NPM_CACHE}"
 rm -rf "${NPM_CACHE}" /root/.npm
+# Native prebuilds for other platforms (classic-level ships ten) only cost card space.
+NODE_PLATFORM="linux-$(node -p process.arch)"
+find node_modules -type d -name prebuilds -prune -print | while read -r dir; do
+	find "${dir}" -mindepth 1 -maxdepth 1 ! -name "${NODE_PLATFORM}*" -exec rm -rf {} +
+done
 echo "${WANT}" >"${STAMP}"
 chown -R 0:0 /opt/handcarry
 chmod -R u=rwX,go=rX /opt/handcarry
@@ -36,4 +41,4 @@ if [ -n "${ADDED}" ]; then
 	# shellcheck disable=SC2086
 	apt-get purge -y --auto-remove ${ADDED}
 fi
-apt-get clean
+# Downloaded .debs are removed by pi-gen's export-image stage (apt-get clean).

@@ -1,0 +1,59 @@
+#!/bin/bash
+# Make a stand-in for pi-gen's stage2 (Raspberry Pi OS Lite) root for the image test:
+# a Debian trixie minbase root from debootstrap, plus what the Lite stages leave that
+# stage-handcarry relies on (first user with UID 1000, gpio group, /boot/firmware files).
+#   prepare-base.sh CACHE_DIR OUT_ROOT
+# The debootstrap result is cached in CACHE_DIR as a tarball keyed by architecture and
+# UTC date: the same day reuses it (trixie main only changes at point releases), and
+# older tarballs are deleted. The mirror is the Debian one apt here already uses.
+set -euo pipefail
+[ $# -eq 2 ] || { echo "usage: $0 CACHE_DIR OUT_ROOT" >&2; exit 2; }
+CACHE_DIR="$1"
+OUT_ROOT="$2"
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+
+# The first Debian archive URI in apt's sources (deb822 "URIs:" or one-line "deb").
+debian_mirror() {
+	local uri
+	uri="$( (cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources 2>/dev/null || true) |
+		sed -n -e 's/^URIs:[[:space:]]*//p' -e 's/^deb[[:space:]]\+\(\[[^]]*\][[:space:]]\+\)\?\([^[:space:]]\+\).*/\2/p' |
+		tr ' ' '\n' | grep -E '^https?://[^[:space:]]+/debian/?$' | head -n 1 || true)"
+	echo "${uri:-http://deb.debian.org/debian}"
+}
+
+ARCH="$(dpkg --print-architecture)"
+KEY="trixie-${ARCH}-minbase-v1-$(date -u +%Y%m%d)"
+TARBALL="${CACHE_DIR}/${KEY}.tar"
+mkdir -p "${CACHE_DIR}"
+if [ ! -f "${TARBALL}" ]; then
+	find "${CACHE_DIR}" -maxdepth 1 -name 'trixie-*.tar*' -delete
+	WORK="$(mktemp -d "${CACHE_DIR}/debootstrap.XXXXXX")"
+	trap 'rm -rf "${WORK}"' EXIT
+	MIRROR="$(debian_mirror)"
+	echo "prepare-base: debootstrap trixie from ${MIRROR}"
+	debootstrap --variant=minbase --include=systemd-sysv,ca-certificates \
+		trixie "${WORK}/root" "${MIRROR}" >"${WORK}/debootstrap.out" 2>&1 ||
+		{ tail -n 30 "${WORK}/debootstrap.out" >&2; exit 1; }
+	tar -C "${WORK}/root" --numeric-owner -cf "${WORK}/root.tar" .
+	mv "${WORK}/root.tar" "${TARBALL}"
+	rm -rf "${WORK}"
+	trap - EXIT
+fi
+
+mkdir -p "${OUT_ROOT}"
+tar -C "${OUT_ROOT}" --numeric-owner -xpf "${TARBALL}"
+cp /etc/resolv.conf "${OUT_ROOT}/etc/resolv.conf"
+# Test-only speed-up: dpkg without fsync (this root is thrown away after the test).
+echo force-unsafe-io >"${OUT_ROOT}/etc/dpkg/dpkg.cfg.d/handcarry-test-unsafe-io"
+
+# What Raspberry Pi OS Lite (pi-gen stages 0-2) provides and stage-handcarry expects.
+chroot "${OUT_ROOT}" /bin/bash -e <<-'LITE'
+	getent group gpio >/dev/null || groupadd --system gpio
+	getent passwd pi >/dev/null || useradd --create-home --uid 1000 --shell /bin/bash --groups gpio pi
+	echo 'pi:raspberry' | chpasswd
+LITE
+mkdir -p "${OUT_ROOT}/boot/firmware"
+cp "${HERE}/fixtures/config.txt" "${HERE}/fixtures/cmdline.txt" "${OUT_ROOT}/boot/firmware/"
+
+# Fresh package lists, as pi-gen's stage0 does.
+"${HERE}/in-root.sh" "${OUT_ROOT}" apt-get -qq update
