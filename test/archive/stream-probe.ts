@@ -1,7 +1,7 @@
 // Memory probe, run as its own process: builds a big course archive from a stream, reads
 // its manifest, transcodes it entry by entry into the other formats, and prints peak RSS.
 //   node --import tsx test/archive/stream-probe.ts DIR TOTAL_MB [FORMAT...]
-// Prints one JSON line: {"maxRssMB":N,"totalMB":N,"hashes":{...},"seconds":{...}}.
+// Prints one JSON line: {"maxRssMB":N,"baselineMB":N,"totalMB":N,"hashes":{...},"seconds":{...}}.
 import { createCipheriv, createHash } from "node:crypto";
 import { join } from "node:path";
 import { Readable } from "node:stream";
@@ -14,6 +14,8 @@ import {
   writeArchive,
 } from "../../src/archive/index.js";
 
+// RSS once the runtime and modules are loaded: what streaming adds is measured on top of it.
+const baselineMB = Math.round(process.memoryUsage().rss / 1024 / 1024);
 const [dir, totalArg, ...formatArgs] = process.argv.slice(2);
 if (!dir || !totalArg) throw new Error("usage: stream-probe.ts DIR TOTAL_MB [FORMAT...]");
 const totalMB = Number(totalArg);
@@ -52,10 +54,13 @@ entries.push({ path: "course/course.xml", type: "file", size: 200_000, mode: 0o6
 
 const seconds: Record<string, number> = {};
 const hashes: Record<string, string> = {};
+/** Peak RSS (MB) so far after each stage: shows which stage raised it. */
+const peakAfter: Record<string, number> = {};
 const timed = async <T>(label: string, fn: () => Promise<T>): Promise<T> => {
   const start = performance.now();
   const result = await fn();
   seconds[label] = Math.round(performance.now() - start) / 1000;
+  peakAfter[label] = Math.round(process.resourceUsage().maxRSS / 1024);
   return result;
 };
 
@@ -83,4 +88,4 @@ for (const format of others) {
 }
 
 const maxRssMB = Math.round(process.resourceUsage().maxRSS / 1024);
-console.log(JSON.stringify({ maxRssMB, totalMB, hashes, seconds }));
+console.log(JSON.stringify({ maxRssMB, baselineMB, totalMB, hashes, seconds, peakAfter }));
