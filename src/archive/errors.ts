@@ -12,7 +12,8 @@ export type ArchiveErrorCode =
   | "encrypted-entry"
   | "corrupt"
   | "unsupported-entry"
-  | "content-mismatch";
+  | "content-mismatch"
+  | "invalid-manifest";
 
 export class ArchiveError extends Error {
   readonly code: ArchiveErrorCode;
@@ -120,5 +121,12 @@ export class UnsupportedEntryError extends ArchiveError {
 export class ContentMismatchError extends ArchiveError {
   constructor(archive: string, entry: string, detail: string) {
     super("content-mismatch", archive, entry, detail);
+  }
+}
+
+/** A manifest received as JSON is malformed or its contentHash does not match its entries. */
+export class InvalidManifestError extends ArchiveError {
+  constructor(source: string, entry: string | undefined, detail: string) {
+    super("invalid-manifest", source, entry, detail);
   }
 }

@@ -3,7 +3,7 @@ export { detectFormat, detectFormatFromHead } from "./detect.js";
 export * from "./errors.js";
 export { directorySource, type ExtractOptions, extractArchive } from "./extract.js";
 export { CONTENT_HASH_PREFIX, contentHash, EMPTY_SHA256, type HashableEntry } from "./hash.js";
-export { readManifest } from "./manifest.js";
+export { type ManifestJson, manifestFromJson, manifestToJson, readManifest } from "./manifest.js";
 export { checkSymlinkTarget, normalizeEntryPath, PathRegistry } from "./paths.js";
 export { type ReadOptions, readEntries } from "./read.js";
 export { type OpenedArchive, openArchive } from "./source.js";

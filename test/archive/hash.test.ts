@@ -7,7 +7,11 @@ import {
   contentHash,
   EMPTY_SHA256,
   type HashableEntry,
+  InvalidManifestError,
+  manifestFromJson,
+  manifestToJson,
   readManifest,
+  UnsafePathError,
   type WritableEntry,
   writeArchive,
 } from "../../src/archive/index.js";
@@ -146,5 +150,39 @@ describe("contentHash of real archives", () => {
     expect(m1.entries.find((e) => e.path === "y.txt")!.sha256).toBe(
       m2.entries.find((e) => e.path === "y.txt")!.sha256,
     );
+  });
+});
+
+describe("manifest JSON", () => {
+  it("round-trips through JSON and refuses tampering", async () => {
+    const path = join(box.dir, "json.zip");
+    writeFileSync(
+      path,
+      await makeZip([
+        { name: "a/", dir: true },
+        { name: "a/x.txt", data: Buffer.from("x") },
+        { name: "a/l", data: Buffer.from("x.txt"), mode: 0o120777, compress: false },
+      ]),
+    );
+    const manifest = await readManifest(path);
+    const json = JSON.parse(JSON.stringify(manifestToJson(manifest)));
+    expect(manifestFromJson(json)).toEqual(manifest);
+
+    const tampered = structuredClone(json);
+    tampered.entries[1].sha256 = "f".repeat(64);
+    expect(() => manifestFromJson(tampered, "agent upload")).toThrow(InvalidManifestError);
+    expect(() => manifestFromJson(tampered, "agent upload")).toThrow(
+      /agent upload: contentHash .* does not match/,
+    );
+
+    const escaping = structuredClone(json);
+    escaping.entries[1].path = "../x.txt";
+    expect(() => manifestFromJson(escaping)).toThrow(UnsafePathError);
+
+    const unnormalized = structuredClone(json);
+    unnormalized.entries[1].path = "./a/x.txt";
+    expect(() => manifestFromJson(unnormalized)).toThrow(/not normalized/);
+
+    expect(() => manifestFromJson({ ...json, entries: "nope" })).toThrow(/invalid manifest at entries/);
   });
 });
