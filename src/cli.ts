@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // handcarry — one entry point for every role: master, agent, sync, publish, delta, demo.
 import { Command } from "commander";
+import { registerSyncCommands } from "./agent/sync-cli.js";
 import { registerDeltaCommands } from "./delta/cli.js";
+import { registerMasterCommands } from "./master/cli.js";
 import { packageVersion } from "./version.js";
 
 const program = new Command();
@@ -11,6 +13,8 @@ program
   .version(packageVersion(), "-V, --version")
   .showHelpAfterError();
 
+registerMasterCommands(program);
+registerSyncCommands(program);
 registerDeltaCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {

@@ -84,13 +84,16 @@ async function writeNew(path: string, source: AsyncIterable<Uint8Array> | Iterab
 
 export interface ApplyOptions {
   deltaPath: string;
-  old: OldView & { root: string };
+  /** The old version, with `root` its extracted tree. */
+  old: OldView;
   /** Where the new tree goes; must not exist. */
   outRoot: string;
 }
 
 /** Apply the course delta; returns the new version's manifest (entries in the new archive order). */
 export async function applyCourseDelta({ deltaPath, old, outRoot }: ApplyOptions): Promise<Manifest> {
+  if (!old.root) throw new Error("applyCourseDelta needs the old version's extracted tree (old.root)");
+  const oldRoot = old.root;
   const fh = await open(deltaPath, "r");
   const staging = join(dirname(outRoot), `.${basename(outRoot)}.tmp-${randomBytes(4).toString("hex")}`);
   try {
@@ -120,7 +123,7 @@ export async function applyCourseDelta({ deltaPath, old, outRoot }: ApplyOptions
     const oldFile = (n: number, i: number) => {
       const e = old.entries[n];
       if (!e || e.type !== "file") throw new HcdFormatError(deltaPath, `entry ${i} refers to old entry ${n}, which is not a file`);
-      return join(old.root, e.path);
+      return join(oldRoot, e.path);
     };
     if (header.oldCount !== old.entries.length) {
       throw new CourseDeltaMismatchError(deltaPath, `delta expects ${header.oldCount} old entries, the old version has ${old.entries.length}`);
@@ -159,7 +162,7 @@ export async function applyCourseDelta({ deltaPath, old, outRoot }: ApplyOptions
         }
         for (let k = 0; k < op; k++, oi++) {
           const o = old.entries[oi]!;
-          const from = join(old.root, o.path);
+          const from = join(oldRoot, o.path);
           if (o.type === "dir") await add(o.path, "dir", header.dirMode, emptyDir);
           else if (o.type === "symlink") await add(o.path, "symlink", 0o777, link(await readlink(from)));
           else await add(o.path, "file", header.fileMode, (target) => copyOld(from, target));

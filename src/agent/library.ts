@@ -1,0 +1,84 @@
+/**
+ * The agent's installed courses. A version lives in courses/<id>/<hash>/ (archive, tree/,
+ * manifest.json); the `installed` record in LevelDB names the current one. Replacing that
+ * record (a durable put) is the atomic switch: a crash before it serves the old version,
+ * after it the new one.
+ */
+import { readdir, readFile, rm } from "node:fs/promises";
+import { join } from "node:path";
+import type { ArchiveFormat, Manifest } from "../archive/index.js";
+import { Store, type Table } from "../store/index.js";
+
+export interface InstalledCourse {
+  id: string;
+  title: string;
+  contentHash: string;
+  format: ArchiveFormat;
+  /** The course archive file to offer for download. */
+  archivePath: string;
+  /** Extracted tree of the same version. */
+  treePath: string;
+  /** Archive bytes. */
+  size: number;
+  publishedAt: string;
+  installedAt: string;
+}
+
+export const archiveExt = (f: ArchiveFormat) => (f === "zip" ? "zip" : f === "tar" ? "tar" : "tar.gz");
+
+export class CourseLibrary {
+  readonly installed: Table<InstalledCourse>;
+
+  private constructor(
+    readonly dataDir: string,
+    readonly store: Store,
+  ) {
+    this.installed = store.table("installed");
+  }
+
+  static async open(dataDir: string, store?: Store): Promise<CourseLibrary> {
+    return new CourseLibrary(dataDir, store ?? (await Store.open(join(dataDir, "db"))));
+  }
+
+  courseDir(id: string): string {
+    return join(this.dataDir, "courses", id);
+  }
+
+  versionDir(id: string, contentHash: string): string {
+    return join(this.courseDir(id), contentHash.replace(/^hc1:/, ""));
+  }
+
+  async list(): Promise<InstalledCourse[]> {
+    return (await this.installed.entries()).map(([, c]) => c).sort((a, b) => a.title.localeCompare(b.title));
+  }
+
+  get(id: string): Promise<InstalledCourse | undefined> {
+    return this.installed.get(id);
+  }
+
+  async manifest(c: InstalledCourse): Promise<Manifest> {
+    const m = JSON.parse(await readFile(join(this.versionDir(c.id, c.contentHash), "manifest.json"), "utf8")) as Manifest;
+    for (const e of m.entries) e.mtime = new Date(e.mtime);
+    return m;
+  }
+
+  /** Remove version directories that are not the installed one (left by a switch or a crash). */
+  async sweep(id: string): Promise<void> {
+    const current = await this.get(id);
+    let names: string[] = [];
+    try {
+      names = await readdir(this.courseDir(id));
+    } catch {
+      return;
+    }
+    for (const n of names) {
+      if (!current || join(this.courseDir(id), n) !== this.versionDir(id, current.contentHash)) {
+        await rm(join(this.courseDir(id), n), { recursive: true, force: true });
+      }
+    }
+  }
+
+  close(): Promise<void> {
+    return this.store.close();
+  }
+}

@@ -1,0 +1,54 @@
+/** `handcarry sync` (one-shot sync of the agent's courses) and `handcarry measure`. */
+import type { Command } from "commander";
+
+/** Exit status when a sync failed but will resume on the next run (EX_TEMPFAIL). */
+export const EXIT_WILL_RESUME = 75;
+
+export function registerSyncCommands(program: Command): void {
+  program
+    .command("sync")
+    .description("bring the agent's courses up to date with the master, then exit")
+    .requiredOption("--data <dir>", "agent data directory")
+    .requiredOption("--master <url>", "master URL")
+    .option("--course <id...>", "only these courses (default: the master's whole catalog)")
+    .option("--token <token>", "read token (env HANDCARRY_TOKEN)")
+    .option("--json", "one JSON object per line, for machines", false)
+    .option("--parallel <n>", "pieces fetched at once", "3")
+    .option("--unknown-base", "do not let the master use a version it holds (send the entry summary)", false)
+    .action(async (o) => {
+      const { syncAll } = await import("./sync.js");
+      const { progressReporter } = await import("./progress.js");
+      const report = progressReporter(o.json ? "json" : process.stderr.isTTY ? "bar" : "lines");
+      const result = await syncAll({
+        dataDir: o.data,
+        masterUrl: o.master,
+        token: o.token ?? process.env.HANDCARRY_TOKEN,
+        courses: o.course,
+        parallel: Number(o.parallel),
+        unknownBase: o.unknownBase,
+        onEvent: report.event,
+      });
+      report.finish(result);
+      const failed = result.courses.filter((c) => c.type === "course-failed");
+      if (failed.length > 0) process.exitCode = failed.every((c) => c.type === "course-failed" && c.resumable) ? EXIT_WILL_RESUME : 1;
+    });
+
+  program
+    .command("measure")
+    .description("sync OLD → NEW through a real master and agent on loopback and report the bytes on the wire")
+    .argument("<old>", "old course archive")
+    .argument("<new>", "new course archive")
+    .option("--unknown-base", "the master does not use OLD: entry summary and signatures go up", false)
+    .option("--json", "print one JSON object", false)
+    .action(async (oldPath: string, newPath: string, o) => {
+      const { measure } = await import("../measure.js");
+      const r = await measure(oldPath, newPath, { unknownBase: o.unknownBase });
+      if (o.json) process.stdout.write(`${JSON.stringify(r)}\n`);
+      else
+        process.stdout.write(
+          `plan ${r.plan}: ${r.bytesUp} bytes up + ${r.bytesDown} bytes down = ${r.bytesUp + r.bytesDown} ` +
+            `(new archive ${r.newSize} bytes) in ${r.seconds.toFixed(2)} s; verified ${r.ok ? "yes" : "NO"}\n`,
+        );
+      if (!r.ok) process.exitCode = 1;
+    });
+}

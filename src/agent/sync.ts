@@ -1,0 +1,290 @@
+/**
+ * The sync client: for each course, negotiate with the master (content hash first; entry
+ * summary and signatures only for an unknown base), download the blob in resumable pieces,
+ * rebuild and verify the new version in staging, then switch atomically and remove the old
+ * one. The job's phase is persisted, so a run cut by a crash or a lost link resumes.
+ */
+import { mkdir, rename, rm, stat, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { directorySource, extractArchive, type Manifest, readManifest, writeArchive } from "../archive/index.js";
+import { Store, type Table } from "../store/index.js";
+import { applyCourseDelta, CourseDeltaMismatchError } from "../sync/apply.js";
+import { toOldView } from "../sync/course.js";
+import { HcdFormatError } from "../sync/format.js";
+import { encodeSummary, signEntries } from "../sync/summary.js";
+import {
+  type BlobManifest,
+  checkBlobManifest,
+  type ClientOptions,
+  fetchBlob,
+  requestJson,
+  TransferError,
+  uploadPieces,
+} from "../transfer/index.js";
+import { fsyncDir } from "../util/files.js";
+import { archiveExt, CourseLibrary, type InstalledCourse } from "./library.js";
+
+export type SyncPhase = "negotiating" | "uploading" | "downloading" | "applying" | "verifying" | "switching";
+
+export type SyncEvent =
+  | { type: "phase"; course: string; phase: SyncPhase }
+  | { type: "progress"; course: string; done: number; total: number }
+  | {
+      type: "course-done";
+      course: string;
+      result: "up-to-date" | "updated";
+      plan: string;
+      bytesDown: number;
+      bytesUp: number;
+      contentHash: string;
+      path: string;
+    }
+  | { type: "course-failed"; course: string; error: string; resumable: boolean };
+
+/** What the master answers to a sync request (see master/app.ts). */
+interface Plan {
+  plan: "none" | "known-base" | "unknown-base" | "full";
+  course: string;
+  title: string;
+  contentHash: string;
+  format: InstalledCourse["format"];
+  publishedAt: string;
+  blob?: BlobManifest;
+  session?: string;
+  signatures?: Array<[number, number, number]>;
+  pieceSize?: number;
+}
+
+/** A sync job as persisted: enough to resume after a crash. */
+interface Job {
+  plan: Plan;
+  /** The installed version the delta applies to. */
+  base?: string;
+  phase: SyncPhase;
+  bytesUp: number;
+}
+
+export interface SyncOptions {
+  dataDir: string;
+  masterUrl: string;
+  token?: string;
+  courses?: string[];
+  onEvent?: (e: SyncEvent) => void;
+  signal?: AbortSignal;
+  /** Skip the known-base path (for measurements): send the entry summary. */
+  unknownBase?: boolean;
+  parallel?: number;
+  timeoutMs?: number;
+  /** Per-run budget for one blob download before giving up (the next run resumes). */
+  budgetMs?: number;
+}
+
+export interface SyncResult {
+  ok: boolean;
+  updated: number;
+  courses: Array<Extract<SyncEvent, { type: "course-done" | "course-failed" }>>;
+}
+
+export class SyncFailure extends Error {
+  constructor(
+    message: string,
+    readonly resumable: boolean,
+  ) {
+    super(message);
+  }
+}
+
+/** Sync every course in the master's catalog (or the named ones). */
+export async function syncAll(o: SyncOptions): Promise<SyncResult> {
+  const store = await Store.open(join(o.dataDir, "db"));
+  try {
+    const lib = await CourseLibrary.open(o.dataDir, store);
+    const client: ClientOptions = { baseUrl: o.masterUrl, token: o.token, timeoutMs: o.timeoutMs ?? 30_000, signal: o.signal };
+    let ids = o.courses;
+    if (!ids || ids.length === 0) {
+      const catalog = await requestJson<Array<{ id: string }>>(client, "/v1/catalog");
+      ids = catalog.map((c) => c.id);
+    }
+    const result: SyncResult = { ok: true, updated: 0, courses: [] };
+    for (const id of ids) {
+      const ev = await syncCourse(id, lib, store, client, o).catch((e: unknown) => {
+        const resumable = e instanceof SyncFailure ? e.resumable : !(e instanceof TransferError && !e.resumable);
+        return { type: "course-failed", course: id, error: (e as Error).message, resumable } as const;
+      });
+      o.onEvent?.(ev);
+      result.courses.push(ev);
+      if (ev.type === "course-failed") result.ok = false;
+      else if (ev.result === "updated") result.updated++;
+    }
+    return result;
+  } finally {
+    await store.close();
+  }
+}
+
+async function syncCourse(
+  id: string,
+  lib: CourseLibrary,
+  store: Store,
+  client: ClientOptions,
+  o: SyncOptions,
+): Promise<Extract<SyncEvent, { type: "course-done" }>> {
+  const jobs: Table<Job> = store.table("jobs");
+  const emit = (e: SyncEvent) => o.onEvent?.(e);
+  const phase = async (job: Job, p: SyncPhase) => {
+    job.phase = p;
+    await jobs.put(id, job, true);
+    emit({ type: "phase", course: id, phase: p });
+  };
+  const installed = await lib.get(id);
+  await lib.sweep(id);
+  let job = await jobs.get(id);
+  // A job for another base (the installed version changed meanwhile) is stale.
+  if (job && job.base !== installed?.contentHash) job = undefined;
+  const staging = join(o.dataDir, "staging", id);
+
+  if (!job) {
+    emit({ type: "phase", course: id, phase: "negotiating" });
+    const negotiated = await negotiate(id, installed, lib, store, client, o);
+    if (negotiated.plan.plan === "none") {
+      await rm(staging, { recursive: true, force: true });
+      return {
+        type: "course-done",
+        course: id,
+        result: "up-to-date",
+        plan: "none",
+        bytesDown: 0,
+        bytesUp: negotiated.bytesUp,
+        contentHash: installed!.contentHash,
+        path: installed!.archivePath,
+      };
+    }
+    job = { plan: negotiated.plan, base: installed?.contentHash, phase: "downloading", bytesUp: negotiated.bytesUp };
+    await jobs.put(id, job, true);
+  }
+  const plan = job.plan;
+  const blob = checkBlobManifest(plan.blob, `blob of the ${plan.plan} plan`);
+  if (job.phase === "negotiating" || job.phase === "uploading" || job.phase === "downloading") {
+    await phase(job, "downloading");
+  }
+  const blobPath = await fetchBlob({
+    ...client,
+    blob,
+    dir: join(staging, `blob-${blob.id.slice(0, 16)}`),
+    progress: store.table("pieces"),
+    parallel: o.parallel ?? 3,
+    ...(o.budgetMs !== undefined && { budgetMs: o.budgetMs }),
+    onProgress: (done, total) => emit({ type: "progress", course: id, done, total }),
+  });
+
+  await phase(job, "applying");
+  const work = join(staging, "build");
+  await rm(work, { recursive: true, force: true });
+  await mkdir(work, { recursive: true });
+  const tree = join(work, "tree");
+  const archive = join(work, `course.${archiveExt(plan.format)}`);
+  let manifest: Manifest;
+  try {
+    if (plan.plan === "full") {
+      manifest = await extractArchive(blobPath, tree);
+      await rename(blobPath, archive);
+    } else {
+      if (!installed) throw new SyncFailure(`${plan.plan} plan but course ${id} is not installed`, false);
+      const oldManifest = await lib.manifest(installed);
+      manifest = await applyCourseDelta({ deltaPath: blobPath, old: toOldView(oldManifest, installed.treePath), outRoot: tree });
+      await writeArchive(archive, plan.format, manifest.entries, directorySource(tree));
+    }
+  } catch (e) {
+    if (e instanceof CourseDeltaMismatchError || e instanceof HcdFormatError) {
+      // A delta that does not produce the promised version is dropped; the next run starts over.
+      await jobs.del(id, true);
+      await rm(staging, { recursive: true, force: true });
+      throw new SyncFailure(`delta rejected (${e.message}); the next sync starts over`, true);
+    }
+    throw e;
+  }
+  await phase(job, "verifying");
+  const check = await readManifest(archive);
+  if (check.contentHash !== plan.contentHash || manifest.contentHash !== plan.contentHash) {
+    await jobs.del(id, true);
+    await rm(staging, { recursive: true, force: true });
+    throw new SyncFailure(`rebuilt course has content hash ${check.contentHash}, expected ${plan.contentHash}`, true);
+  }
+
+  await phase(job, "switching");
+  const target = lib.versionDir(id, plan.contentHash);
+  await rm(target, { recursive: true, force: true });
+  await mkdir(lib.courseDir(id), { recursive: true });
+  await writeFile(join(work, "manifest.json"), JSON.stringify(manifest));
+  await rename(work, target);
+  await fsyncDir(lib.courseDir(id));
+  const record: InstalledCourse = {
+    id,
+    title: plan.title,
+    contentHash: plan.contentHash,
+    format: plan.format,
+    archivePath: join(target, `course.${archiveExt(plan.format)}`),
+    treePath: join(target, "tree"),
+    size: (await stat(join(target, `course.${archiveExt(plan.format)}`))).size,
+    publishedAt: plan.publishedAt,
+    installedAt: new Date().toISOString(),
+  };
+  await lib.installed.put(id, record, true);
+  await jobs.del(id, true);
+  await lib.sweep(id);
+  await rm(staging, { recursive: true, force: true });
+  return {
+    type: "course-done",
+    course: id,
+    result: "updated",
+    plan: plan.plan,
+    bytesDown: blob.size,
+    bytesUp: job.bytesUp,
+    contentHash: plan.contentHash,
+    path: record.archivePath,
+  };
+}
+
+/** Round 1: content hash. Unknown base: round 2 summary, round 3 signatures (uploaded in pieces). */
+async function negotiate(
+  id: string,
+  installed: InstalledCourse | undefined,
+  lib: CourseLibrary,
+  store: Store,
+  client: ClientOptions,
+  o: SyncOptions,
+): Promise<{ plan: Plan; bytesUp: number }> {
+  const path = `/v1/courses/${encodeURIComponent(id)}`;
+  const body = JSON.stringify({ ...(installed && { have: installed.contentHash }), ...(o.unknownBase && { unknownBase: true }) });
+  let bytesUp = body.length;
+  let plan = await requestJson<Plan>(client, `${path}/sync`, {
+    method: "POST",
+    body,
+    headers: { "content-type": "application/json" },
+  });
+  if (plan.plan !== "unknown-base" || plan.blob || !installed) return { plan, bytesUp };
+  const manifest = await lib.manifest(installed);
+  const view = toOldView(manifest);
+  const summary = encodeSummary(view);
+  bytesUp += summary.length;
+  plan = await requestJson<Plan>(client, `${path}/summary`, {
+    method: "POST",
+    body: summary,
+    headers: { "content-type": "application/octet-stream" },
+  });
+  if (plan.plan !== "unknown-base" || plan.blob) return { plan, bytesUp };
+  if (!plan.session || !Array.isArray(plan.signatures)) throw new SyncFailure("master asked for signatures without a session", true);
+  emit(o, { type: "phase", course: id, phase: "uploading" });
+  const requests = plan.signatures.map(([index, blockLen, strongLen]) => ({ index, blockLen, strongLen }));
+  const sigs = await signEntries(installed.treePath, view, requests);
+  bytesUp += sigs.length;
+  const pieces = await uploadPieces({ ...client, session: plan.session, data: sigs, pieceSize: plan.pieceSize, progress: store.table("uploads") });
+  plan = await requestJson<Plan>(client, `${path}/signatures`, {
+    method: "POST",
+    body: JSON.stringify({ session: plan.session, pieces }),
+    headers: { "content-type": "application/json" },
+  });
+  return { plan, bytesUp };
+}
+
+const emit = (o: SyncOptions, e: SyncEvent) => o.onEvent?.(e);

@@ -1,0 +1,338 @@
+/**
+ * The master's HTTP API (Koa). Publish, catalog, sync negotiation (none / known base /
+ * unknown base / full), piecewise signature upload, and immutable content-addressed pieces
+ * that any HTTP cache can serve.
+ */
+import { createHash, randomBytes } from "node:crypto";
+import { createWriteStream } from "node:fs";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { pipeline } from "node:stream/promises";
+import Router from "@koa/router";
+import Koa, { type Context } from "koa";
+import { koaBody } from "koa-body";
+import send from "send";
+import { ArchiveError } from "../archive/index.js";
+import { DeltaError } from "../delta/index.js";
+import type { Table } from "../store/index.js";
+import { buildCourseDelta, planSignatures, type SignatureRequest } from "../sync/build.js";
+import { HcdFormatError } from "../sync/format.js";
+import { decodeSummary, parseSignatures, SummaryError } from "../sync/summary.js";
+import { type BlobManifest, pieceCount, pieceRange } from "../transfer/index.js";
+import { requireToken } from "./auth.js";
+import { COURSE_ID, type CourseRecord, hashDir, type MasterStorage, type VersionRecord } from "./storage.js";
+
+export interface MasterOptions {
+  publishToken: string;
+  readToken?: string;
+  /** Largest archive a publish may upload. */
+  maxArchiveBytes?: number;
+  /** Largest entry summary an agent may send. */
+  maxSummaryBytes?: number;
+}
+
+export class HttpProblem extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+interface SessionRecord {
+  course: string;
+  target: string;
+  base: string;
+  requests: SignatureRequest[];
+  pieceSize: number;
+  created: string;
+}
+
+export interface Plan {
+  plan: "none" | "known-base" | "unknown-base" | "full";
+  course: string;
+  title: string;
+  contentHash: string;
+  format: VersionRecord["format"];
+  publishedAt: string;
+  blob?: BlobManifest;
+  /** unknown base, round 2: which old entries to sign, and where to upload. */
+  session?: string;
+  signatures?: Array<[number, number, number]>;
+  pieceSize?: number;
+}
+
+const latestOf = (c: CourseRecord) => c.versions[c.versions.length - 1]!;
+
+/** Read a request body into memory, refusing more than `limit` bytes (413). */
+async function rawBody(ctx: Context, limit: number): Promise<Buffer> {
+  const declared = Number(ctx.get("content-length") || 0);
+  if (declared > limit) throw new HttpProblem(413, `body of ${declared} bytes exceeds the limit of ${limit}`);
+  const parts: Buffer[] = [];
+  let n = 0;
+  for await (const c of ctx.req as AsyncIterable<Buffer>) {
+    n += c.length;
+    if (n > limit) throw new HttpProblem(413, `body exceeds the limit of ${limit} bytes`);
+    parts.push(c);
+  }
+  return Buffer.concat(parts);
+}
+
+export function createMasterApp(storage: MasterStorage, opts: MasterOptions): Koa {
+  const app = new Koa();
+  const router = new Router({ prefix: "/v1" });
+  const sessions: Table<SessionRecord> = storage.store.table("sessions");
+  const maxArchive = opts.maxArchiveBytes ?? 4 * 1024 ** 3;
+  const maxSummary = opts.maxSummaryBytes ?? 16 << 20;
+  const read = requireToken(opts.readToken, "handcarry");
+  const publish = requireToken(opts.publishToken, "handcarry-publish");
+  const json = koaBody({ jsonLimit: "64kb", text: false, urlencoded: false });
+
+  app.use(async (ctx, next) => {
+    try {
+      await next();
+    } catch (e) {
+      const err = e as Error & { status?: number };
+      if (e instanceof HttpProblem) ctx.status = e.status;
+      else if (e instanceof ArchiveError) ctx.status = 422;
+      else if (e instanceof SummaryError || e instanceof DeltaError || e instanceof HcdFormatError) ctx.status = 400;
+      else if (typeof err.status === "number" && err.status >= 400 && err.status < 500) ctx.status = err.status;
+      else {
+        ctx.status = 500;
+        ctx.app.emit("error", e, ctx);
+      }
+      ctx.body = { error: ctx.status === 500 ? "internal error" : err.message };
+    }
+  });
+
+  const course = async (id: string): Promise<CourseRecord> => {
+    if (!COURSE_ID.test(id)) throw new HttpProblem(400, `invalid course id ${JSON.stringify(id)}`);
+    const c = await storage.courses.get(id);
+    if (!c || c.versions.length === 0) throw new HttpProblem(404, `no course ${id}`);
+    return c;
+  };
+
+  const planFor = (c: CourseRecord, plan: Plan["plan"], blob?: BlobManifest): Plan => {
+    const v = latestOf(c);
+    return {
+      plan,
+      course: c.id,
+      title: c.title,
+      contentHash: v.contentHash,
+      format: v.format,
+      publishedAt: v.publishedAt,
+      ...(blob && { blob }),
+    };
+  };
+
+  const fullPlan = async (c: CourseRecord) => {
+    const rec = await storage.blobs.get(latestOf(c).blob);
+    if (!rec) throw new HttpProblem(500, `archive blob of ${c.id} is missing`);
+    return planFor(c, "full", rec.manifest);
+  };
+
+  /** Offer a delta unless the whole archive would be no bigger. */
+  const deltaOrFull = async (c: CourseRecord, plan: Plan["plan"], delta: BlobManifest) =>
+    delta.size < latestOf(c).size ? planFor(c, plan, delta) : fullPlan(c);
+
+  router.get("/catalog", read, async (ctx) => {
+    const all = await storage.courses.entries();
+    ctx.body = all
+      .filter(([, c]) => c.versions.length > 0)
+      .map(([, c]) => {
+        const v = latestOf(c);
+        return { id: c.id, title: c.title, contentHash: v.contentHash, format: v.format, size: v.size, publishedAt: v.publishedAt };
+      });
+  });
+
+  router.put("/courses/:id", publish, async (ctx) => {
+    const id = ctx.params.id!;
+    if (!COURSE_ID.test(id)) throw new HttpProblem(400, `invalid course id ${JSON.stringify(id)}`);
+    const declared = Number(ctx.get("content-length") || 0);
+    if (declared > maxArchive) throw new HttpProblem(413, `archive of ${declared} bytes exceeds the limit of ${maxArchive}`);
+    const incoming = await storage.workPath("incoming");
+    let n = 0;
+    try {
+      await pipeline(
+        ctx.req,
+        async function* (src: AsyncIterable<Buffer>) {
+          for await (const c of src) {
+            n += c.length;
+            if (n > maxArchive) throw new HttpProblem(413, `archive exceeds the limit of ${maxArchive} bytes`);
+            yield c;
+          }
+        },
+        createWriteStream(incoming, { flags: "wx" }),
+      );
+      if (n === 0) throw new HttpProblem(400, "empty body: send the course archive as the request body");
+      const title = typeof ctx.query.title === "string" ? ctx.query.title.slice(0, 200) : undefined;
+      const { version, unchanged } = await storage.publish(id, title, incoming);
+      ctx.status = unchanged ? 200 : 201;
+      ctx.body = { course: id, contentHash: version.contentHash, format: version.format, size: version.size, unchanged };
+    } finally {
+      await rm(incoming, { force: true });
+    }
+  });
+
+  router.post("/courses/:id/sync", read, json, async (ctx) => {
+    const c = await course(ctx.params.id!);
+    const body = (ctx.request.body ?? {}) as { have?: unknown; unknownBase?: unknown };
+    const have = typeof body.have === "string" ? body.have : undefined;
+    const latest = latestOf(c);
+    if (have === latest.contentHash) {
+      ctx.body = planFor(c, "none");
+      return;
+    }
+    const held = have !== undefined && body.unknownBase !== true ? c.versions.find((v) => v.contentHash === have) : undefined;
+    if (held) {
+      ctx.body = await deltaOrFull(c, "known-base", await storage.knownBaseDelta(c.id, held, latest));
+      return;
+    }
+    if (have === undefined) {
+      ctx.body = await fullPlan(c);
+      return;
+    }
+    // Unknown base: ask for the entry summary (the agent POSTs it to /summary).
+    ctx.body = planFor(c, "unknown-base");
+  });
+
+  router.post("/courses/:id/summary", read, async (ctx) => {
+    const c = await course(ctx.params.id!);
+    const target = latestOf(c);
+    const view = decodeSummary(await rawBody(ctx, maxSummary));
+    if (view.contentHash === target.contentHash) {
+      ctx.body = planFor(c, "none");
+      return;
+    }
+    const next = await storage.manifestOf(c.id, target.contentHash);
+    const requests = planSignatures(next, view);
+    const session = randomBytes(12).toString("hex");
+    const dir = join(storage.dir, "work", `session-${session}`);
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, "summary.json"), JSON.stringify(view));
+    const rec: SessionRecord = {
+      course: c.id,
+      target: target.contentHash,
+      base: view.contentHash,
+      requests,
+      pieceSize: storage.pieceSize,
+      created: new Date().toISOString(),
+    };
+    await sessions.put(session, rec, true);
+    if (requests.length === 0) {
+      ctx.body = await buildUnknown(c, session, rec, new Map());
+      return;
+    }
+    ctx.body = {
+      ...planFor(c, "unknown-base"),
+      session,
+      signatures: requests.map((r) => [r.index, r.blockLen, r.strongLen]),
+      pieceSize: storage.pieceSize,
+    } satisfies Plan;
+  });
+
+  const sessionOf = async (id: string) => {
+    if (!/^[0-9a-f]{24}$/.test(id)) throw new HttpProblem(400, "invalid session id");
+    const s = await sessions.get(id);
+    if (!s) throw new HttpProblem(404, `no upload session ${id} (it may have expired: start the sync again)`);
+    return s;
+  };
+
+  router.put("/uploads/:session/pieces/:n", read, async (ctx) => {
+    const s = await sessionOf(ctx.params.session!);
+    const n = Number(ctx.params.n);
+    if (!Number.isInteger(n) || n < 0 || n > 100_000) throw new HttpProblem(400, "invalid piece number");
+    const data = await rawBody(ctx, s.pieceSize);
+    const md5 = ctx.get("x-content-md5");
+    if (md5 && createHash("md5").update(data).digest("hex") !== md5) throw new HttpProblem(422, `piece ${n} does not match its MD5`);
+    await writeFile(join(storage.dir, "work", `session-${ctx.params.session}`, `piece-${n}`), data);
+    ctx.body = { ok: true };
+  });
+
+  router.post("/courses/:id/signatures", read, json, async (ctx) => {
+    const c = await course(ctx.params.id!);
+    const body = (ctx.request.body ?? {}) as { session?: unknown; pieces?: unknown };
+    const s = await sessionOf(String(body.session));
+    if (s.course !== c.id) throw new HttpProblem(400, "session belongs to another course");
+    const pieces = Number(body.pieces);
+    if (!Number.isInteger(pieces) || pieces < 0 || pieces > 100_000) throw new HttpProblem(400, "invalid piece count");
+    const dir = join(storage.dir, "work", `session-${body.session}`);
+    const parts: Buffer[] = [];
+    for (let n = 0; n < pieces; n++) {
+      try {
+        parts.push(await readFile(join(dir, `piece-${n}`)));
+      } catch {
+        throw new HttpProblem(409, `signature piece ${n} has not been uploaded`);
+      }
+    }
+    const sigs = await parseSignatures(Buffer.concat(parts), s.requests);
+    ctx.body = await buildUnknown(c, String(body.session), s, sigs);
+  });
+
+  const buildUnknown = async (c: CourseRecord, session: string, s: SessionRecord, sigs: Awaited<ReturnType<typeof parseSignatures>>) => {
+    const latest = latestOf(c);
+    if (latest.contentHash !== s.target) throw new HttpProblem(409, "a newer version was published meanwhile: start the sync again");
+    const dir = join(storage.dir, "work", `session-${session}`);
+    const view = JSON.parse(await readFile(join(dir, "summary.json"), "utf8"));
+    const out = join(storage.dir, "deltas", `${c.id}-unknown-${session}.hcd`);
+    await mkdir(join(storage.dir, "deltas"), { recursive: true });
+    await buildCourseDelta({
+      next: await storage.manifestOf(c.id, latest.contentHash),
+      nextRoot: join(storage.versionDir(c.id, latest.contentHash), "tree"),
+      old: view,
+      signatures: sigs,
+      outPath: out,
+    });
+    const blob = await storage.registerBlob(out);
+    await rm(dir, { recursive: true, force: true });
+    await sessions.del(session);
+    return deltaOrFull(c, "unknown-base", blob);
+  };
+
+  router.get("/blobs/:id/pieces/:n", read, async (ctx) => {
+    const id = ctx.params.id!;
+    if (!/^[0-9a-f]{64}$/.test(id)) throw new HttpProblem(400, "invalid blob id");
+    const rec = await storage.blobs.get(id);
+    if (!rec) throw new HttpProblem(404, `no blob ${id}`);
+    const n = Number(ctx.params.n);
+    if (!Number.isInteger(n) || n < 0 || n >= pieceCount(rec.manifest.size, rec.manifest.pieceSize)) {
+      throw new HttpProblem(416, `piece ${ctx.params.n} is out of range (0..${pieceCount(rec.manifest.size, rec.manifest.pieceSize) - 1})`);
+    }
+    const { start, end } = pieceRange(rec.manifest, n);
+    // The URL names the content: caches may keep it forever.
+    ctx.set("ETag", `"${rec.manifest.md5[n]}"`);
+    ctx.set("Cache-Control", "public, max-age=31536000, immutable");
+    await sendFile(ctx, rec.path, { start, end: end - 1, etag: false, lastModified: false });
+  });
+
+  router.get("/courses/:id/archive", read, async (ctx) => {
+    const c = await course(ctx.params.id!);
+    const v = latestOf(c);
+    ctx.set("ETag", `"${hashDir(v.contentHash)}"`);
+    ctx.set("Content-Disposition", `attachment; filename="${c.id}.${v.format === "zip" ? "zip" : v.format}"`);
+    await sendFile(ctx, join(storage.versionDir(c.id, v.contentHash), "archive"), { etag: false });
+  });
+
+  app.use(router.routes());
+  app.use(router.allowedMethods());
+  return app;
+}
+
+/** Hand the response to `send` (Range, 206/416, conditional GET); resolves when it is done. */
+export function sendFile(ctx: Context, path: string, opts: send.SendOptions): Promise<void> {
+  ctx.respond = false;
+  // Koa starts every response as 404; send only sets non-200 statuses itself.
+  ctx.res.statusCode = 200;
+  return new Promise((resolve) => {
+    const s = send(ctx.req, path, { ...opts, dotfiles: "allow" });
+    s.on("error", (err: Error & { status?: number }) => {
+      ctx.res.statusCode = err.status ?? 500;
+      ctx.res.end();
+      resolve();
+    });
+    s.on("end", () => resolve());
+    ctx.res.on("close", () => resolve());
+    s.pipe(ctx.res);
+  });
+}

@@ -1,0 +1,71 @@
+/** `handcarry master` and `handcarry publish`. */
+import type { Command } from "commander";
+
+export function registerMasterCommands(program: Command): void {
+  program
+    .command("master")
+    .description("run the master: publish courses, answer sync requests, serve pieces")
+    .option("--data <dir>", "data directory (courses, deltas, state)")
+    .option("--host <host>", "address to listen on (default 127.0.0.1)")
+    .option("--port <port>", "port (default 8870)")
+    .option("--publish-token <token>", "token required to publish (env HANDCARRY_PUBLISH_TOKEN)")
+    .option("--read-token <token>", "token required to read/sync; open if unset (env HANDCARRY_READ_TOKEN)")
+    .option("--keep-versions <n>", "versions kept per course for known-base deltas (default 5)")
+    .option("--piece-size <bytes>", "piece size (default 262144)")
+    .option("--tls-cert <file>", "serve HTTPS with this certificate")
+    .option("--tls-key <file>", "and this key")
+    .option("--config <file>", "JSON config file (keys as the long options in camelCase)")
+    .action(async (o) => {
+      const { resolveConfig, masterConfigSchema } = await import("../config.js");
+      const cfg = resolveConfig(masterConfigSchema, {
+        file: o.config,
+        env: {
+          dataDir: process.env.HANDCARRY_DATA,
+          publishToken: process.env.HANDCARRY_PUBLISH_TOKEN,
+          readToken: process.env.HANDCARRY_READ_TOKEN,
+        },
+        flags: {
+          dataDir: o.data,
+          host: o.host,
+          port: o.port,
+          publishToken: o.publishToken,
+          readToken: o.readToken,
+          keepVersions: o.keepVersions,
+          pieceSize: o.pieceSize,
+          tlsCert: o.tlsCert,
+          tlsKey: o.tlsKey,
+        },
+      });
+      const { startMaster } = await import("./server.js");
+      const m = await startMaster({
+        ...cfg,
+        ...(cfg.tlsCert && cfg.tlsKey && { tls: { cert: cfg.tlsCert, key: cfg.tlsKey } }),
+      });
+      process.stdout.write(`handcarry master listening on ${m.url} (data ${cfg.dataDir})\n`);
+      const stop = () => {
+        m.close().then(() => process.exit(0));
+      };
+      process.once("SIGINT", stop);
+      process.once("SIGTERM", stop);
+    });
+
+  program
+    .command("publish")
+    .description("publish FILE as the newest version of a course")
+    .argument("<file>", "course archive (.mbz, .zip, .imscc, .h5p, .tar, .tar.gz)")
+    .requiredOption("--master <url>", "master URL")
+    .requiredOption("--course <id>", "course id (letters, digits, . _ -)")
+    .option("--token <token>", "publish token (env HANDCARRY_PUBLISH_TOKEN)")
+    .option("--title <title>", "course title")
+    .action(async (file: string, o) => {
+      const token = o.token ?? process.env.HANDCARRY_PUBLISH_TOKEN;
+      if (!token) throw new Error("a publish token is required (--token or HANDCARRY_PUBLISH_TOKEN)");
+      const { publishCourse } = await import("./server.js");
+      const r = await publishCourse({ masterUrl: o.master, token, course: o.course, file, title: o.title });
+      process.stdout.write(
+        r.unchanged
+          ? `${r.course}: unchanged (${r.contentHash})\n`
+          : `${r.course}: published ${r.contentHash} (${r.format}, ${r.size} bytes)\n`,
+      );
+    });
+}

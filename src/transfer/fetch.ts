@@ -1,0 +1,160 @@
+/**
+ * Resumable blob download: pieces are fetched a few at a time; a cut piece resumes with a
+ * Range request from where its partial file ends; every piece is checked against its MD5
+ * (a damaged one is fetched again) and recorded as done, durably, before it counts. The
+ * assembled blob must then hash to its name. Re-running after a crash or a give-up
+ * continues where it stopped.
+ */
+import { createHash } from "node:crypto";
+import { mkdir, open, rename, rm, stat } from "node:fs/promises";
+import { join } from "node:path";
+import type { Table } from "../store/index.js";
+import { readChunks, writeFileAtomic } from "../util/files.js";
+import { backoffMs, type ClientOptions, HttpError, request, sleep } from "./http.js";
+import { type BlobManifest, pieceCount, pieceRange } from "./pieces.js";
+
+export class TransferError extends Error {
+  constructor(message: string, readonly resumable = true) {
+    super(message);
+    this.name = "TransferError";
+  }
+}
+
+export interface FetchBlobOptions extends ClientOptions {
+  blob: BlobManifest;
+  /** Working directory for this blob's pieces; the assembled blob lands at `${dir}/blob`. */
+  dir: string;
+  /** Durable record of finished pieces, keyed `${blob.id}:${n}`. */
+  progress: Table<{ md5: string }>;
+  parallel?: number;
+  /** Tries per piece before this run gives up (the next run resumes). */
+  attempts?: number;
+  /** Give up this run after this long without finishing. */
+  budgetMs?: number;
+  onProgress?: (done: number, total: number) => void;
+  /** Called for each piece that failed its MD5 check (for logs and tests). */
+  onBadPiece?: (n: number) => void;
+  /** Random source for backoff jitter (tests pass a seeded one). */
+  rand?: () => number;
+}
+
+async function fileSize(path: string): Promise<number> {
+  try {
+    return (await stat(path)).size;
+  } catch {
+    return -1;
+  }
+}
+
+async function md5Of(path: string): Promise<string> {
+  const h = createHash("md5");
+  for await (const c of readChunks(path)) h.update(c);
+  return h.digest("hex");
+}
+
+/** Download (or finish downloading) a blob; returns the path of the verified blob. */
+export async function fetchBlob(o: FetchBlobOptions): Promise<string> {
+  const { blob, dir } = o;
+  const out = join(dir, "blob");
+  if ((await fileSize(out)) === blob.size) return out;
+  await mkdir(dir, { recursive: true });
+  const total = pieceCount(blob.size, blob.pieceSize);
+  const key = (n: number) => `${blob.id}:${n}`;
+  const piecePath = (n: number) => join(dir, `${n}`);
+  const todo: number[] = [];
+  let doneBytes = 0;
+  for (let n = 0; n < total; n++) {
+    const { start, end } = pieceRange(blob, n);
+    const rec = await o.progress.get(key(n));
+    if (rec && rec.md5 === blob.md5[n] && (await fileSize(piecePath(n))) === end - start) doneBytes += end - start;
+    else todo.push(n);
+  }
+  o.onProgress?.(doneBytes, blob.size);
+  const deadline = Date.now() + (o.budgetMs ?? 10 * 60_000);
+  const attempts = o.attempts ?? 8;
+  const rand = o.rand ?? Math.random;
+
+  const fetchPiece = async (n: number) => {
+    const { start, end } = pieceRange(blob, n);
+    const part = `${piecePath(n)}.part`;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        let have = Math.max(0, await fileSize(part));
+        if (have > end - start) {
+          await rm(part, { force: true });
+          have = 0;
+        }
+        if (have < end - start) {
+          const headers: Record<string, string> = {};
+          if (have > 0) headers.range = `bytes=${have}-`;
+          const { res, body } = await request(o, `/v1/blobs/${blob.id}/pieces/${n}`, { headers });
+          if (res.status !== 200 && res.status !== 206) {
+            for await (const _ of body) {
+            }
+            throw new HttpError(res.status, `/v1/blobs/${blob.id}/pieces/${n}`, `piece ${n}: HTTP ${res.status}`);
+          }
+          const fh = await open(part, res.status === 206 ? "a" : "w");
+          try {
+            if (res.status === 200) have = 0;
+            for await (const chunk of body) {
+              await fh.write(chunk);
+              have += chunk.length;
+              doneBytes += chunk.length;
+              o.onProgress?.(Math.min(doneBytes, blob.size), blob.size);
+            }
+            await fh.sync();
+          } finally {
+            await fh.close();
+          }
+        }
+        if ((await fileSize(part)) !== end - start) throw new Error(`piece ${n} ended short`);
+        if ((await md5Of(part)) !== blob.md5[n]) {
+          o.onBadPiece?.(n);
+          doneBytes -= end - start;
+          await rm(part, { force: true });
+          throw new Error(`piece ${n} failed its MD5 check`);
+        }
+        await rename(part, piecePath(n));
+        await o.progress.put(key(n), { md5: blob.md5[n]! }, true);
+        return;
+      } catch (e) {
+        if (e instanceof HttpError && e.permanent) throw new TransferError(e.message, false);
+        if (o.signal?.aborted) throw e;
+        if (attempt + 1 >= attempts || Date.now() > deadline) {
+          throw new TransferError(`piece ${n} failed ${attempt + 1} times (last: ${(e as Error).message}); will resume`);
+        }
+        await sleep(backoffMs(attempt, 250, 15_000, rand), o.signal);
+      }
+    }
+  };
+
+  const queue = [...todo];
+  const workers = Array.from({ length: Math.min(o.parallel ?? 3, queue.length) }, async () => {
+    for (let n = queue.shift(); n !== undefined; n = queue.shift()) await fetchPiece(n);
+  });
+  await Promise.all(workers);
+
+  // Assemble in order; the blob must hash to its name.
+  const whole = createHash("sha256");
+  await writeFileAtomic(
+    out,
+    (async function* () {
+      for (let n = 0; n < total; n++) {
+        for await (const c of readChunks(piecePath(n))) {
+          whole.update(c);
+          yield c;
+        }
+      }
+    })(),
+  );
+  if (whole.digest("hex") !== blob.id) {
+    await rm(out, { force: true });
+    for (let n = 0; n < total; n++) await o.progress.del(key(n));
+    throw new TransferError(`blob ${blob.id} did not match its hash after assembly; pieces discarded`);
+  }
+  for (let n = 0; n < total; n++) {
+    await rm(piecePath(n), { force: true });
+    await o.progress.del(key(n));
+  }
+  return out;
+}
