@@ -1,0 +1,95 @@
+// Admin password and sessions. The password comes from config/env, or is generated on
+// first start (scrypt hash kept in the agent's database, the clear text written once to
+// DIR/admin-password.txt, mode 0600, for the person setting the box up). Comparisons are
+// constant-time; sessions are HMAC-signed cookies with an expiry, keyed per process.
+import { createHash, createHmac, randomBytes, scrypt, timingSafeEqual } from "node:crypto";
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { Table } from "../store/index.js";
+
+interface StoredPassword {
+  salt: string;
+  hash: string;
+}
+
+const SESSION_MS = 12 * 3600_000;
+
+function scryptHash(password: string, salt: Buffer): Promise<Buffer> {
+  return new Promise((resolve, reject) =>
+    scrypt(password, salt, 32, { N: 16384, r: 8, p: 1 }, (err, key) => (err ? reject(err) : resolve(key))),
+  );
+}
+
+function equalDigests(a: Buffer, b: Buffer): boolean {
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+export class AdminAuth {
+  private readonly key = randomBytes(32);
+
+  private constructor(
+    private readonly configured: Buffer | null,
+    private readonly stored: StoredPassword | null,
+    /** Set when this start generated the password (to log where it was written). */
+    readonly generatedFile: string | null,
+  ) {}
+
+  /**
+   * @param password from config/env; wins over a stored one.
+   * @param table where a generated password's hash lives.
+   */
+  static async create(o: {
+    password?: string;
+    table: Table<StoredPassword>;
+    dataDir: string;
+  }): Promise<AdminAuth> {
+    if (o.password) return new AdminAuth(createHash("sha256").update(o.password).digest(), null, null);
+    const existing = await o.table.get("password");
+    if (existing) return new AdminAuth(null, existing, null);
+    const password = randomBytes(9).toString("base64url"); // 12 characters
+    const salt = randomBytes(16);
+    const stored = { salt: salt.toString("hex"), hash: (await scryptHash(password, salt)).toString("hex") };
+    const file = join(o.dataDir, "admin-password.txt");
+    await writeFile(file, `${password}\n`, { mode: 0o600 });
+    await o.table.put("password", stored, true);
+    return new AdminAuth(null, stored, file);
+  }
+
+  async check(password: string): Promise<boolean> {
+    if (this.configured) return equalDigests(createHash("sha256").update(password).digest(), this.configured);
+    if (!this.stored) return false;
+    const got = await scryptHash(password, Buffer.from(this.stored.salt, "hex"));
+    return equalDigests(got, Buffer.from(this.stored.hash, "hex"));
+  }
+
+  private sign(payload: string): string {
+    return createHmac("sha256", this.key).update(payload).digest("base64url");
+  }
+
+  /** A cookie value: "<expiry ms>.<random>.<hmac>". */
+  issueSession(now = Date.now()): string {
+    const payload = `${now + SESSION_MS}.${randomBytes(9).toString("base64url")}`;
+    return `${payload}.${this.sign(payload)}`;
+  }
+
+  verifySession(value: string | undefined, now = Date.now()): boolean {
+    if (!value) return false;
+    const cut = value.lastIndexOf(".");
+    if (cut < 0) return false;
+    const payload = value.slice(0, cut);
+    const mac = Buffer.from(value.slice(cut + 1));
+    const want = Buffer.from(this.sign(payload));
+    if (!equalDigests(mac, want)) return false;
+    const expiry = Number(payload.split(".")[0]);
+    return Number.isFinite(expiry) && expiry > now;
+  }
+
+  /** Per-session token for admin forms: pages served here embed course HTML, so forms need more than the cookie. */
+  csrfFor(session: string): string {
+    return this.sign(`csrf:${session}`);
+  }
+
+  checkCsrf(session: string, token: unknown): boolean {
+    return typeof token === "string" && equalDigests(Buffer.from(token), Buffer.from(this.csrfFor(session)));
+  }
+}

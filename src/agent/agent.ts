@@ -1,0 +1,449 @@
+// The long-running agent: ties connectivity, the persisted state machine, the sync client,
+// the LEDs and button, and the hotspot web server together. One sync cycle at a time,
+// triggered by a network appearing, the schedule while online, a retry after a failure
+// (exponential backoff), the button, or the admin page.
+import { spawn } from "node:child_process";
+import { mkdir, stat } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { createDevice, type Device } from "../device/index.js";
+import { Store, type Table } from "../store/index.js";
+import { packageVersion } from "../version.js";
+import { AdminAuth } from "./admin.js";
+import type { AgentConfig, KnownNetwork } from "./config.js";
+import { ConnectivityMonitor, checkMaster } from "./connectivity.js";
+import { CourseLibrary } from "./library.js";
+import {
+  type AgentStatus,
+  type CourseSource,
+  createHotspotApp,
+  listen,
+  type RunningServer,
+  type ServedCourse,
+} from "./server.js";
+import {
+  type AgentState,
+  type AgentStateMachine,
+  AgentStateMachine as Machine,
+  backoffMs,
+  driveLeds,
+} from "./state.js";
+import type { SyncEvent } from "./sync.js";
+
+export interface AgentLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+const silent: AgentLogger = { info() {}, warn() {}, error() {} };
+
+export interface StartAgentOptions {
+  config: AgentConfig;
+  /** Injected in tests and the demo (twins); default createDevice(config.device). */
+  device?: Device;
+  logger?: AgentLogger;
+  /** Do not start the connectivity timer (tests drive check() themselves). */
+  manualConnectivity?: boolean;
+}
+
+/**
+ * The courses the hotspot serves, read from the sync client's library. The library's
+ * LevelDB (DIR/db) is opened only between syncs, because syncAll opens it itself; the
+ * list changes only through a sync, so a copy refreshed after each one is exact.
+ */
+export class LibraryView implements CourseSource {
+  private courses = new Map<string, ServedCourse>();
+
+  constructor(private readonly dataDir: string) {}
+
+  async refresh(): Promise<void> {
+    const lib = await CourseLibrary.open(this.dataDir);
+    try {
+      const list = await lib.list();
+      this.courses = new Map(list.map((c) => [c.id, c]));
+    } finally {
+      await lib.close();
+    }
+  }
+
+  /** A course switched during a sync: serve the new version at once (its old files are being removed). */
+  async switched(e: Extract<SyncEvent, { type: "course-done" }>): Promise<void> {
+    const old = this.courses.get(e.course);
+    const size = (await stat(e.path).catch(() => null))?.size;
+    if (!old || size === undefined) return; // a new course appears at the refresh after the cycle
+    this.courses.set(e.course, {
+      ...old,
+      contentHash: e.contentHash,
+      archivePath: e.path,
+      treePath: join(dirname(e.path), "tree"),
+      size,
+      installedAt: new Date().toISOString(),
+    });
+  }
+
+  async list(): Promise<ServedCourse[]> {
+    return [...this.courses.values()].sort((a, b) => a.title.localeCompare(b.title));
+  }
+
+  async get(id: string): Promise<ServedCourse | undefined> {
+    return this.courses.get(id);
+  }
+}
+
+interface Settings {
+  masterUrl?: string;
+  knownNetworks?: KnownNetwork[];
+}
+
+export interface RunningAgent {
+  url: string;
+  machine: AgentStateMachine;
+  connectivity: ConnectivityMonitor;
+  device: Device;
+  library: LibraryView;
+  auth: AdminAuth;
+  /** Start a sync cycle now (or join the one running); resolves when it ends. */
+  syncNow(reason: string): Promise<void>;
+  /** Resolves when no cycle is running. */
+  idle(): Promise<void>;
+  status(): Promise<AgentStatus>;
+  close(): Promise<void>;
+}
+
+export async function startAgent(o: StartAgentOptions): Promise<RunningAgent> {
+  const config = o.config;
+  const log = o.logger ?? silent;
+  await mkdir(config.dataDir, { recursive: true });
+  const store = await Store.open(join(config.dataDir, "agent-db"));
+  const settingsTable: Table<Settings> = store.table("settings");
+  let settings = (await settingsTable.get("admin")) ?? {};
+  const machine = await Machine.open(store.table<AgentState>("state"));
+  const device =
+    o.device ??
+    (await createDevice({
+      ...config.device,
+      probes: { dataPath: config.dataDir, ...config.device.probes },
+      onError: (err) => log.warn({ err: err.message }, "device error"),
+    }));
+  for (const w of device.warnings) log.warn({}, w);
+  const stopLeds = driveLeds(machine, device.leds);
+  const lowVoltage = device.watchLowVoltage();
+  const library = new LibraryView(config.dataDir);
+  await library.refresh();
+  const auth = await AdminAuth.create({
+    password: config.adminPassword,
+    table: store.table("admin"),
+    dataDir: config.dataDir,
+  });
+  if (auth.generatedFile)
+    log.warn({ file: auth.generatedFile }, "admin password generated; read it from this file");
+
+  const masterUrl = () => settings.masterUrl ?? config.masterUrl;
+  const knownNetworks = () => {
+    const extra = settings.knownNetworks ?? [];
+    return [...config.knownNetworks.filter((n) => !extra.some((e) => e.ssid === n.ssid)), ...extra];
+  };
+
+  const connectivity = new ConnectivityMonitor({
+    probes: device.probes,
+    pollMs: config.connectivity.pollMs,
+    debounce: config.connectivity.debounce,
+    hotspotIface: config.connectivity.hotspotIface,
+    wifi: device.wifi,
+    get knownNetworks() {
+      return knownNetworks();
+    },
+    wifiScanMs: config.connectivity.wifiScanSec * 1000,
+  });
+
+  let closed = false;
+  let cycle: Promise<void> | undefined;
+  let abort: AbortController | undefined;
+  let wake: ReturnType<typeof setTimeout> | undefined;
+  /** State changes are applied in order, one at a time (sync events arrive as plain callbacks). */
+  let ops: Promise<unknown> = Promise.resolve();
+  const queue = <T>(fn: () => Promise<T>): Promise<T> => {
+    const next = ops.then(fn);
+    ops = next.catch((err: Error) => log.error({ err: err.message }, "state change failed"));
+    return next;
+  };
+  const nowIso = (ms = 0) => new Date(Date.now() + ms).toISOString();
+
+  /** Arm the one timer: the retry after an error, else the next scheduled sync while online. */
+  const planNext = () => {
+    if (wake) clearTimeout(wake);
+    wake = undefined;
+    if (closed) return;
+    const s = machine.state;
+    const due = s.name === "error" ? s.retryAt : connectivity.online ? s.nextSyncAt : undefined;
+    if (!due) return;
+    const delay = Math.min(Math.max(0, Date.parse(due) - Date.now()), 2 ** 31 - 1);
+    wake = setTimeout(() => {
+      wake = undefined;
+      if (connectivity.online) void runCycle(machine.name === "error" ? "retry" : "schedule");
+    }, delay);
+    wake.unref?.();
+  };
+
+  /** Move to `to`, passing through "syncing" where a resumed job jumps ahead. */
+  const moveTo = async (
+    to: AgentState["name"],
+    patch: Parameters<AgentStateMachine["transition"]>[1] = {},
+  ) => {
+    if (machine.name === to && to !== "syncing") return;
+    if (!machine.canMove(to) && to === "verifying")
+      await machine.transition("syncing", { course: patch.course, progress: 1 });
+    await machine.transition(to, patch);
+  };
+
+  const onSyncEvent = (e: SyncEvent) => {
+    if (e.type === "phase") {
+      const target =
+        e.phase === "verifying" || e.phase === "switching"
+          ? "verifying"
+          : e.phase === "negotiating"
+            ? null
+            : "syncing";
+      if (target === null) {
+        // Next course of the cycle: checking stays checking; after a verified course, back to syncing.
+        if (machine.name === "verifying")
+          void queue(() => moveTo("syncing", { course: e.course, progress: 0 }));
+        return;
+      }
+      if (target === "syncing" && machine.name === "syncing") return;
+      void queue(() => moveTo(target, { course: e.course, progress: target === "syncing" ? 0 : undefined }));
+    } else if (e.type === "progress") {
+      const progress = e.total > 0 ? e.done / e.total : 0;
+      void queue(async () => {
+        if (machine.name !== "syncing") await moveTo("syncing", { course: e.course, progress });
+        // Only whole-percent changes: the LED blink has 10 speeds, the status page shows percent.
+        else if (Math.floor(progress * 100) !== Math.floor((machine.state.progress ?? 0) * 100))
+          await machine.transition("syncing", { course: e.course, progress });
+      });
+    } else if (e.type === "course-done" && e.result === "updated") {
+      void library.switched(e);
+    }
+  };
+
+  const fail = async (error: string) => {
+    const failures = machine.state.failures + 1;
+    const wait = backoffMs(failures, config.sync.retryMinSec, config.sync.retryMaxSec);
+    await queue(() =>
+      moveTo("error", {
+        error,
+        failures,
+        retryAt: nowIso(wait),
+        lastSync: { at: nowIso(), ok: false, updated: 0, bytesDown: 0, bytesUp: 0, error },
+      }),
+    );
+    log.warn({ error, retryInSec: wait / 1000 }, "sync failed");
+  };
+
+  const runCycle = (reason: string): Promise<void> => {
+    if (cycle) return cycle;
+    if (closed) return Promise.resolve();
+    cycle = (async () => {
+      log.info({ reason, master: masterUrl() }, "sync cycle");
+      await queue(() => moveTo("checking"));
+      const reach = await checkMaster(masterUrl(), config.sync.reachTimeoutMs, config.token);
+      if (!reach.ok) return fail(reach.error);
+      abort = new AbortController();
+      let bytesDown = 0;
+      let bytesUp = 0;
+      let saved = 0;
+      let result: Awaited<ReturnType<typeof import("./sync.js")["syncAll"]>>;
+      try {
+        const { syncAll } = await import("./sync.js");
+        result = await syncAll({
+          dataDir: config.dataDir,
+          masterUrl: masterUrl(),
+          token: config.token,
+          courses: config.courses,
+          signal: abort.signal,
+          onEvent: onSyncEvent,
+        });
+      } catch (err) {
+        await library.refresh().catch(() => {});
+        return fail(abort.signal.aborted ? "network lost during sync" : (err as Error).message);
+      } finally {
+        abort = undefined;
+      }
+      for (const c of result.courses) {
+        if (c.type !== "course-done") continue;
+        bytesDown += c.bytesDown;
+        bytesUp += c.bytesUp;
+        if (c.result === "updated") {
+          const full = (await stat(c.path).catch(() => null))?.size ?? 0;
+          saved += Math.max(0, full - c.bytesDown - c.bytesUp);
+        }
+      }
+      await library.refresh();
+      await ops;
+      if (!result.ok) {
+        const first = result.courses.find((c) => c.type === "course-failed");
+        return fail(
+          first && first.type === "course-failed" ? `${first.course}: ${first.error}` : "sync failed",
+        );
+      }
+      await queue(() =>
+        moveTo(result.updated > 0 ? "updated" : machine.name === "updated" ? "updated" : "serving", {
+          failures: 0,
+          resumePending: false,
+          bytesSaved: machine.state.bytesSaved + saved,
+          nextSyncAt: nowIso(config.sync.intervalHours * 3600_000),
+          lastSync: { at: nowIso(), ok: true, updated: result.updated, bytesDown, bytesUp },
+        }),
+      );
+      log.info({ updated: result.updated, bytesDown, bytesUp, saved }, "sync done");
+    })()
+      .catch((err: Error) => log.error({ err: err.message }, "sync cycle crashed"))
+      .finally(() => {
+        cycle = undefined;
+        planNext();
+      });
+    return cycle;
+  };
+
+  connectivity.on("change", (online, seen) => {
+    log.info({ online, iface: seen.iface }, online ? "network up" : "network down");
+    if (online) {
+      const s = machine.state;
+      // Backing off after a failure: a link that comes back does not cut the wait short.
+      if (s.name === "error" && s.retryAt && Date.parse(s.retryAt) > Date.now()) return planNext();
+      if (cycle) return;
+      void queue(async () => {
+        if (machine.canMove("network-seen")) await machine.transition("network-seen");
+      }).then(() => runCycle("network"));
+    } else {
+      abort?.abort();
+      void queue(async () => {
+        if (machine.name === "network-seen") await machine.transition("serving");
+      }).then(planNext);
+    }
+  });
+  connectivity.on("wifi", (r) => log.info(r, r.ok ? "joined known Wi-Fi" : "could not join known Wi-Fi"));
+
+  const onButton = (action: "sync-now" | "shutdown") => {
+    if (action === "sync-now") {
+      log.info({}, "button: sync now");
+      void connectivity.check();
+      void runCycle("button");
+      return;
+    }
+    log.warn({}, "button: shutdown");
+    device.leds.show("shutting-down");
+    if (device.kind === "real") spawn("systemctl", ["poweroff"], { stdio: "ignore", detached: true }).unref();
+  };
+  device.button?.on("action", onButton);
+
+  const status = async (): Promise<AgentStatus> => {
+    const s = machine.state;
+    const probe = await device.probes.snapshot();
+    const courses = await library.list();
+    return {
+      state: s.name,
+      stateSince: s.since,
+      progress: s.progress,
+      course: s.course,
+      error: s.error,
+      retryAt: s.retryAt,
+      lastSync: s.lastSync,
+      nextSyncAt: s.nextSyncAt,
+      bytesSaved: s.bytesSaved,
+      resumePending: s.resumePending ?? false,
+      online: connectivity.online,
+      uplink: connectivity.uplink ?? null,
+      masterUrl: masterUrl(),
+      courses: courses.map((c) => ({
+        id: c.id,
+        title: c.title,
+        contentHash: c.contentHash,
+        publishedAt: c.publishedAt,
+        installedAt: c.installedAt,
+        size: c.size,
+      })),
+      disk: probe.disk,
+      cpuTemperatureC: probe.cpuTemperatureC,
+      throttle: probe.throttle,
+      hotspotClients: probe.hotspotClients === null ? null : probe.hotspotClients.length,
+      device: device.kind,
+      leds: device.leds.state,
+      version: packageVersion(),
+    };
+  };
+
+  const saveSettings = async (next: Settings) => {
+    settings = next;
+    await settingsTable.put("admin", next, true);
+  };
+
+  const app = createHotspotApp({
+    courses: library,
+    auth,
+    onError: (err) => log.error({ err: err.message }, "hotspot server error"),
+    control: {
+      status,
+      syncNow: (reason) => void runCycle(reason),
+      masterUrl,
+      setMasterUrl: (url) => saveSettings({ ...settings, masterUrl: url }),
+      networks: async () => knownNetworks(),
+      addNetwork: (n) =>
+        saveSettings({
+          ...settings,
+          knownNetworks: [...(settings.knownNetworks ?? []).filter((e) => e.ssid !== n.ssid), n],
+        }),
+      removeNetwork: (ssid) =>
+        saveSettings({
+          ...settings,
+          knownNetworks: (settings.knownNetworks ?? []).filter((e) => e.ssid !== ssid),
+        }),
+    },
+  });
+  app.on("error", (err: Error & { code?: string }) => {
+    if (err.code === "ECONNRESET" || err.code === "EPIPE" || err.code === "ERR_STREAM_PREMATURE_CLOSE")
+      return;
+    log.error({ err: err.message }, "hotspot server error");
+  });
+  let server: RunningServer;
+  try {
+    server = await listen(app, config.host, config.port);
+  } catch (err) {
+    stopLeds();
+    lowVoltage.stop();
+    if (!o.device) device.close();
+    await store.close();
+    throw new Error(`cannot listen on ${config.host}:${config.port}: ${(err as Error).message}`);
+  }
+  if (!o.manualConnectivity) connectivity.start();
+  planNext();
+
+  return {
+    url: server.url,
+    machine,
+    connectivity,
+    device,
+    library,
+    auth,
+    syncNow: (reason) => runCycle(reason),
+    idle: async () => {
+      while (cycle) await cycle;
+      await ops;
+    },
+    status,
+    async close() {
+      closed = true;
+      connectivity.stop();
+      if (wake) clearTimeout(wake);
+      abort?.abort();
+      device.button?.off("action", onButton);
+      await cycle;
+      await ops;
+      await server.close();
+      stopLeds();
+      lowVoltage.stop();
+      if (!o.device) device.close();
+      await machine.flushed();
+      await store.close();
+    },
+  };
+}

@@ -1,0 +1,186 @@
+// The agent's one validated config: defaults < config file (--config, JSON) < environment
+// (HANDCARRY_*) < command-line flags. Every error names the bad key and where it came from.
+import { readFile } from "node:fs/promises";
+import { z } from "zod";
+import { DeviceConfigError, parseDeviceConfig } from "../device/index.js";
+import type { DeviceConfig } from "../device/index.js";
+
+const httpUrl = z
+  .string()
+  .url()
+  .refine((u) => /^https?:$/.test(new URL(u).protocol), "must be an http:// or https:// URL")
+  .transform((u) => u.replace(/\/+$/, ""));
+
+const knownNetwork = z
+  .object({
+    ssid: z.string().min(1).max(32),
+    /** WPA passphrase; absent for an open network. */
+    password: z.string().min(8).max(63).optional(),
+  })
+  .strict();
+export type KnownNetwork = z.infer<typeof knownNetwork>;
+
+export const agentConfigSchema = z
+  .object({
+    /** Where the agent keeps everything (courses, state); required. */
+    dataDir: z.string().min(1),
+    /** The master to sync from; required. */
+    masterUrl: httpUrl,
+    /** Bearer token for the master's read API, if it has one. */
+    token: z.string().min(1).optional(),
+    /** 0.0.0.0 on the Pi so hotspot phones reach it; 127.0.0.1 for the demo and tests. */
+    host: z.string().min(1).default("0.0.0.0"),
+    port: z.number().int().min(0).max(65535).default(8080),
+    /** Admin password; if absent, one is generated on first start and written to DIR/admin-password.txt. */
+    adminPassword: z.string().min(8, "must be at least 8 characters").optional(),
+    /** Courses to sync (ids); absent = every course the master lists. */
+    courses: z.array(z.string().min(1)).optional(),
+    sync: z
+      .object({
+        /** Sync this often while online. */
+        intervalHours: z
+          .number()
+          .positive()
+          .max(24 * 30)
+          .default(6),
+        /** Backoff after a failure: first retry after retryMinSec, doubling up to retryMaxSec. */
+        retryMinSec: z.number().int().min(1).default(30),
+        retryMaxSec: z.number().int().min(1).default(1800),
+        /** Master reachability probe timeout. */
+        reachTimeoutMs: z.number().int().min(100).max(60_000).default(3000),
+      })
+      .strict()
+      .prefault({}),
+    connectivity: z
+      .object({
+        /** How often the route/carrier files are read (cheap: two small file reads). */
+        pollMs: z.number().int().min(100).max(600_000).default(5000),
+        /** Consecutive identical observations before a link change counts (debounces flapping). */
+        debounce: z.number().int().min(1).max(20).default(2),
+        /** The hotspot's own interface: never counted as an uplink. */
+        hotspotIface: z
+          .string()
+          .regex(/^[\w.@:-]{1,15}$/, "must be an interface name")
+          .optional(),
+        /** While offline with known networks configured, scan for them this often. */
+        wifiScanSec: z.number().int().min(5).max(3600).default(60),
+      })
+      .strict()
+      .prefault({}),
+    knownNetworks: z.array(knownNetwork).default([]),
+    /** LEDs, button, probes, Wi-Fi: validated by the device layer (see its README section). */
+    device: z.unknown().optional(),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    if (c.sync.retryMaxSec < c.sync.retryMinSec)
+      ctx.addIssue({ code: "custom", path: ["sync", "retryMaxSec"], message: "must be ≥ sync.retryMinSec" });
+  });
+
+export type AgentConfig = Omit<z.output<typeof agentConfigSchema>, "device"> & { device: DeviceConfig };
+/** What callers may pass: everything optional that has a default. */
+export type AgentConfigInput = z.input<typeof agentConfigSchema>;
+
+export class AgentConfigError extends Error {
+  constructor(readonly issues: string[]) {
+    super(`bad agent config:\n  ${issues.join("\n  ")}`);
+    this.name = "AgentConfigError";
+  }
+}
+
+/** The environment variables the agent reads, and the key each one sets. */
+export const ENV_KEYS = {
+  HANDCARRY_DATA: "dataDir",
+  HANDCARRY_MASTER_URL: "masterUrl",
+  HANDCARRY_TOKEN: "token",
+  HANDCARRY_HOST: "host",
+  HANDCARRY_PORT: "port",
+  HANDCARRY_ADMIN_PASSWORD: "adminPassword",
+} as const;
+
+const FLAG_NAMES: Record<string, string> = {
+  dataDir: "--data",
+  masterUrl: "--master",
+  adminPassword: "--admin-password",
+};
+
+export interface ConfigSources {
+  /** Path of a JSON config file (--config). */
+  file?: string;
+  env?: NodeJS.ProcessEnv;
+  /** From the command line; undefined values are ignored. */
+  flags?: Partial<
+    Record<"dataDir" | "masterUrl" | "host" | "port" | "token" | "adminPassword", string | number>
+  >;
+}
+
+function describe(issues: readonly z.core.$ZodIssue[], origin: Map<string, string>): string[] {
+  return issues.map((issue) => {
+    const key = issue.path.length > 0 ? issue.path.map(String).join(".") : "(top level)";
+    const from = origin.get(String(issue.path[0] ?? "")) ?? "";
+    return `${key}: ${issue.message}${from ? ` (from ${from})` : ""}`;
+  });
+}
+
+/** Validate an already merged object (tests, the demo). Throws AgentConfigError. */
+export function parseAgentConfig(input: unknown, origin = new Map<string, string>()): AgentConfig {
+  const result = agentConfigSchema.safeParse(input);
+  if (!result.success) throw new AgentConfigError(describe(result.error.issues, origin));
+  let device: DeviceConfig;
+  try {
+    device = parseDeviceConfig(result.data.device ?? {});
+  } catch (err) {
+    if (err instanceof DeviceConfigError) throw new AgentConfigError(err.issues.map((i) => `device.${i}`));
+    throw err;
+  }
+  return { ...result.data, device };
+}
+
+/** Merge file, environment and flags, then validate. Throws AgentConfigError naming the bad key. */
+export async function loadAgentConfig(sources: ConfigSources): Promise<AgentConfig> {
+  const merged: Record<string, unknown> = {};
+  const origin = new Map<string, string>();
+  if (sources.file) {
+    let text: string;
+    try {
+      text = await readFile(sources.file, "utf8");
+    } catch (err) {
+      throw new AgentConfigError([`config file ${sources.file}: ${(err as Error).message}`]);
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (err) {
+      throw new AgentConfigError([
+        `config file ${sources.file} is not valid JSON: ${(err as Error).message}`,
+      ]);
+    }
+    if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed))
+      throw new AgentConfigError([`config file ${sources.file}: must be a JSON object`]);
+    for (const [k, v] of Object.entries(parsed)) {
+      merged[k] = v;
+      origin.set(k, `config file ${sources.file}`);
+    }
+  }
+  const env = sources.env ?? {};
+  for (const [name, key] of Object.entries(ENV_KEYS)) {
+    const value = env[name];
+    if (value === undefined || value === "") continue;
+    merged[key] = key === "port" ? toPort(value) : value;
+    origin.set(key, `env ${name}`);
+  }
+  for (const [key, value] of Object.entries(sources.flags ?? {})) {
+    if (value === undefined) continue;
+    merged[key] = key === "port" ? toPort(value) : value;
+    origin.set(key, FLAG_NAMES[key] ?? `--${key}`);
+  }
+  if (merged.dataDir === undefined) origin.set("dataDir", "--data or HANDCARRY_DATA");
+  if (merged.masterUrl === undefined) origin.set("masterUrl", "--master or HANDCARRY_MASTER_URL");
+  return parseAgentConfig(merged, origin);
+}
+
+/** A number when it looks like one, else the raw string so zod reports "expected number". */
+function toPort(value: string | number): number | string {
+  if (typeof value === "number") return value;
+  return /^\d+$/.test(value.trim()) ? Number(value) : value;
+}
