@@ -375,6 +375,28 @@ describe("rebuild refuses bad entries and never leaves partial output", () => {
     await expectNoOutput([good, good], text("hello"), DuplicateEntryError, /duplicate/);
   });
 
+  it("a content source that fails halfway (e.g. a broken delta)", async () => {
+    for (const format of ["zip", "tar", "tar.gz"] as const) {
+      const dir = join(box.dir, `rebuild-${++caseNumber}`);
+      mkdirSync(dir);
+      const out = join(dir, `course.${format}`);
+      const failing = () =>
+        Readable.from(
+          (async function* () {
+            yield Buffer.alloc(100_000, 1);
+            throw new Error("piece 7 failed its MD5");
+          })(),
+        );
+      const big: WritableEntry = { ...good, path: "b.bin", size: 200_000 };
+      await expect(
+        writeArchive(out, format, [good, big], (e) =>
+          e === good ? Readable.from([text("hello")]) : failing(),
+        ),
+      ).rejects.toThrow(/piece 7 failed its MD5/);
+      expect(listAll(dir)).toEqual([]);
+    }
+  });
+
   it("a symlink pointing outside", async () => {
     const link: WritableEntry = {
       path: "l",
