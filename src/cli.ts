@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 // handcarry — one entry point for every role: master, agent, sync, publish, delta, demo.
 import { Command } from "commander";
+import { registerAgentCommands } from "./agent/cli.js";
 import { registerSyncCommands } from "./agent/sync-cli.js";
 import { registerDeltaCommands } from "./delta/cli.js";
+import { registerDemoCommand } from "./demo/cli.js";
 import { registerMasterCommands } from "./master/cli.js";
 import { packageVersion } from "./version.js";
 
@@ -15,10 +17,15 @@ program
 
 registerMasterCommands(program);
 registerSyncCommands(program);
+registerAgentCommands(program);
+registerDemoCommand(program);
 registerDeltaCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   const message = err instanceof Error ? err.message : String(err);
   process.stderr.write(`handcarry: ${message}\n`);
-  process.exitCode = typeof (err as { exitCode?: unknown })?.exitCode === "number" ? (err as { exitCode: number }).exitCode : 1;
+  process.exitCode =
+    typeof (err as { exitCode?: unknown })?.exitCode === "number"
+      ? (err as { exitCode: number }).exitCode
+      : 1;
 });

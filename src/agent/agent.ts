@@ -44,6 +44,8 @@ export interface StartAgentOptions {
   logger?: AgentLogger;
   /** Do not start the connectivity timer (tests drive check() themselves). */
   manualConnectivity?: boolean;
+  /** Every event of the sync client, as it happens (the demo prints them). */
+  onSyncEvent?: (e: SyncEvent) => void;
 }
 
 /**
@@ -197,6 +199,7 @@ export async function startAgent(o: StartAgentOptions): Promise<RunningAgent> {
   };
 
   const onSyncEvent = (e: SyncEvent) => {
+    o.onSyncEvent?.(e);
     if (e.type === "phase") {
       const target =
         e.phase === "verifying" || e.phase === "switching"
@@ -286,7 +289,7 @@ export async function startAgent(o: StartAgentOptions): Promise<RunningAgent> {
         );
       }
       await queue(() =>
-        moveTo(result.updated > 0 ? "updated" : machine.name === "updated" ? "updated" : "serving", {
+        moveTo(result.updated > 0 ? "updated" : "serving", {
           failures: 0,
           resumePending: false,
           bytesSaved: machine.state.bytesSaved + saved,

@@ -1,0 +1,44 @@
+/** `handcarry agent`: the long-running Pi process (sync on connectivity, hotspot server, LEDs, button). */
+import { type Command, InvalidArgumentError } from "commander";
+
+function port(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new InvalidArgumentError("port must be an integer 0-65535");
+  return n;
+}
+
+export function registerAgentCommands(program: Command): void {
+  program
+    .command("agent")
+    .description("serve courses to hotspot clients and sync them from the master whenever a network appears")
+    .option("--data <dir>", "agent data directory (env HANDCARRY_DATA)")
+    .option("--master <url>", "master URL (env HANDCARRY_MASTER_URL)")
+    .option("--port <port>", "HTTP port for hotspot clients (default 8080; env HANDCARRY_PORT)", port)
+    .option("--host <host>", "address to listen on (default 0.0.0.0; env HANDCARRY_HOST)")
+    .option("--config <file>", "JSON config file (see the README for its keys)")
+    .action(async (o: { data?: string; master?: string; port?: number; host?: string; config?: string }) => {
+      // Heavy modules (Koa, level, the sync client) load only when the agent actually starts.
+      const { loadAgentConfig } = await import("./config.js");
+      const { startAgent } = await import("./agent.js");
+      const { pino } = await import("pino");
+      const config = await loadAgentConfig({
+        file: o.config,
+        env: process.env,
+        flags: { dataDir: o.data, masterUrl: o.master, port: o.port, host: o.host },
+      });
+      const log = pino({ name: "handcarry-agent" }, pino.destination(2));
+      const agent = await startAgent({ config, logger: log });
+      log.info({ url: agent.url, data: config.dataDir, master: config.masterUrl }, "agent serving");
+      await new Promise<void>((resolve) => {
+        const stop = () => {
+          process.off("SIGINT", stop);
+          process.off("SIGTERM", stop);
+          log.info({}, "stopping");
+          agent.close().then(resolve, resolve);
+        };
+        process.on("SIGINT", stop);
+        process.on("SIGTERM", stop);
+      });
+    });
+}
