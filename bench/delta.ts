@@ -5,7 +5,17 @@ import { execFileSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { once } from "node:events";
-import { bestOf, ensureBuilt, fmt, markdownTable, mb, repoRoot, saveResult, type Timed, timed } from "./util.js";
+import {
+  bestOf,
+  ensureBuilt,
+  fmt,
+  markdownTable,
+  mb,
+  repoRoot,
+  saveResult,
+  type Timed,
+  timed,
+} from "./util.js";
 
 /** mulberry32: a seeded PRNG so every run benchmarks the same bytes. */
 function prng(seed: number): () => number {
@@ -48,14 +58,42 @@ async function generatePair(dir: string, sizeMB: number): Promise<{ old: string;
   while (written < total) {
     const len = Math.min(total - written, 4096 + Math.floor(rand() * 512 * 1024));
     const kind = rand();
-    const seg = kind < 0.6 ? randomBlock(len, rand) : kind < 0.85 ? pattern.subarray(0, Math.min(len, pattern.length)) : Buffer.alloc(len);
+    const seg =
+      kind < 0.6
+        ? randomBlock(len, rand)
+        : kind < 0.85
+          ? pattern.subarray(0, Math.min(len, pattern.length))
+          : Buffer.alloc(len);
     await write(wo, seg);
     if (written + seg.length >= nextEdit) {
       const e = rand();
       const cut = Math.floor(rand() * seg.length);
-      if (e < 0.4) await write(wn, Buffer.concat([seg.subarray(0, cut), randomBlock(1 + Math.floor(rand() * 20000), rand), seg.subarray(cut)]));
-      else if (e < 0.7) await write(wn, Buffer.concat([seg.subarray(0, cut), seg.subarray(Math.min(seg.length, cut + 1 + Math.floor(rand() * 20000)))]));
-      else await write(wn, Buffer.concat([seg.subarray(0, cut), randomBlock(Math.min(seg.length - cut, 5000), rand), seg.subarray(cut + Math.min(seg.length - cut, 5000))]));
+      if (e < 0.4)
+        await write(
+          wn,
+          Buffer.concat([
+            seg.subarray(0, cut),
+            randomBlock(1 + Math.floor(rand() * 20000), rand),
+            seg.subarray(cut),
+          ]),
+        );
+      else if (e < 0.7)
+        await write(
+          wn,
+          Buffer.concat([
+            seg.subarray(0, cut),
+            seg.subarray(Math.min(seg.length, cut + 1 + Math.floor(rand() * 20000))),
+          ]),
+        );
+      else
+        await write(
+          wn,
+          Buffer.concat([
+            seg.subarray(0, cut),
+            randomBlock(Math.min(seg.length - cut, 5000), rand),
+            seg.subarray(cut + Math.min(seg.length - cut, 5000)),
+          ]),
+        );
       nextEdit += editEvery;
     } else {
       await write(wn, seg);
@@ -95,9 +133,24 @@ export async function benchDelta(args: string[]): Promise<void> {
       rows.push({ sizeMB, op, bytes, handcarry, rdiff });
       process.stderr.write(`  ${op}: handcarry ${handcarry.seconds}s, rdiff ${rdiff.seconds}s\n`);
     };
-    pair("signature", statSync(old).size, ["signature", "-f", old, f("sig.hc")], ["signature", old, f("sig.rd")]);
-    pair("delta", statSync(neu).size, ["delta", "-f", f("sig.rd"), neu, f("delta.hc")], ["delta", f("sig.rd"), neu, f("delta.rd")]);
-    pair("patch", statSync(neu).size, ["patch", "-f", old, f("delta.rd"), f("out.hc")], ["patch", old, f("delta.rd"), f("out.rd")]);
+    pair(
+      "signature",
+      statSync(old).size,
+      ["signature", "-f", old, f("sig.hc")],
+      ["signature", old, f("sig.rd")],
+    );
+    pair(
+      "delta",
+      statSync(neu).size,
+      ["delta", "-f", f("sig.rd"), neu, f("delta.hc")],
+      ["delta", f("sig.rd"), neu, f("delta.rd")],
+    );
+    pair(
+      "patch",
+      statSync(neu).size,
+      ["patch", "-f", old, f("delta.rd"), f("out.hc")],
+      ["patch", old, f("delta.rd"), f("out.rd")],
+    );
     // The outputs must agree, or the speed means nothing.
     execFileSync("cmp", [f("sig.hc"), f("sig.rd")]);
     execFileSync("cmp", [f("delta.hc"), f("delta.rd")]);
@@ -121,5 +174,7 @@ export async function benchDelta(args: string[]): Promise<void> {
   );
   saveResult("delta", rows, table);
   console.log(table);
-  console.log("\n(wall time of whole processes, best of 3 (1 run at 1 GB); outputs checked identical with cmp)");
+  console.log(
+    "\n(wall time of whole processes, best of 3 (1 run at 1 GB); outputs checked identical with cmp)",
+  );
 }

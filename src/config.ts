@@ -19,11 +19,14 @@ export function readConfigFile(path: string | undefined): Record<string, unknown
   try {
     text = readFileSync(path, "utf8");
   } catch (e) {
-    throw new ConfigError(`config file ${path}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "not found" : (e as Error).message}`);
+    throw new ConfigError(
+      `config file ${path}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "not found" : (e as Error).message}`,
+    );
   }
   try {
     const v = JSON.parse(text) as unknown;
-    if (typeof v !== "object" || v === null || Array.isArray(v)) throw new Error("top level must be an object");
+    if (typeof v !== "object" || v === null || Array.isArray(v))
+      throw new Error("top level must be an object");
     return v as Record<string, unknown>;
   } catch (e) {
     throw new ConfigError(`config file ${path} is not valid JSON: ${(e as Error).message}`);
@@ -52,10 +55,17 @@ export const masterConfigSchema = z.object({
   dataDir: z.string().min(1, "a data directory is required (--data)"),
   host: z.string().default("127.0.0.1"),
   port: z.coerce.number().int().min(0).max(65535).default(8870),
-  publishToken: z.string().min(8, "publish token must be at least 8 characters (--publish-token or HANDCARRY_PUBLISH_TOKEN)"),
+  publishToken: z
+    .string()
+    .min(8, "publish token must be at least 8 characters (--publish-token or HANDCARRY_PUBLISH_TOKEN)"),
   readToken: z.string().min(8, "read token must be at least 8 characters").optional(),
   keepVersions: z.coerce.number().int().min(1).max(100).default(5),
-  pieceSize: z.coerce.number().int().min(4096).max(64 << 20).default(256 * 1024),
+  pieceSize: z.coerce
+    .number()
+    .int()
+    .min(4096)
+    .max(64 << 20)
+    .default(256 * 1024),
   maxArchiveBytes: z.coerce.number().int().min(1).optional(),
   tlsCert: z.string().optional(),
   tlsKey: z.string().optional(),

@@ -57,7 +57,9 @@ export class CourseLibrary {
   }
 
   async manifest(c: InstalledCourse): Promise<Manifest> {
-    const m = JSON.parse(await readFile(join(this.versionDir(c.id, c.contentHash), "manifest.json"), "utf8")) as Manifest;
+    const m = JSON.parse(
+      await readFile(join(this.versionDir(c.id, c.contentHash), "manifest.json"), "utf8"),
+    ) as Manifest;
     for (const e of m.entries) e.mtime = new Date(e.mtime);
     return m;
   }

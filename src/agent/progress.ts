@@ -15,7 +15,10 @@ export function progressReporter(mode: "bar" | "lines" | "json") {
       if (e.type === "progress") {
         if (mode === "bar") {
           if (!bar) {
-            bar = new cliProgress.SingleBar({ format: `${e.course} [{bar}] {percentage}% {value}/{total} bytes` }, cliProgress.Presets.shades_classic);
+            bar = new cliProgress.SingleBar(
+              { format: `${e.course} [{bar}] {percentage}% {value}/{total} bytes` },
+              cliProgress.Presets.shades_classic,
+            );
             bar.start(e.total, e.done);
           }
           bar.update(e.done);

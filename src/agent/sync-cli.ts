@@ -30,12 +30,17 @@ export function registerSyncCommands(program: Command): void {
       });
       report.finish(result);
       const failed = result.courses.filter((c) => c.type === "course-failed");
-      if (failed.length > 0) process.exitCode = failed.every((c) => c.type === "course-failed" && c.resumable) ? EXIT_WILL_RESUME : 1;
+      if (failed.length > 0)
+        process.exitCode = failed.every((c) => c.type === "course-failed" && c.resumable)
+          ? EXIT_WILL_RESUME
+          : 1;
     });
 
   program
     .command("measure")
-    .description("sync OLD → NEW through a real master and agent on loopback and report the bytes on the wire")
+    .description(
+      "sync OLD → NEW through a real master and agent on loopback and report the bytes on the wire",
+    )
     .argument("<old>", "old course archive")
     .argument("<new>", "new course archive")
     .option("--unknown-base", "the master does not use OLD: entry summary and signatures go up", false)

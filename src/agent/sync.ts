@@ -6,7 +6,13 @@
  */
 import { mkdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { directorySource, extractArchive, type Manifest, readManifest, writeArchive } from "../archive/index.js";
+import {
+  directorySource,
+  extractArchive,
+  type Manifest,
+  readManifest,
+  writeArchive,
+} from "../archive/index.js";
 import { Store, type Table } from "../store/index.js";
 import { applyCourseDelta, CourseDeltaMismatchError } from "../sync/apply.js";
 import { toOldView } from "../sync/course.js";
@@ -17,6 +23,7 @@ import {
   checkBlobManifest,
   type ClientOptions,
   fetchBlob,
+  HttpError,
   requestJson,
   TransferError,
   uploadPieces,
@@ -99,7 +106,12 @@ export async function syncAll(o: SyncOptions): Promise<SyncResult> {
   const store = await Store.open(join(o.dataDir, "db"));
   try {
     const lib = await CourseLibrary.open(o.dataDir, store);
-    const client: ClientOptions = { baseUrl: o.masterUrl, token: o.token, timeoutMs: o.timeoutMs ?? 30_000, signal: o.signal };
+    const client: ClientOptions = {
+      baseUrl: o.masterUrl,
+      token: o.token,
+      timeoutMs: o.timeoutMs ?? 30_000,
+      signal: o.signal,
+    };
     let ids = o.courses;
     if (!ids || ids.length === 0) {
       const catalog = await requestJson<Array<{ id: string }>>(client, "/v1/catalog");
@@ -108,7 +120,13 @@ export async function syncAll(o: SyncOptions): Promise<SyncResult> {
     const result: SyncResult = { ok: true, updated: 0, courses: [] };
     for (const id of ids) {
       const ev = await syncCourse(id, lib, store, client, o).catch((e: unknown) => {
-        const resumable = e instanceof SyncFailure ? e.resumable : !(e instanceof TransferError && !e.resumable);
+        // Retrying helps with links and servers, not with a wrong token or a missing course.
+        const resumable =
+          e instanceof SyncFailure || e instanceof TransferError
+            ? e.resumable
+            : e instanceof HttpError
+              ? !e.permanent
+              : true;
         return { type: "course-failed", course: id, error: (e as Error).message, resumable } as const;
       });
       o.onEvent?.(ev);
@@ -159,7 +177,12 @@ async function syncCourse(
         path: installed!.archivePath,
       };
     }
-    job = { plan: negotiated.plan, base: installed?.contentHash, phase: "downloading", bytesUp: negotiated.bytesUp };
+    job = {
+      plan: negotiated.plan,
+      base: installed?.contentHash,
+      phase: "downloading",
+      bytesUp: negotiated.bytesUp,
+    };
     await jobs.put(id, job, true);
   }
   const plan = job.plan;
@@ -191,7 +214,11 @@ async function syncCourse(
     } else {
       if (!installed) throw new SyncFailure(`${plan.plan} plan but course ${id} is not installed`, false);
       const oldManifest = await lib.manifest(installed);
-      manifest = await applyCourseDelta({ deltaPath: blobPath, old: toOldView(oldManifest, installed.treePath), outRoot: tree });
+      manifest = await applyCourseDelta({
+        deltaPath: blobPath,
+        old: toOldView(oldManifest, installed.treePath),
+        outRoot: tree,
+      });
       await writeArchive(archive, plan.format, manifest.entries, directorySource(tree));
     }
   } catch (e) {
@@ -208,7 +235,10 @@ async function syncCourse(
   if (check.contentHash !== plan.contentHash || manifest.contentHash !== plan.contentHash) {
     await jobs.del(id, true);
     await rm(staging, { recursive: true, force: true });
-    throw new SyncFailure(`rebuilt course has content hash ${check.contentHash}, expected ${plan.contentHash}`, true);
+    throw new SyncFailure(
+      `rebuilt course has content hash ${check.contentHash}, expected ${plan.contentHash}`,
+      true,
+    );
   }
 
   await phase(job, "switching");
@@ -255,7 +285,10 @@ async function negotiate(
   o: SyncOptions,
 ): Promise<{ plan: Plan; bytesUp: number }> {
   const path = `/v1/courses/${encodeURIComponent(id)}`;
-  const body = JSON.stringify({ ...(installed && { have: installed.contentHash }), ...(o.unknownBase && { unknownBase: true }) });
+  const body = JSON.stringify({
+    ...(installed && { have: installed.contentHash }),
+    ...(o.unknownBase && { unknownBase: true }),
+  });
   let bytesUp = body.length;
   let plan = await requestJson<Plan>(client, `${path}/sync`, {
     method: "POST",
@@ -273,12 +306,19 @@ async function negotiate(
     headers: { "content-type": "application/octet-stream" },
   });
   if (plan.plan !== "unknown-base" || plan.blob) return { plan, bytesUp };
-  if (!plan.session || !Array.isArray(plan.signatures)) throw new SyncFailure("master asked for signatures without a session", true);
+  if (!plan.session || !Array.isArray(plan.signatures))
+    throw new SyncFailure("master asked for signatures without a session", true);
   emit(o, { type: "phase", course: id, phase: "uploading" });
   const requests = plan.signatures.map(([index, blockLen, strongLen]) => ({ index, blockLen, strongLen }));
   const sigs = await signEntries(installed.treePath, view, requests);
   bytesUp += sigs.length;
-  const pieces = await uploadPieces({ ...client, session: plan.session, data: sigs, pieceSize: plan.pieceSize, progress: store.table("uploads") });
+  const pieces = await uploadPieces({
+    ...client,
+    session: plan.session,
+    data: sigs,
+    pieceSize: plan.pieceSize,
+    progress: store.table("uploads"),
+  });
   plan = await requestJson<Plan>(client, `${path}/signatures`, {
     method: "POST",
     body: JSON.stringify({ session: plan.session, pieces }),

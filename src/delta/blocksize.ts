@@ -35,6 +35,10 @@ export function checkBlockLen(blockLen: number, source?: string): void {
 export function checkStrongLen(strongLen: number, kind: StrongKind, source?: string): void {
   const max = MAX_STRONG_LEN[kind];
   if (!Number.isInteger(strongLen) || strongLen < 1 || strongLen > max) {
-    throw new DeltaError("BAD_PARAM", `strong sum length ${strongLen} is out of range for ${kind} (1..${max})`, source);
+    throw new DeltaError(
+      "BAD_PARAM",
+      `strong sum length ${strongLen} is out of range for ${kind} (1..${max})`,
+      source,
+    );
   }
 }

@@ -11,7 +11,8 @@ const USAGE_EXIT = 101;
 function intArg(name: string, min: number) {
   return (v: string): number => {
     const n = Number(v);
-    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer ≥ ${min}`);
+    if (!Number.isInteger(n) || n < min)
+      throw new InvalidArgumentError(`${name} must be an integer ≥ ${min}`);
     return n;
   };
 }
@@ -27,13 +28,27 @@ export function registerDeltaCommands(program: Command): void {
 
   delta
     .command("signature")
-    .description("write the block signature of OLD (\"-\" = stdin) to SIG (default stdout)")
+    .description('write the block signature of OLD ("-" = stdin) to SIG (default stdout)')
     .argument("<old>", "old file")
     .argument("[sig]", "signature file to write", "-")
-    .option("-b, --block-size <bytes>", "block size, 0 = rdiff's recommended size", intArg("block size", 0), 0)
-    .option("-S, --sum-size <bytes>", "strong sum bytes per block, 0 = full, -1 = minimum safe", intArg("sum size", -1), 0)
+    .option(
+      "-b, --block-size <bytes>",
+      "block size, 0 = rdiff's recommended size",
+      intArg("block size", 0),
+      0,
+    )
+    .option(
+      "-S, --sum-size <bytes>",
+      "strong sum bytes per block, 0 = full, -1 = minimum safe",
+      intArg("sum size", -1),
+      0,
+    )
     .addOption(new Option("-H, --hash <alg>", "strong hash").choices(["blake2", "md4"]).default("blake2"))
-    .addOption(new Option("-R, --rollsum <alg>", "rolling checksum").choices(["rabinkarp", "rollsum"]).default("rabinkarp"))
+    .addOption(
+      new Option("-R, --rollsum <alg>", "rolling checksum")
+        .choices(["rabinkarp", "rollsum"])
+        .default("rabinkarp"),
+    )
     .option("-f, --force", "overwrite an existing output file", false)
     .action(async (old: string, sig: string, o) => {
       await (await engine()).signatureFile(old, sig, {
@@ -47,7 +62,9 @@ export function registerDeltaCommands(program: Command): void {
 
   delta
     .command("delta")
-    .description("write the delta that turns SIG's old file into NEW (\"-\" = stdin) to DELTA (default stdout)")
+    .description(
+      'write the delta that turns SIG\'s old file into NEW ("-" = stdin) to DELTA (default stdout)',
+    )
     .argument("<sig>", "signature of the old file")
     .argument("[new]", "new file", "-")
     .argument("[delta]", "delta file to write", "-")
@@ -69,7 +86,7 @@ export function registerDeltaCommands(program: Command): void {
 
   delta
     .command("patch")
-    .description("apply DELTA (\"-\" = stdin) to OLD and write the new file to OUT (default stdout)")
+    .description('apply DELTA ("-" = stdin) to OLD and write the new file to OUT (default stdout)')
     .argument("<old>", "old file (read at random offsets)")
     .argument("[delta]", "delta file", "-")
     .argument("[out]", "new file to write", "-")

@@ -57,11 +57,19 @@ function named(e: unknown, path: string): unknown {
   return e;
 }
 
-export async function signatureFile(oldPath: string, sigPath: string, opts: SignatureFileOptions = {}): Promise<number> {
+export async function signatureFile(
+  oldPath: string,
+  sigPath: string,
+  opts: SignatureFileOptions = {},
+): Promise<number> {
   try {
     const hash = opts.hash ?? "blake2";
     const fileSize = oldPath === "-" ? undefined : (await stat(oldPath)).size;
-    const blockLen = opts.blockLen ? opts.blockLen : fileSize === undefined ? undefined : recommendedBlockLen(fileSize);
+    const blockLen = opts.blockLen
+      ? opts.blockLen
+      : fileSize === undefined
+        ? undefined
+        : recommendedBlockLen(fileSize);
     let strongLen = opts.strongLen ? opts.strongLen : MAX_STRONG_LEN[hash];
     if (opts.strongLen === -1) strongLen = minimumStrongLen(fileSize ?? 0, blockLen ?? 2048);
     const sig = generateSignature(input(oldPath), {
@@ -96,7 +104,12 @@ export async function deltaFile(
   }
 }
 
-export async function patchFile(oldPath: string, deltaPath: string, outPath: string, opts: OutputOptions = {}): Promise<number> {
+export async function patchFile(
+  oldPath: string,
+  deltaPath: string,
+  outPath: string,
+  opts: OutputOptions = {},
+): Promise<number> {
   let basis: FileBasis;
   try {
     basis = await FileBasis.open(oldPath);
@@ -104,7 +117,11 @@ export async function patchFile(oldPath: string, deltaPath: string, outPath: str
     throw named(e, oldPath);
   }
   try {
-    return await output(outPath, applyDelta(basis, input(deltaPath), deltaPath === "-" ? "delta" : deltaPath), opts);
+    return await output(
+      outPath,
+      applyDelta(basis, input(deltaPath), deltaPath === "-" ? "delta" : deltaPath),
+      opts,
+    );
   } catch (e) {
     throw named(e, deltaPath);
   } finally {

@@ -7,7 +7,15 @@
  */
 import type { Signature } from "./signature.js";
 import { createStrongHasher, type StrongHasher } from "./strong.js";
-import { RK_ADJ, RK_INVM, RK_MULT, rabinKarp, rkPower, ROLLSUM_CHAR_OFFSET, rollsumState } from "./weaksum.js";
+import {
+  RK_ADJ,
+  RK_INVM,
+  RK_MULT,
+  rabinKarp,
+  rkPower,
+  ROLLSUM_CHAR_OFFSET,
+  rollsumState,
+} from "./weaksum.js";
 
 /** What the matcher finds, in order: copy old[pos, pos+len) or insert literal bytes. */
 export interface DeltaSink {
@@ -74,7 +82,11 @@ export class SignatureIndex {
     const n = this.sig.strongLen;
     const sums = this.sig.strongSums;
     let strong: Uint8Array | undefined;
-    for (let slot = Math.imul(weak, 0x9e3779b1) >>> this.shift; this.vals[slot] !== 0; slot = (slot + 1) & mask) {
+    for (
+      let slot = Math.imul(weak, 0x9e3779b1) >>> this.shift;
+      this.vals[slot] !== 0;
+      slot = (slot + 1) & mask
+    ) {
       if (this.keys[slot] !== weak) continue;
       const block = this.vals[slot]! - 1;
       strong ??= this.hash(data);

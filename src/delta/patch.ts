@@ -70,24 +70,37 @@ export class BufferBasis implements Basis {
 const COPY_PIECE = 1 << 20;
 
 /** Stream the new file: `basis` patched with `delta`. */
-export async function* applyDelta(basis: Basis, delta: ByteSource, what = "delta"): AsyncGenerator<Uint8Array> {
+export async function* applyDelta(
+  basis: Basis,
+  delta: ByteSource,
+  what = "delta",
+): AsyncGenerator<Uint8Array> {
   const r = new ByteReader(delta, what);
   if (!(await r.fill(1))) throw new DeltaError("TRUNCATED", `${what} is empty (expected a librsync delta)`);
   const magic = getNetint(await r.read(4, "the delta magic"), 0, 4, "magic");
   if (magic !== DELTA_MAGIC) {
-    throw new DeltaError("BAD_MAGIC", `${what} has magic ${hex32(magic)}, not a librsync delta (${hex32(DELTA_MAGIC)})`);
+    throw new DeltaError(
+      "BAD_MAGIC",
+      `${what} has magic ${hex32(magic)}, not a librsync delta (${hex32(DELTA_MAGIC)})`,
+    );
   }
   const out = new OutputBuffer();
   for (;;) {
     const at = r.position;
-    if (!(await r.fill(1))) throw new DeltaError("TRUNCATED", `${what} ends at offset ${at} without an END command`);
+    if (!(await r.fill(1)))
+      throw new DeltaError("TRUNCATED", `${what} ends at offset ${at} without an END command`);
     const op = (await r.read(1, "a command"))[0]!;
     if (op === OP_END) break;
     if (op <= OP_LITERAL_MAX_INLINE || op < OP_COPY_N1_N1) {
       const len =
         op <= OP_LITERAL_MAX_INLINE
           ? op
-          : getNetint(await r.read(INDEX_LEN[op - OP_LITERAL_N1]!, "a literal length"), 0, INDEX_LEN[op - OP_LITERAL_N1]!, `literal length at offset ${at}`);
+          : getNetint(
+              await r.read(INDEX_LEN[op - OP_LITERAL_N1]!, "a literal length"),
+              0,
+              INDEX_LEN[op - OP_LITERAL_N1]!,
+              `literal length at offset ${at}`,
+            );
       let left = len;
       while (left > 0) {
         const part = await r.readSome(left);
@@ -116,7 +129,10 @@ export async function* applyDelta(basis: Basis, delta: ByteSource, what = "delta
         done += n;
       }
     } else {
-      throw new DeltaError("CORRUPT", `${what}: unknown command byte 0x${op.toString(16).padStart(2, "0")} at offset ${at}`);
+      throw new DeltaError(
+        "CORRUPT",
+        `${what}: unknown command byte 0x${op.toString(16).padStart(2, "0")} at offset ${at}`,
+      );
     }
     for (const c of out.take()) yield c;
   }

@@ -114,7 +114,8 @@ export async function* generateSignature(
 /** Parse a signature stream; `what` names it in errors. */
 export async function readSignature(source: ByteSource, what = "signature"): Promise<Signature> {
   const r = new ByteReader(source, what);
-  if (!(await r.fill(4))) throw new DeltaError("TRUNCATED", `${what} is empty (expected a librsync signature)`);
+  if (!(await r.fill(4)))
+    throw new DeltaError("TRUNCATED", `${what} is empty (expected a librsync signature)`);
   const header = await r.read(SIG_HEADER_LEN, "the signature header");
   const magic = getNetint(header, 0, 4, "magic");
   const kind = describeMagic(magic);
@@ -150,7 +151,8 @@ export async function readSignature(source: ByteSource, what = "signature"): Pro
     }
     for (let i = 0; i < n; i++) {
       const at = i * rec;
-      weakSums[count] = ((data[at]! << 24) | (data[at + 1]! << 16) | (data[at + 2]! << 8) | data[at + 3]!) >>> 0;
+      weakSums[count] =
+        ((data[at]! << 24) | (data[at + 1]! << 16) | (data[at + 2]! << 8) | data[at + 3]!) >>> 0;
       strongSums.set(data.subarray(at + 4, at + rec), count * strongLen);
       count++;
     }

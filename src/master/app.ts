@@ -96,8 +96,10 @@ export function createMasterApp(storage: MasterStorage, opts: MasterOptions): Ko
       const err = e as Error & { status?: number };
       if (e instanceof HttpProblem) ctx.status = e.status;
       else if (e instanceof ArchiveError) ctx.status = 422;
-      else if (e instanceof SummaryError || e instanceof DeltaError || e instanceof HcdFormatError) ctx.status = 400;
-      else if (typeof err.status === "number" && err.status >= 400 && err.status < 500) ctx.status = err.status;
+      else if (e instanceof SummaryError || e instanceof DeltaError || e instanceof HcdFormatError)
+        ctx.status = 400;
+      else if (typeof err.status === "number" && err.status >= 400 && err.status < 500)
+        ctx.status = err.status;
       else {
         ctx.status = 500;
         ctx.app.emit("error", e, ctx);
@@ -142,7 +144,14 @@ export function createMasterApp(storage: MasterStorage, opts: MasterOptions): Ko
       .filter(([, c]) => c.versions.length > 0)
       .map(([, c]) => {
         const v = latestOf(c);
-        return { id: c.id, title: c.title, contentHash: v.contentHash, format: v.format, size: v.size, publishedAt: v.publishedAt };
+        return {
+          id: c.id,
+          title: c.title,
+          contentHash: v.contentHash,
+          format: v.format,
+          size: v.size,
+          publishedAt: v.publishedAt,
+        };
       });
   });
 
@@ -150,7 +159,8 @@ export function createMasterApp(storage: MasterStorage, opts: MasterOptions): Ko
     const id = ctx.params.id!;
     if (!COURSE_ID.test(id)) throw new HttpProblem(400, `invalid course id ${JSON.stringify(id)}`);
     const declared = Number(ctx.get("content-length") || 0);
-    if (declared > maxArchive) throw new HttpProblem(413, `archive of ${declared} bytes exceeds the limit of ${maxArchive}`);
+    if (declared > maxArchive)
+      throw new HttpProblem(413, `archive of ${declared} bytes exceeds the limit of ${maxArchive}`);
     const incoming = await storage.workPath("incoming");
     let n = 0;
     try {
@@ -159,7 +169,8 @@ export function createMasterApp(storage: MasterStorage, opts: MasterOptions): Ko
         async function* (src: AsyncIterable<Buffer>) {
           for await (const c of src) {
             n += c.length;
-            if (n > maxArchive) throw new HttpProblem(413, `archive exceeds the limit of ${maxArchive} bytes`);
+            if (n > maxArchive)
+              throw new HttpProblem(413, `archive exceeds the limit of ${maxArchive} bytes`);
             yield c;
           }
         },
@@ -169,7 +180,13 @@ export function createMasterApp(storage: MasterStorage, opts: MasterOptions): Ko
       const title = typeof ctx.query.title === "string" ? ctx.query.title.slice(0, 200) : undefined;
       const { version, unchanged } = await storage.publish(id, title, incoming);
       ctx.status = unchanged ? 200 : 201;
-      ctx.body = { course: id, contentHash: version.contentHash, format: version.format, size: version.size, unchanged };
+      ctx.body = {
+        course: id,
+        contentHash: version.contentHash,
+        format: version.format,
+        size: version.size,
+        unchanged,
+      };
     } finally {
       await rm(incoming, { force: true });
     }
@@ -184,7 +201,10 @@ export function createMasterApp(storage: MasterStorage, opts: MasterOptions): Ko
       ctx.body = planFor(c, "none");
       return;
     }
-    const held = have !== undefined && body.unknownBase !== true ? c.versions.find((v) => v.contentHash === have) : undefined;
+    const held =
+      have !== undefined && body.unknownBase !== true
+        ? c.versions.find((v) => v.contentHash === have)
+        : undefined;
     if (held) {
       ctx.body = await deltaOrFull(c, "known-base", await storage.knownBaseDelta(c.id, held, latest));
       return;
@@ -245,7 +265,8 @@ export function createMasterApp(storage: MasterStorage, opts: MasterOptions): Ko
     if (!Number.isInteger(n) || n < 0 || n > 100_000) throw new HttpProblem(400, "invalid piece number");
     const data = await rawBody(ctx, s.pieceSize);
     const md5 = ctx.get("x-content-md5");
-    if (md5 && createHash("md5").update(data).digest("hex") !== md5) throw new HttpProblem(422, `piece ${n} does not match its MD5`);
+    if (md5 && createHash("md5").update(data).digest("hex") !== md5)
+      throw new HttpProblem(422, `piece ${n} does not match its MD5`);
     await writeFile(join(storage.dir, "work", `session-${ctx.params.session}`, `piece-${n}`), data);
     ctx.body = { ok: true };
   });
@@ -256,7 +277,8 @@ export function createMasterApp(storage: MasterStorage, opts: MasterOptions): Ko
     const s = await sessionOf(String(body.session));
     if (s.course !== c.id) throw new HttpProblem(400, "session belongs to another course");
     const pieces = Number(body.pieces);
-    if (!Number.isInteger(pieces) || pieces < 0 || pieces > 100_000) throw new HttpProblem(400, "invalid piece count");
+    if (!Number.isInteger(pieces) || pieces < 0 || pieces > 100_000)
+      throw new HttpProblem(400, "invalid piece count");
     const dir = join(storage.dir, "work", `session-${body.session}`);
     const parts: Buffer[] = [];
     for (let n = 0; n < pieces; n++) {
@@ -270,9 +292,15 @@ export function createMasterApp(storage: MasterStorage, opts: MasterOptions): Ko
     ctx.body = await buildUnknown(c, String(body.session), s, sigs);
   });
 
-  const buildUnknown = async (c: CourseRecord, session: string, s: SessionRecord, sigs: Awaited<ReturnType<typeof parseSignatures>>) => {
+  const buildUnknown = async (
+    c: CourseRecord,
+    session: string,
+    s: SessionRecord,
+    sigs: Awaited<ReturnType<typeof parseSignatures>>,
+  ) => {
     const latest = latestOf(c);
-    if (latest.contentHash !== s.target) throw new HttpProblem(409, "a newer version was published meanwhile: start the sync again");
+    if (latest.contentHash !== s.target)
+      throw new HttpProblem(409, "a newer version was published meanwhile: start the sync again");
     const dir = join(storage.dir, "work", `session-${session}`);
     const view = JSON.parse(await readFile(join(dir, "summary.json"), "utf8"));
     const out = join(storage.dir, "deltas", `${c.id}-unknown-${session}.hcd`);
@@ -297,7 +325,10 @@ export function createMasterApp(storage: MasterStorage, opts: MasterOptions): Ko
     if (!rec) throw new HttpProblem(404, `no blob ${id}`);
     const n = Number(ctx.params.n);
     if (!Number.isInteger(n) || n < 0 || n >= pieceCount(rec.manifest.size, rec.manifest.pieceSize)) {
-      throw new HttpProblem(416, `piece ${ctx.params.n} is out of range (0..${pieceCount(rec.manifest.size, rec.manifest.pieceSize) - 1})`);
+      throw new HttpProblem(
+        416,
+        `piece ${ctx.params.n} is out of range (0..${pieceCount(rec.manifest.size, rec.manifest.pieceSize) - 1})`,
+      );
     }
     const { start, end } = pieceRange(rec.manifest, n);
     // The URL names the content: caches may keep it forever.

@@ -34,7 +34,8 @@ export async function startMaster(o: StartMasterOptions): Promise<RunningMaster>
   const storage = new MasterStorage(o.dataDir, store, o.keepVersions, o.pieceSize);
   const app = createMasterApp(storage, o);
   app.on("error", (err: Error) => {
-    if ((err as { code?: string }).code === "ECONNRESET" || (err as { code?: string }).code === "EPIPE") return;
+    if ((err as { code?: string }).code === "ECONNRESET" || (err as { code?: string }).code === "EPIPE")
+      return;
     process.stderr.write(`handcarry master: ${err.stack ?? err.message}\n`);
   });
   const handler = app.callback();
@@ -87,10 +88,22 @@ export async function startMaster(o: StartMasterOptions): Promise<RunningMaster>
 }
 
 /** Upload an archive to a master as the new version of a course. */
-export async function publishCourse(o: { masterUrl: string; token: string; course: string; file: string; title?: string }) {
+export async function publishCourse(o: {
+  masterUrl: string;
+  token: string;
+  course: string;
+  file: string;
+  title?: string;
+}) {
   const size = (await stat(o.file)).size;
   const q = o.title ? `?title=${encodeURIComponent(o.title)}` : "";
-  return requestJson<{ course: string; contentHash: string; format: string; size: number; unchanged: boolean }>(
+  return requestJson<{
+    course: string;
+    contentHash: string;
+    format: string;
+    size: number;
+    unchanged: boolean;
+  }>(
     { baseUrl: o.masterUrl, token: o.token, timeoutMs: 600_000 },
     `/v1/courses/${encodeURIComponent(o.course)}${q}`,
     {

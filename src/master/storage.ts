@@ -11,7 +11,7 @@ import { randomBytes } from "node:crypto";
 import { mkdir, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { detectFormat, extractArchive, type Manifest } from "../archive/index.js";
-import { type Store, type Table } from "../store/index.js";
+import type { Store, Table } from "../store/index.js";
 import { toOldView } from "../sync/course.js";
 import { buildCourseDelta } from "../sync/build.js";
 import { type BlobManifest, DEFAULT_PIECE_SIZE, describeBlob } from "../transfer/index.js";
@@ -87,7 +87,9 @@ export class MasterStorage {
 
   async manifestOf(id: string, contentHash: string): Promise<Manifest> {
     const { readFile } = await import("node:fs/promises");
-    const m = JSON.parse(await readFile(join(this.versionDir(id, contentHash), "manifest.json"), "utf8")) as Manifest;
+    const m = JSON.parse(
+      await readFile(join(this.versionDir(id, contentHash), "manifest.json"), "utf8"),
+    ) as Manifest;
     for (const e of m.entries) e.mtime = new Date(e.mtime);
     return m;
   }
@@ -96,7 +98,11 @@ export class MasterStorage {
    * Publish an archive already written to `incoming` (moved, not copied). Returns the
    * version, or the existing one when the content is unchanged.
    */
-  async publish(id: string, title: string | undefined, incoming: string): Promise<{ version: VersionRecord; unchanged: boolean }> {
+  async publish(
+    id: string,
+    title: string | undefined,
+    incoming: string,
+  ): Promise<{ version: VersionRecord; unchanged: boolean }> {
     return this.exclusive(`course:${id}`, async () => {
       const format = await detectFormat(incoming);
       const tree = await this.workPath("tree");
@@ -160,9 +166,16 @@ export class MasterStorage {
       const cached = await this.deltas.get(key);
       const rec = cached ? await this.blobs.get(cached) : undefined;
       if (rec) return rec.manifest;
-      const [oldM, newM] = await Promise.all([this.manifestOf(id, from.contentHash), this.manifestOf(id, to.contentHash)]);
+      const [oldM, newM] = await Promise.all([
+        this.manifestOf(id, from.contentHash),
+        this.manifestOf(id, to.contentHash),
+      ]);
       await mkdir(join(this.dir, "deltas"), { recursive: true });
-      const out = join(this.dir, "deltas", `${id}-${hashDir(from.contentHash).slice(0, 16)}-${hashDir(to.contentHash).slice(0, 16)}.hcd`);
+      const out = join(
+        this.dir,
+        "deltas",
+        `${id}-${hashDir(from.contentHash).slice(0, 16)}-${hashDir(to.contentHash).slice(0, 16)}.hcd`,
+      );
       await buildCourseDelta({
         next: newM,
         nextRoot: join(this.versionDir(id, to.contentHash), "tree"),

@@ -6,7 +6,20 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { chmod, constants as fsc, copyFile, lstat, mkdir, open, readFile, readlink, rename, rm, symlink, utimes } from "node:fs/promises";
+import {
+  chmod,
+  constants as fsc,
+  copyFile,
+  lstat,
+  mkdir,
+  open,
+  readFile,
+  readlink,
+  rename,
+  rm,
+  symlink,
+  utimes,
+} from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { createBrotliDecompress } from "node:zlib";
 import {
@@ -44,7 +57,11 @@ async function* slice(reader: ByteReader, len: number, what: string): AsyncGener
   }
 }
 
-async function* fileRange(fh: Awaited<ReturnType<typeof open>>, pos: number, len: number): AsyncGenerator<Uint8Array> {
+async function* fileRange(
+  fh: Awaited<ReturnType<typeof open>>,
+  pos: number,
+  len: number,
+): AsyncGenerator<Uint8Array> {
   let done = 0;
   while (done < len) {
     const buf = Buffer.allocUnsafe(Math.min(1 << 20, len - done));
@@ -64,7 +81,10 @@ async function copyOld(from: string, target: string): Promise<{ size: number; sh
 }
 
 /** Write a stream to a new file, returning its size and SHA-256. */
-async function writeNew(path: string, source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<{ size: number; sha256: string }> {
+async function writeNew(
+  path: string,
+  source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+): Promise<{ size: number; sha256: string }> {
   const fh = await open(path, "wx", 0o600);
   const hash = createHash("sha256");
   let size = 0;
@@ -105,14 +125,18 @@ export async function applyCourseDelta({ deltaPath, old, outRoot }: ApplyOptions
     });
     const { header } = layout;
     if (header.base !== old.contentHash) {
-      throw new CourseDeltaMismatchError(deltaPath, `delta applies to ${header.base}, but the old version is ${old.contentHash}`);
+      throw new CourseDeltaMismatchError(
+        deltaPath,
+        `delta applies to ${header.base}, but the old version is ${old.contentHash}`,
+      );
     }
     await mkdir(staging, { recursive: false, mode: 0o755 });
     const body = new ByteReader(
       layout.bodyLength > 0
-        ? createReadStream(deltaPath, { start: layout.bodyOffset, end: layout.bodyOffset + layout.bodyLength - 1 }).pipe(
-            createBrotliDecompress(),
-          )
+        ? createReadStream(deltaPath, {
+            start: layout.bodyOffset,
+            end: layout.bodyOffset + layout.bodyLength - 1,
+          }).pipe(createBrotliDecompress())
         : (async function* () {})(),
       `${deltaPath} body`,
     );
@@ -122,13 +146,22 @@ export async function applyCourseDelta({ deltaPath, old, outRoot }: ApplyOptions
     const links: ManifestEntry[] = [];
     const oldFile = (n: number, i: number) => {
       const e = old.entries[n];
-      if (!e || e.type !== "file") throw new HcdFormatError(deltaPath, `entry ${i} refers to old entry ${n}, which is not a file`);
+      if (!e || e.type !== "file")
+        throw new HcdFormatError(deltaPath, `entry ${i} refers to old entry ${n}, which is not a file`);
       return join(oldRoot, e.path);
     };
     if (header.oldCount !== old.entries.length) {
-      throw new CourseDeltaMismatchError(deltaPath, `delta expects ${header.oldCount} old entries, the old version has ${old.entries.length}`);
+      throw new CourseDeltaMismatchError(
+        deltaPath,
+        `delta expects ${header.oldCount} old entries, the old version has ${old.entries.length}`,
+      );
     }
-    const add = async (path: string, type: EntryType, mode: number, content: (target: string) => Promise<{ size: number; sha256: string; linkTarget?: string }>) => {
+    const add = async (
+      path: string,
+      type: EntryType,
+      mode: number,
+      content: (target: string) => Promise<{ size: number; sha256: string; linkTarget?: string }>,
+    ) => {
       path = normalizeEntryPath(deltaPath, path);
       registry.add(path, type);
       const target = join(staging, path);
@@ -147,8 +180,13 @@ export async function applyCourseDelta({ deltaPath, old, outRoot }: ApplyOptions
       entries.push(e);
     };
     const emptyDir = async () => ({ size: 0, sha256: createHash("sha256").digest("hex") });
-    const link = (t: string) => async () => ({ size: Buffer.byteLength(t), sha256: createHash("sha256").update(t).digest("hex"), linkTarget: t });
-    const defaultMode = (type: EntryType) => (type === "dir" ? header.dirMode : type === "symlink" ? 0o777 : header.fileMode);
+    const link = (t: string) => async () => ({
+      size: Buffer.byteLength(t),
+      sha256: createHash("sha256").update(t).digest("hex"),
+      linkTarget: t,
+    });
+    const defaultMode = (type: EntryType) =>
+      type === "dir" ? header.dirMode : type === "symlink" ? 0o777 : header.fileMode;
     const mtime = new Date(header.mtime);
     let oi = 0;
     for (const [i, op] of header.ops.entries()) {
@@ -171,7 +209,8 @@ export async function applyCourseDelta({ deltaPath, old, outRoot }: ApplyOptions
       }
       let path = op.p;
       if (path === undefined) {
-        if (oi >= old.entries.length) throw new HcdFormatError(deltaPath, `op ${i} replaces an old entry past the end`);
+        if (oi >= old.entries.length)
+          throw new HcdFormatError(deltaPath, `op ${i} replaces an old entry past the end`);
         path = old.entries[oi++]!.path;
       }
       const type: EntryType = op.t === "d" ? "dir" : op.t === "l" ? "symlink" : "file";
@@ -182,7 +221,10 @@ export async function applyCourseDelta({ deltaPath, old, outRoot }: ApplyOptions
         await add(path, type, mode, async (target) => {
           const got = await writeEntry(op, i, target);
           if (got.size !== op.z) {
-            throw new CourseDeltaMismatchError(deltaPath, `entry ${path} came out as ${got.size} bytes, expected ${op.z}`);
+            throw new CourseDeltaMismatchError(
+              deltaPath,
+              `entry ${path} came out as ${got.size} bytes, expected ${op.z}`,
+            );
           }
           return got;
         });
@@ -201,7 +243,10 @@ export async function applyCourseDelta({ deltaPath, old, outRoot }: ApplyOptions
     }
     const manifest: Manifest = { format: header.format, entries, contentHash: contentHash(entries) };
     if (manifest.contentHash !== header.contentHash) {
-      throw new CourseDeltaMismatchError(deltaPath, `result has content hash ${manifest.contentHash}, expected ${header.contentHash}`);
+      throw new CourseDeltaMismatchError(
+        deltaPath,
+        `result has content hash ${manifest.contentHash}, expected ${header.contentHash}`,
+      );
     }
     await rename(staging, outRoot);
     return manifest;
@@ -219,7 +264,10 @@ export async function applyCourseDelta({ deltaPath, old, outRoot }: ApplyOptions
       if (c[0] === "d") {
         const basis = await FileBasis.open(oldFile(c[1], i));
         try {
-          return await writeNew(target, applyDelta(basis, slice(body, c[2], deltaPath), `${deltaPath} entry ${i}`));
+          return await writeNew(
+            target,
+            applyDelta(basis, slice(body, c[2], deltaPath), `${deltaPath} entry ${i}`),
+          );
         } finally {
           await basis.close();
         }

@@ -92,7 +92,11 @@ export function planSignatures(next: Manifest, old: OldView): SignatureRequest[]
     const size = old.entries[base]!.size;
     if (size < MIN_SIGNATURE_BASE) continue;
     const blockLen = remoteBlockLen(size);
-    wanted.set(base, { index: base, blockLen, strongLen: minimumStrongLen(Math.max(size, e.size), blockLen) });
+    wanted.set(base, {
+      index: base,
+      blockLen,
+      strongLen: minimumStrongLen(Math.max(size, e.size), blockLen),
+    });
   }
   return [...wanted.values()].sort((a, b) => a.index - b.index);
 }
@@ -113,7 +117,8 @@ function mostCommon<T>(values: T[], fallback: T): T {
 }
 
 const brotliSize = (data: Uint8Array, quality = 5) =>
-  brotliCompressSync(data, { params: { [zc.BROTLI_PARAM_QUALITY]: quality, [zc.BROTLI_PARAM_LGWIN]: 22 } }).length;
+  brotliCompressSync(data, { params: { [zc.BROTLI_PARAM_QUALITY]: quality, [zc.BROTLI_PARAM_LGWIN]: 22 } })
+    .length;
 
 /** Whether literal bytes are worth compressing: judged on a sample, like the zip writer. */
 async function compressible(path: string, size: number): Promise<boolean> {
@@ -141,7 +146,12 @@ const OPS_BELOW = 32 << 20;
  * Known base: both versions are here, so nothing is sent to find matches. Entries up to
  * OPS_BELOW get a byte-exact op list; larger ones a streaming rdiff delta.
  */
-async function localDelta(oldPath: string, oldSize: number, newPath: string, newSize: number): Promise<[Source, Buffer] | undefined> {
+async function localDelta(
+  oldPath: string,
+  oldSize: number,
+  newPath: string,
+  newSize: number,
+): Promise<[Source, Buffer] | undefined> {
   if (oldSize < OPS_BELOW && newSize < OPS_BELOW) {
     const [old, neu] = await Promise.all([readAll(oldPath), readAll(newPath)]);
     const d = diffBytes(old, neu);
@@ -194,7 +204,14 @@ export async function buildCourseDelta(opts: {
     ),
     ops: [],
   };
-  const stats: BuildStats = { identical: 0, deltas: 0, literals: 0, bodyBytes: 0, rawBytes: 0, totalBytes: 0 };
+  const stats: BuildStats = {
+    identical: 0,
+    deltas: 0,
+    literals: 0,
+    bodyBytes: 0,
+    rawBytes: 0,
+    totalBytes: 0,
+  };
   const payloads: Payload[] = [];
   const ops = header.ops;
   const run = (n: number) => {
@@ -254,7 +271,11 @@ export async function buildCourseDelta(opts: {
         }
       }
     }
-    const deltaCost = delta ? (delta[1].length < 4 << 20 ? brotliSize(delta[1]) : delta[1].length) : Number.POSITIVE_INFINITY;
+    const deltaCost = delta
+      ? delta[1].length < 4 << 20
+        ? brotliSize(delta[1])
+        : delta[1].length
+      : Number.POSITIVE_INFINITY;
     if (delta && base !== undefined && deltaCost < literalCost) {
       const [src, data] = delta as [["x" | "d", number, number], Buffer];
       h.c = [src[0], base, data.length];
@@ -275,14 +296,22 @@ async function readAll(path: string): Promise<Buffer> {
   return collect(readChunks(path));
 }
 
-async function writeDelta(outPath: string, header: HcdHeader, payloads: Payload[], stats: BuildStats): Promise<BuildStats> {
+async function writeDelta(
+  outPath: string,
+  header: HcdHeader,
+  payloads: Payload[],
+  stats: BuildStats,
+): Promise<BuildStats> {
   const work = await mkdtemp(join(tmpdir(), "hc-build-"));
   try {
     const bodyPath = join(work, "body");
     const rawPath = join(work, "raw");
-    const bodyInput = payloads.filter((p) => !p.raw).reduce((n, p) => n + (p.data?.length ?? (p.entry.z as number)), 0);
-    // Small bodies get brotli's best; big ones a quality that keeps the master responsive.
-    const quality = bodyInput < 8 << 20 ? 11 : bodyInput < 64 << 20 ? 9 : 5;
+    const bodyInput = payloads
+      .filter((p) => !p.raw)
+      .reduce((n, p) => n + (p.data?.length ?? (p.entry.z as number)), 0);
+    // Small bodies get brotli's best (q11 runs at ~1 MB/s); bigger ones a quality that keeps
+    // the master responsive (q9 gives up a few percent).
+    const quality = bodyInput < 1 << 20 ? 11 : bodyInput < 64 << 20 ? 9 : 5;
     const brotli = createBrotliCompress({
       params: {
         [zc.BROTLI_PARAM_QUALITY]: quality,
@@ -299,7 +328,9 @@ async function writeDelta(outPath: string, header: HcdHeader, payloads: Payload[
     for (const p of payloads) {
       const target = p.raw ? rawFile : brotli;
       if (p.data) await write(target, p.data);
-      else for await (const c of createReadStream(p.file!, { highWaterMark: 1 << 20 })) await write(target, c as Buffer);
+      else
+        for await (const c of createReadStream(p.file!, { highWaterMark: 1 << 20 }))
+          await write(target, c as Buffer);
     }
     brotli.end();
     rawFile.end();

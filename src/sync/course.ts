@@ -26,7 +26,9 @@ export interface OldView {
 }
 
 export function canonicalOrder<T extends { path: string }>(entries: readonly T[]): T[] {
-  return [...entries].sort((a, b) => Buffer.compare(Buffer.from(a.path, "utf8"), Buffer.from(b.path, "utf8")));
+  return [...entries].sort((a, b) =>
+    Buffer.compare(Buffer.from(a.path, "utf8"), Buffer.from(b.path, "utf8")),
+  );
 }
 
 export function toOldView(manifest: Manifest, root?: string): OldView {

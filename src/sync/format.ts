@@ -131,7 +131,10 @@ export async function readLayout(
     0,
   );
   if (rawNeeded !== rawLength) {
-    throw new HcdFormatError(source, `raw section holds ${rawLength} bytes but the entries need ${rawNeeded}`);
+    throw new HcdFormatError(
+      source,
+      `raw section holds ${rawLength} bytes but the entries need ${rawNeeded}`,
+    );
   }
   return { header, bodyOffset, bodyLength, rawOffset, rawLength };
 }

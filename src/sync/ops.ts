@@ -168,7 +168,10 @@ export function patchBytes(old: Uint8Array, delta: Uint8Array, what: string): Bu
     const op = expected + unzigzag(varint());
     const len = varint();
     if (op < 0 || op + len > old.length) {
-      throw new HcdFormatError(what, `op ${i} copies old bytes [${op}, ${op + len}) outside the ${old.length}-byte base`);
+      throw new HcdFormatError(
+        what,
+        `op ${i} copies old bytes [${op}, ${op + len}) outside the ${old.length}-byte base`,
+      );
     }
     seqs.push([lit, op, len]);
     litTotal += lit;
@@ -177,7 +180,10 @@ export function patchBytes(old: Uint8Array, delta: Uint8Array, what: string): Bu
   const tail = varint();
   litTotal += tail;
   if (at + litTotal !== delta.length) {
-    throw new HcdFormatError(what, `op list needs ${litTotal} literal bytes but carries ${delta.length - at}`);
+    throw new HcdFormatError(
+      what,
+      `op list needs ${litTotal} literal bytes but carries ${delta.length - at}`,
+    );
   }
   const parts: Uint8Array[] = [];
   for (const [lit, op, len] of seqs) {

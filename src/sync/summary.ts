@@ -37,7 +37,8 @@ export function decodeSummary(data: Buffer): OldView {
     throw new SummaryError(`entry summary is not readable (${(e as Error).message})`);
   }
   const p = parsed as { h?: unknown; e?: unknown };
-  if (typeof p?.h !== "string" || !Array.isArray(p.e)) throw new SummaryError("entry summary lacks h/e fields");
+  if (typeof p?.h !== "string" || !Array.isArray(p.e))
+    throw new SummaryError("entry summary lacks h/e fields");
   const entries: OldEntry[] = p.e.map((row: unknown, i: number) => {
     const r = row as unknown[];
     const [path, t, size, id] = Array.isArray(r) ? r : [];
@@ -62,13 +63,22 @@ export function decodeSummary(data: Buffer): OldView {
 }
 
 /** Agent: sign the requested old entries. Layout per entry: u32 index, u32 length, rdiff signature. */
-export async function signEntries(root: string, view: OldView, requests: SignatureRequest[]): Promise<Buffer> {
+export async function signEntries(
+  root: string,
+  view: OldView,
+  requests: SignatureRequest[],
+): Promise<Buffer> {
   const parts: Buffer[] = [];
   for (const r of requests) {
     const e = view.entries[r.index];
-    if (!e || e.type !== "file") throw new SummaryError(`signature requested for entry ${r.index}, which is not a file`);
+    if (!e || e.type !== "file")
+      throw new SummaryError(`signature requested for entry ${r.index}, which is not a file`);
     const sig: Uint8Array[] = [];
-    for await (const c of generateSignature(readChunks(join(root, e.path)), { blockLen: r.blockLen, strongLen: r.strongLen })) sig.push(c);
+    for await (const c of generateSignature(readChunks(join(root, e.path)), {
+      blockLen: r.blockLen,
+      strongLen: r.strongLen,
+    }))
+      sig.push(c);
     const body = Buffer.concat(sig);
     const head = Buffer.alloc(8);
     head.writeUInt32BE(r.index, 0);
@@ -79,7 +89,10 @@ export async function signEntries(root: string, view: OldView, requests: Signatu
 }
 
 /** Master: parse the signatures, accepting only those it asked for. */
-export async function parseSignatures(data: Buffer, requests: SignatureRequest[]): Promise<Map<number, Signature>> {
+export async function parseSignatures(
+  data: Buffer,
+  requests: SignatureRequest[],
+): Promise<Map<number, Signature>> {
   const asked = new Map(requests.map((r) => [r.index, r]));
   const out = new Map<number, Signature>();
   let at = 0;
@@ -98,7 +111,9 @@ export async function parseSignatures(data: Buffer, requests: SignatureRequest[]
       `signature of entry ${index}`,
     );
     if (sig.blockLen !== req.blockLen || sig.strongLen !== req.strongLen) {
-      throw new SummaryError(`signature for entry ${index} uses block ${sig.blockLen}/${sig.strongLen}, not the requested ${req.blockLen}/${req.strongLen}`);
+      throw new SummaryError(
+        `signature for entry ${index} uses block ${sig.blockLen}/${sig.strongLen}, not the requested ${req.blockLen}/${req.strongLen}`,
+      );
     }
     out.set(index, sig);
     at += len;

@@ -14,7 +14,10 @@ import { backoffMs, type ClientOptions, HttpError, request, sleep } from "./http
 import { type BlobManifest, pieceCount, pieceRange } from "./pieces.js";
 
 export class TransferError extends Error {
-  constructor(message: string, readonly resumable = true) {
+  constructor(
+    message: string,
+    readonly resumable = true,
+  ) {
     super(message);
     this.name = "TransferError";
   }
@@ -66,7 +69,8 @@ export async function fetchBlob(o: FetchBlobOptions): Promise<string> {
   for (let n = 0; n < total; n++) {
     const { start, end } = pieceRange(blob, n);
     const rec = await o.progress.get(key(n));
-    if (rec && rec.md5 === blob.md5[n] && (await fileSize(piecePath(n))) === end - start) doneBytes += end - start;
+    if (rec && rec.md5 === blob.md5[n] && (await fileSize(piecePath(n))) === end - start)
+      doneBytes += end - start;
     else todo.push(n);
   }
   o.onProgress?.(doneBytes, blob.size);
@@ -91,7 +95,11 @@ export async function fetchBlob(o: FetchBlobOptions): Promise<string> {
           if (res.status !== 200 && res.status !== 206) {
             for await (const _ of body) {
             }
-            throw new HttpError(res.status, `/v1/blobs/${blob.id}/pieces/${n}`, `piece ${n}: HTTP ${res.status}`);
+            throw new HttpError(
+              res.status,
+              `/v1/blobs/${blob.id}/pieces/${n}`,
+              `piece ${n}: HTTP ${res.status}`,
+            );
           }
           const fh = await open(part, res.status === 206 ? "a" : "w");
           try {
@@ -121,7 +129,9 @@ export async function fetchBlob(o: FetchBlobOptions): Promise<string> {
         if (e instanceof HttpError && e.permanent) throw new TransferError(e.message, false);
         if (o.signal?.aborted) throw e;
         if (attempt + 1 >= attempts || Date.now() > deadline) {
-          throw new TransferError(`piece ${n} failed ${attempt + 1} times (last: ${(e as Error).message}); will resume`);
+          throw new TransferError(
+            `piece ${n} failed ${attempt + 1} times (last: ${(e as Error).message}); will resume`,
+          );
         }
         await sleep(backoffMs(attempt, 250, 15_000, rand), o.signal);
       }

@@ -80,7 +80,11 @@ export async function request(
 }
 
 /** Request expecting a JSON answer; non-2xx statuses become HttpErrors with the server's message. */
-export async function requestJson<T>(opts: ClientOptions, path: string, init: RequestInit & { headers?: Record<string, string> } = {}): Promise<T> {
+export async function requestJson<T>(
+  opts: ClientOptions,
+  path: string,
+  init: RequestInit & { headers?: Record<string, string> } = {},
+): Promise<T> {
   const { res, body } = await request(opts, path, init);
   const parts: Uint8Array[] = [];
   for await (const c of body) parts.push(c);

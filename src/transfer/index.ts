@@ -1,5 +1,12 @@
 /** transfer/ — blobs split into MD5-checked pieces; resumable download and upload over HTTP. */
 export { fetchBlob, type FetchBlobOptions, TransferError } from "./fetch.js";
 export { backoffMs, type ClientOptions, HttpError, joinUrl, request, requestJson, sleep } from "./http.js";
-export { type BlobManifest, checkBlobManifest, DEFAULT_PIECE_SIZE, describeBlob, pieceCount, pieceRange } from "./pieces.js";
+export {
+  type BlobManifest,
+  checkBlobManifest,
+  DEFAULT_PIECE_SIZE,
+  describeBlob,
+  pieceCount,
+  pieceRange,
+} from "./pieces.js";
 export { type UploadOptions, uploadPieces } from "./upload.js";

@@ -23,7 +23,10 @@ export function pieceCount(size: number, pieceSize: number): number {
   return Math.ceil(size / pieceSize);
 }
 
-export function pieceRange(m: Pick<BlobManifest, "size" | "pieceSize">, n: number): { start: number; end: number } {
+export function pieceRange(
+  m: Pick<BlobManifest, "size" | "pieceSize">,
+  n: number,
+): { start: number; end: number } {
   const start = n * m.pieceSize;
   return { start, end: Math.min(m.size, start + m.pieceSize) };
 }

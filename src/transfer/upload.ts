@@ -31,13 +31,17 @@ export async function uploadPieces(o: UploadOptions): Promise<number> {
         await requestJson(o, `/v1/uploads/${o.session}/pieces/${n}`, {
           method: "PUT",
           body: piece,
-          headers: { "content-type": "application/octet-stream", "x-content-md5": createHash("md5").update(piece).digest("hex") },
+          headers: {
+            "content-type": "application/octet-stream",
+            "x-content-md5": createHash("md5").update(piece).digest("hex"),
+          },
         });
         await o.progress.put(`${o.session}:${n}`, true, true);
         return;
       } catch (e) {
         if (e instanceof HttpError && e.permanent) throw new TransferError(e.message, false);
-        if (attempt + 1 >= (o.attempts ?? 8)) throw new TransferError(`upload piece ${n} failed: ${(e as Error).message}; will resume`);
+        if (attempt + 1 >= (o.attempts ?? 8))
+          throw new TransferError(`upload piece ${n} failed: ${(e as Error).message}; will resume`);
         await sleep(backoffMs(attempt, 250, 15_000), o.signal);
       }
     }

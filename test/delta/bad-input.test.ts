@@ -56,7 +56,11 @@ describe("malformed signatures", () => {
     await expectDeltaError(readSignature(chunked(bad)), "CORRUPT", /strong sum length 33/);
   });
   it("generation rejects a block size of 0", async () => {
-    await expectDeltaError(collect(generateSignature(chunked(old), { blockLen: 0 })), "BAD_PARAM", /block length 0/);
+    await expectDeltaError(
+      collect(generateSignature(chunked(old), { blockLen: 0 })),
+      "BAD_PARAM",
+      /block length 0/,
+    );
   });
 });
 
@@ -78,7 +82,9 @@ describe("malformed deltas", () => {
     await expectDeltaError(patchOf(old, d), "CORRUPT", /only 20000 bytes/);
   });
   it("a literal length that overflows", async () => {
-    const d = Buffer.from([0x72, 0x73, 0x02, 0x36, 0x44, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 1, 2]);
+    const d = Buffer.from([
+      0x72, 0x73, 0x02, 0x36, 0x44, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 1, 2,
+    ]);
     await expectDeltaError(patchOf(old, d), "CORRUPT", /too large/);
   });
   it("a literal longer than the remaining delta", async () => {
@@ -90,7 +96,11 @@ describe("malformed deltas", () => {
     await expectDeltaError(patchOf(old, d), "CORRUPT", /unknown command byte 0x60 at offset 4/);
   });
   it("data after END", async () => {
-    await expectDeltaError(patchOf(old, Buffer.concat([delta, Buffer.from([1])])), "CORRUPT", /after its END/);
+    await expectDeltaError(
+      patchOf(old, Buffer.concat([delta, Buffer.from([1])])),
+      "CORRUPT",
+      /after its END/,
+    );
   });
 });
 

@@ -1,5 +1,11 @@
 // In-memory wrappers around the streaming delta API, plus data generators for tests.
-import { applyDelta, BufferBasis, generateDelta, generateSignature, readSignature } from "../../src/delta/index.js";
+import {
+  applyDelta,
+  BufferBasis,
+  generateDelta,
+  generateSignature,
+  readSignature,
+} from "../../src/delta/index.js";
 import type { SignatureOptions } from "../../src/delta/signature.js";
 
 /** Yield `data` in pieces of the given sizes (cycled), to exercise chunk boundaries. */
@@ -50,7 +56,19 @@ export function randomBytes(n: number, rand: () => number): Buffer {
 
 /** Text-like data with repeats: realistic for XML course exports. */
 export function textish(n: number, rand: () => number): Buffer {
-  const words = ["<activity>", "</activity>", "course", "section", "quiz", " ", "\n", "id=\"", "\"", "lorem", "ipsum"];
+  const words = [
+    "<activity>",
+    "</activity>",
+    "course",
+    "section",
+    "quiz",
+    " ",
+    "\n",
+    'id="',
+    '"',
+    "lorem",
+    "ipsum",
+  ];
   const parts: string[] = [];
   let len = 0;
   while (len < n) {
@@ -69,7 +87,8 @@ export function mutate(old: Buffer, rand: () => number, edits: number): Buffer {
     const len = Math.floor(rand() * Math.min(5000, cur.length + 1));
     const kind = Math.floor(rand() * 4);
     if (kind === 0) cur = Buffer.concat([cur.subarray(0, at), randomBytes(len, rand), cur.subarray(at)]);
-    else if (kind === 1) cur = Buffer.concat([cur.subarray(0, at), cur.subarray(Math.min(cur.length, at + len))]);
+    else if (kind === 1)
+      cur = Buffer.concat([cur.subarray(0, at), cur.subarray(Math.min(cur.length, at + len))]);
     else if (kind === 2) {
       // move a range elsewhere
       const piece = cur.subarray(at, at + len);

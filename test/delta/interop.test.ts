@@ -10,7 +10,8 @@ import { mutate, prng, randomBytes, textish } from "./helpers.js";
 
 const hasRdiff = spawnSync("rdiff", ["--version"]).status === 0;
 let dir = "";
-const rdiff = (...args: string[]) => execFileSync("rdiff", ["-f", ...args], { stdio: ["ignore", "ignore", "pipe"] });
+const rdiff = (...args: string[]) =>
+  execFileSync("rdiff", ["-f", ...args], { stdio: ["ignore", "ignore", "pipe"] });
 const p = (name: string) => join(dir, name);
 
 interface Pair {
@@ -31,8 +32,16 @@ function pairs(): Pair[] {
     { name: "empty-new", old: textish(3000, r), neu: Buffer.alloc(0) },
     { name: "both-empty", old: Buffer.alloc(0), neu: Buffer.alloc(0) },
     { name: "smaller-than-block", old: Buffer.from("hello"), neu: Buffer.from("hello world") },
-    { name: "duplicates", old: Buffer.concat([dup, dup, dup, randomBytes(333, r)]), neu: Buffer.concat([dup, randomBytes(10, r), dup]) },
-    { name: "zeros", old: Buffer.alloc(200_000), neu: Buffer.concat([Buffer.alloc(100_001), Buffer.from("x"), Buffer.alloc(99_000)]) },
+    {
+      name: "duplicates",
+      old: Buffer.concat([dup, dup, dup, randomBytes(333, r)]),
+      neu: Buffer.concat([dup, randomBytes(10, r), dup]),
+    },
+    {
+      name: "zeros",
+      old: Buffer.alloc(200_000),
+      neu: Buffer.concat([Buffer.alloc(100_001), Buffer.from("x"), Buffer.alloc(99_000)]),
+    },
     { name: "big-block", old: base, neu: mutate(base, r, 3) },
   ];
 }
@@ -41,7 +50,11 @@ const variants: Array<{ name: string; sig: string[]; ours: Parameters<typeof sig
   { name: "default", sig: [], ours: {} },
   { name: "md4", sig: ["-H", "md4"], ours: { hash: "md4" } },
   { name: "rollsum", sig: ["-R", "rollsum"], ours: { rollsum: "rollsum" } },
-  { name: "rollsum+md4 b=1000 S=8", sig: ["-R", "rollsum", "-H", "md4", "-b", "1000", "-S", "8"], ours: { rollsum: "rollsum", hash: "md4", blockLen: 1000, strongLen: 8 } },
+  {
+    name: "rollsum+md4 b=1000 S=8",
+    sig: ["-R", "rollsum", "-H", "md4", "-b", "1000", "-S", "8"],
+    ours: { rollsum: "rollsum", hash: "md4", blockLen: 1000, strongLen: 8 },
+  },
   { name: "b=64", sig: ["-b", "64"], ours: { blockLen: 64 } },
 ];
 

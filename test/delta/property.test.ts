@@ -25,7 +25,9 @@ describe("round trip properties", () => {
           const out = await patchOf(old, delta, chunks);
           expect(out.equals(neu)).toBe(true);
           // Chunking must not change a single byte of signature or delta.
-          expect((await sigOf(old, { weak, ...(blockLen !== undefined && { blockLen }) })).equals(sig)).toBe(true);
+          expect((await sigOf(old, { weak, ...(blockLen !== undefined && { blockLen }) })).equals(sig)).toBe(
+            true,
+          );
           expect((await deltaOf(sig, neu)).equals(delta)).toBe(true);
         },
       ),
@@ -60,7 +62,11 @@ describe("round trip properties", () => {
   it("the delta of a small edit is small", async () => {
     const r = prng(11);
     const old = randomBytes(1_000_000, r);
-    const neu = Buffer.concat([old.subarray(0, 500_000), Buffer.from("inserted text"), old.subarray(500_000)]);
+    const neu = Buffer.concat([
+      old.subarray(0, 500_000),
+      Buffer.from("inserted text"),
+      old.subarray(500_000),
+    ]);
     const delta = await deltaOf(await sigOf(old), neu);
     // About one block of literal around the edit; nowhere near the file size.
     expect(delta.length).toBeLessThan(3000);

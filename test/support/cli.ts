@@ -1,5 +1,5 @@
 // Run the handcarry CLI from source (TypeScript via tsx) in a child process, from any cwd.
-import { type SpawnSyncReturns, spawnSync } from "node:child_process";
+import { type SpawnSyncReturns, spawn, spawnSync } from "node:child_process";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
 export const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
@@ -14,4 +14,21 @@ export function cliCommand(): [string, string[]] {
 export function runCli(args: string[], opts: { cwd?: string; input?: string | Buffer; env?: NodeJS.ProcessEnv } = {}): SpawnSyncReturns<string> {
   const [node, pre] = cliCommand();
   return spawnSync(node, [...pre, ...args], { cwd: opts.cwd, input: opts.input, env: opts.env ?? process.env, encoding: "utf8" });
+}
+
+/** Like runCli, without blocking the event loop (for tests that also run servers in-process). */
+export function runCliAsync(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const [node, pre] = cliCommand();
+  return new Promise((resolve) => {
+    const child = spawn(node, [...pre, ...args], { cwd: opts.cwd, env: opts.env ?? process.env });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => {
+      stdout += d.toString();
+    });
+    child.stderr.on("data", (d: Buffer) => {
+      stderr += d.toString();
+    });
+    child.on("close", (status) => resolve({ status, stdout, stderr }));
+  });
 }

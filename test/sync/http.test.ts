@@ -1,0 +1,150 @@
+// A real master and a real agent on loopback HTTP: full install, known-base and
+// unknown-base updates, no-change cost, the full-archive fallback, tokens, and the sync CLI
+// contract (--json final line, exit codes).
+import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readManifest, writeArchive } from "../../src/archive/index.js";
+import { CourseLibrary } from "../../src/agent/library.js";
+import { syncAll } from "../../src/agent/sync.js";
+import type { ScenarioFiles } from "../../src/demo/sample-course.js";
+import { publishCourse, type RunningMaster, startMaster } from "../../src/master/server.js";
+import { measure } from "../../src/measure.js";
+import { runCliAsync } from "../support/cli.js";
+import { scenarioFiles } from "./helpers.js";
+import { Readable } from "node:stream";
+
+const TOKEN = "publish-secret-1";
+const READ = "read-secret-1";
+let work = "";
+let master: RunningMaster;
+let files: ScenarioFiles[];
+const scen = (name: string) => files.find((f) => f.name === name)!;
+
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), "hc-http-"));
+  files = (await scenarioFiles("zip")).files;
+  master = await startMaster({
+    dataDir: join(work, "master"),
+    publishToken: TOKEN,
+    readToken: READ,
+    pieceSize: 16 * 1024,
+  });
+});
+afterAll(async () => {
+  await master.close();
+  await rm(work, { recursive: true, force: true });
+});
+
+const publish = (file: string, course = "c1") =>
+  publishCourse({ masterUrl: master.url, token: TOKEN, course, file, title: "Course One" });
+const sync = (dir: string, extra: Partial<Parameters<typeof syncAll>[0]> = {}) =>
+  syncAll({ dataDir: dir, masterUrl: master.url, token: READ, courses: ["c1"], ...extra });
+
+describe("sync over HTTP", () => {
+  const agent = () => join(work, "agent");
+
+  it("installs a course in full, then updates it with a known-base delta, then costs <1 KB when unchanged", async () => {
+    const s = scen("small-text-change");
+    await publish(s.old!);
+    const first = await sync(agent());
+    expect(first.courses[0]).toMatchObject({ type: "course-done", result: "updated", plan: "full" });
+
+    const v2 = await publish(s.new);
+    master.resetTraffic();
+    const second = await sync(agent());
+    const t2 = master.traffic();
+    expect(second.courses[0]).toMatchObject({
+      type: "course-done",
+      result: "updated",
+      plan: "known-base",
+      contentHash: v2.contentHash,
+    });
+    const newSize = (await import("node:fs")).statSync(s.new).size;
+    expect(t2.up + t2.down).toBeLessThan(newSize / 20);
+
+    const lib = await CourseLibrary.open(agent());
+    const installed = await lib.get("c1");
+    await lib.close();
+    expect(installed?.contentHash).toBe(v2.contentHash);
+    expect((await readManifest(installed!.archivePath)).contentHash).toBe(v2.contentHash);
+    // The old version is gone from disk once the new one is switched in.
+    expect(existsSync(installed!.treePath)).toBe(true);
+
+    master.resetTraffic();
+    const third = await sync(agent());
+    const t3 = master.traffic();
+    expect(third.courses[0]).toMatchObject({ result: "up-to-date", plan: "none" });
+    expect(t3.up + t3.down).toBeLessThan(1024);
+  });
+
+  it("falls back to the full archive when a delta would cost more", async () => {
+    const unrelated = join(work, "random.zip");
+    const blob = randomBytes(200_000);
+    await writeArchive(
+      unrelated,
+      "zip",
+      [{ path: "noise.bin", type: "file", size: blob.length, mode: 0o644, mtime: new Date() }],
+      () => Readable.from([blob]),
+    );
+    await publish(unrelated);
+    const r = await sync(agent());
+    expect(r.courses[0]).toMatchObject({ type: "course-done", result: "updated", plan: "full" });
+  });
+
+  it("measure: known and unknown base both verify, unknown costs more up", async () => {
+    const s = scen("small-addition");
+    const known = await measure(s.old!, s.new);
+    const unknown = await measure(s.old!, s.new, { unknownBase: true });
+    expect(known).toMatchObject({ ok: true, plan: "known-base" });
+    expect(unknown).toMatchObject({ ok: true, plan: "unknown-base" });
+    expect(unknown.bytesUp).toBeGreaterThan(known.bytesUp);
+    expect(known.bytesUp + known.bytesDown).toBeLessThan(known.newSize / 20);
+  });
+
+  it("rejects a wrong read token without retrying", async () => {
+    const r = await sync(join(work, "agent-bad"), { token: "wrong-token" });
+    expect(r.ok).toBe(false);
+    expect(r.courses[0]).toMatchObject({ type: "course-failed", resumable: false });
+    expect((r.courses[0] as { error: string }).error).toMatch(/403/);
+  });
+});
+
+describe("handcarry sync CLI", () => {
+  it("--json ends with the installed path and content hash; exit 0", async () => {
+    const dir = join(work, "agent-cli");
+    const r = await runCliAsync([
+      "sync",
+      "--data",
+      dir,
+      "--master",
+      master.url,
+      "--token",
+      READ,
+      "--course",
+      "c1",
+      "--json",
+    ]);
+    expect(r.status, r.stderr).toBe(0);
+    const lines = r.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const last = lines[lines.length - 1]!;
+    expect(last).toMatchObject({ type: "result", ok: true });
+    expect(typeof last.path).toBe("string");
+    expect(existsSync(last.path as string)).toBe(true);
+    expect((await readManifest(last.path as string)).contentHash).toBe(last.contentHash);
+    expect(lines.some((l) => l.type === "phase")).toBe(true);
+  });
+
+  it("exits 75 (will resume) when the master cannot be reached", async () => {
+    const dir = join(work, "agent-down");
+    const r = await runCliAsync(["sync", "--data", dir, "--master", "http://127.0.0.1:9", "--course", "c1"]);
+    expect(r.status).toBe(75);
+    expect(r.stderr).toMatch(/FAILED \(will resume\)/);
+  });
+});
