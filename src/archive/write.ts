@@ -8,7 +8,7 @@ import { Readable, type Writable } from "node:stream";
 import { createGzip, deflateRawSync } from "node:zlib";
 import * as tar from "tar-stream";
 import yazl from "yazl";
-import { ArchiveError, ContentMismatchError } from "./errors.js";
+import { ContentMismatchError, UnsafePathError, UnsafeSymlinkError } from "./errors.js";
 import { contentHash } from "./hash.js";
 import { checkSymlinkTarget, normalizeEntryPath, PathRegistry } from "./paths.js";
 import type { ArchiveFormat, EntryInfo, ManifestEntry } from "./types.js";
@@ -113,12 +113,7 @@ export class ArchiveWriter {
     if (this.failure) throw this.failure;
     const path = normalizeEntryPath(this.path, entry.path);
     if (path !== entry.path) {
-      throw new ArchiveError(
-        "unsafe-path",
-        this.path,
-        entry.path,
-        `entry path is not normalized (expected ${path})`,
-      );
+      throw new UnsafePathError(this.path, entry.path, `entry path is not normalized (expected ${path})`);
     }
     this.registry.add(path, entry.type);
     const mode = entry.mode & 0o7777;
@@ -129,8 +124,7 @@ export class ArchiveWriter {
     }
     if (entry.type === "symlink") {
       const target = entry.linkTarget;
-      if (target === undefined)
-        throw new ArchiveError("unsafe-symlink", this.path, path, "symlink without a target");
+      if (target === undefined) throw new UnsafeSymlinkError(this.path, path, "symlink without a target");
       checkSymlinkTarget(this.path, path, target);
       const bytes = Buffer.from(target, "utf8");
       const sha256 = createHash("sha256").update(bytes).digest("hex");
@@ -418,7 +412,7 @@ class TarBackend implements Backend {
       sink.destroy(err as Error);
       throw err;
     }
-    sink.end(undefined as never);
+    (sink as unknown as Writable).end(); // streamx's typings demand an argument its end() does not need
     await finished;
   }
 
