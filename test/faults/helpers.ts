@@ -1,0 +1,135 @@
+// Shared set-up for the fault suites: course fixtures written once per file, an in-process
+// master with small pieces, an agent data dir holding the old version (copied per trial),
+// and the checks every suite makes on the agent's state after a fault.
+import { cp, mkdir, readFile, stat } from "node:fs/promises";
+import { join } from "node:path";
+import { expect } from "vitest";
+import { CourseLibrary, type InstalledCourse } from "../../src/agent/library.js";
+import { type SyncEvent, type SyncResult, syncAll } from "../../src/agent/sync.js";
+import { readManifest } from "../../src/archive/index.js";
+import { publishCourse, type RunningMaster, startMaster } from "../../src/master/server.js";
+import { Store } from "../../src/store/index.js";
+import type { BlobManifest } from "../../src/transfer/index.js";
+import { type ScenarioName, scenarios, writeScenario } from "../fixtures/moodle.js";
+import { makeTempDir, type TempDir } from "../support/procs.js";
+
+export const PUBLISH_TOKEN = "publish-secret-0123";
+export const COURSE = "field-health";
+
+export interface CoursePair {
+  old: string;
+  new: string;
+  dir: TempDir;
+}
+
+/** Write the old/new archives of one fixture scenario (scale shrinks the media). */
+export async function writeCoursePair(scenario: ScenarioName, scale: number): Promise<CoursePair> {
+  const dir = await makeTempDir("hc-faults-course-");
+  const s = scenarios({ scale, seed: 11 }).find((x) => x.name === scenario);
+  if (!s?.old) throw new Error(`scenario ${scenario} has no old version`);
+  const files = await writeScenario(s, dir.path);
+  return { old: files.old!, new: files.new, dir };
+}
+
+/** A master on loopback with small pieces, in its own temp dir. */
+export async function startTestMaster(
+  o: { pieceSize?: number; readToken?: string; maxArchiveBytes?: number; maxSummaryBytes?: number; host?: string } = {},
+): Promise<{ master: RunningMaster; dir: TempDir }> {
+  const dir = await makeTempDir("hc-faults-master-");
+  const master = await startMaster({ dataDir: dir.path, publishToken: PUBLISH_TOKEN, pieceSize: o.pieceSize ?? 32 * 1024, ...o });
+  return { master, dir };
+}
+
+export async function publish(master: RunningMaster, file: string, course = COURSE) {
+  return publishCourse({ masterUrl: master.url, token: PUBLISH_TOKEN, course, file });
+}
+
+/** Collect a sync's events (progress left out). */
+export async function syncQuiet(
+  o: Omit<Parameters<typeof syncAll>[0], "onEvent">,
+): Promise<{ result: SyncResult; events: SyncEvent[] }> {
+  const events: SyncEvent[] = [];
+  const result = await syncAll({ ...o, onEvent: (e) => e.type !== "progress" && events.push(e) });
+  return { result, events };
+}
+
+/** The installed record of a course, read the way the hotspot server reads it. */
+export async function installedOf(dataDir: string, course = COURSE): Promise<InstalledCourse | undefined> {
+  const lib = await CourseLibrary.open(dataDir);
+  try {
+    return await lib.get(course);
+  } finally {
+    await lib.close();
+  }
+}
+
+/**
+ * The served version must be whole: the installed record names an archive file that exists
+ * and whose entries hash to the recorded content hash (the hash is recomputed from the bytes).
+ */
+export async function expectServedIntact(dataDir: string, allowed: string[], course = COURSE): Promise<InstalledCourse> {
+  const rec = await installedOf(dataDir, course);
+  expect(rec, "an installed record must always exist").toBeDefined();
+  expect(allowed).toContain(rec!.contentHash);
+  const m = await readManifest(rec!.archivePath);
+  expect(m.contentHash).toBe(rec!.contentHash);
+  expect((await stat(rec!.archivePath)).size).toBe(rec!.size);
+  return rec!;
+}
+
+/** Agent dir holding `file` as the installed version, synced from a throwaway master. */
+export async function agentWithOldVersion(file: string): Promise<{ dir: TempDir; contentHash: string }> {
+  const { master, dir: mdir } = await startTestMaster();
+  try {
+    await publish(master, file);
+    const dir = await makeTempDir("hc-faults-agent-");
+    const { result } = await syncQuiet({ dataDir: dir.path, masterUrl: master.url });
+    const done = result.courses[0];
+    if (done?.type !== "course-done") throw new Error(`could not install the old version: ${JSON.stringify(done)}`);
+    return { dir, contentHash: done.contentHash };
+  } finally {
+    await master.close();
+    await mdir.cleanup();
+  }
+}
+
+/** Copy a prepared agent dir (LevelDB closed) for one trial. */
+export async function copyAgent(template: string, to: string): Promise<string> {
+  await mkdir(to, { recursive: true });
+  await cp(template, to, { recursive: true });
+  return to;
+}
+
+/** The blob the master would hand to an agent holding `have` (a cached delta or the archive). */
+export async function planBlob(master: RunningMaster, have: string | undefined, course = COURSE): Promise<{ plan: string; blob: BlobManifest }> {
+  const res = await fetch(`${master.url}/v1/courses/${course}/sync`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(have ? { have } : {}),
+  });
+  const body = (await res.json()) as { plan: string; blob: BlobManifest };
+  if (!body.blob) throw new Error(`no blob in plan ${JSON.stringify(body)}`);
+  return body;
+}
+
+/** The bytes of the blob as the master stores it. */
+export async function blobBytes(master: RunningMaster, id: string): Promise<Buffer> {
+  const rec = await master.storage.blobs.get(id);
+  if (!rec) throw new Error(`master has no blob ${id}`);
+  return readFile(rec.path);
+}
+
+/** Read the agent's persisted job (phase) without syncing. */
+export async function jobOf(dataDir: string, course = COURSE): Promise<{ phase: string } | undefined> {
+  const store = await Store.open(join(dataDir, "db"));
+  try {
+    return await store.table<{ phase: string }>("jobs").get(course);
+  } finally {
+    await store.close();
+  }
+}
+
+/** Numbers measured by the suites, printed in one greppable line for the README notes. */
+export function report(name: string, data: Record<string, unknown>): void {
+  process.stdout.write(`FAULTS-RESULT ${name} ${JSON.stringify(data)}\n`);
+}
