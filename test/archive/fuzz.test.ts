@@ -1,10 +1,10 @@
 // Damaged archives fail with typed errors only: random byte flips and cuts in a zip, a tar
 // and a tar.gz never crash the reader, hang it, or surface a raw library error.
-import { writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ArchiveError, readManifest } from "../../src/archive/index.js";
+import { ArchiveError, extractArchive, readManifest } from "../../src/archive/index.js";
 import { makeTar, makeZip, sandbox } from "./helpers.js";
 import { gzipSync } from "node:zlib";
 
@@ -46,6 +46,11 @@ describe("damaged archives", () => {
             if (outcome !== "ok") {
               expect(outcome, String(outcome)).toBeInstanceOf(ArchiveError);
               expect((outcome as ArchiveError).message).toContain(path);
+              // Extraction fails the same way and leaves nothing next to the archive.
+              const dir = join(box.dir, `x-${format}-${n}`);
+              mkdirSync(dir);
+              await expect(extractArchive(path, join(dir, "out"))).rejects.toBeInstanceOf(ArchiveError);
+              expect(readdirSync(dir)).toEqual([]);
             }
           },
         ),
