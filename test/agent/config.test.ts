@@ -1,0 +1,111 @@
+// Config: precedence file < env < flags, and clear errors that name the bad key and where it
+// came from — including a malformed config stopping `handcarry agent` at start-up.
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { AgentConfigError, loadAgentConfig, parseAgentConfig } from "../../src/agent/config.js";
+import { runCliAsync } from "../support/cli.js";
+import { tempDir } from "./helpers.js";
+
+let dir: Awaited<ReturnType<typeof tempDir>>;
+beforeAll(async () => {
+  dir = await tempDir("hc-config-");
+});
+afterAll(() => dir.remove());
+
+async function file(name: string, text: string): Promise<string> {
+  const path = join(dir.path, name);
+  await writeFile(path, text);
+  return path;
+}
+
+async function errorOf(p: Promise<unknown>): Promise<AgentConfigError> {
+  const err = await p.then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(AgentConfigError);
+  return err as AgentConfigError;
+}
+
+describe("loadAgentConfig", () => {
+  it("merges file < env < flags and applies defaults", async () => {
+    const f = await file(
+      "ok.json",
+      JSON.stringify({
+        dataDir: "/from/file",
+        masterUrl: "http://file.example/",
+        port: 1111,
+        sync: { intervalHours: 2 },
+      }),
+    );
+    const c = await loadAgentConfig({
+      file: f,
+      env: { HANDCARRY_PORT: "2222", HANDCARRY_MASTER_URL: "http://env.example" },
+      flags: { port: 3333 },
+    });
+    expect(c.dataDir).toBe("/from/file");
+    expect(c.masterUrl).toBe("http://env.example");
+    expect(c.port).toBe(3333);
+    expect(c.sync.intervalHours).toBe(2);
+    expect(c.sync.retryMinSec).toBe(30);
+    expect(c.connectivity.debounce).toBe(2);
+    expect(c.host).toBe("0.0.0.0");
+  });
+
+  it("names the key and the source of each bad value", async () => {
+    const f = await file(
+      "bad.json",
+      JSON.stringify({ dataDir: "/d", masterUrl: "ftp://x", sync: { intervalHours: -1 }, colour: "red" }),
+    );
+    const err = await errorOf(loadAgentConfig({ file: f, env: { HANDCARRY_PORT: "eighty" } }));
+    const text = err.issues.join("\n");
+    expect(text).toMatch(
+      /masterUrl: must be an http:\/\/ or https:\/\/ URL \(from config file .*bad\.json\)/,
+    );
+    expect(text).toMatch(/sync\.intervalHours: .*(>0|positive)/);
+    expect(text).toMatch(/colour/);
+    expect(text).toMatch(/port: .*expected number.*\(from env HANDCARRY_PORT\)/);
+  });
+
+  it("says which file is not JSON", async () => {
+    const f = await file("broken.json", '{ "dataDir": "/d", ');
+    const err = await errorOf(loadAgentConfig({ file: f }));
+    expect(err.message).toContain("broken.json is not valid JSON");
+  });
+
+  it("asks for the required keys by their flags", async () => {
+    const err = await errorOf(loadAgentConfig({ env: {} }));
+    expect(err.message).toMatch(/dataDir: .*--data or HANDCARRY_DATA/);
+    expect(err.message).toMatch(/masterUrl: .*--master or HANDCARRY_MASTER_URL/);
+  });
+
+  it("reports device-section errors with their full key", () => {
+    expect(() =>
+      parseAgentConfig({ dataDir: "/d", masterUrl: "http://m", device: { leds: { statusPin: 99 } } }),
+    ).toThrow(/device\.leds\.statusPin/);
+    expect(() =>
+      parseAgentConfig({ dataDir: "/d", masterUrl: "http://m", sync: { retryMinSec: 100, retryMaxSec: 10 } }),
+    ).toThrow(/sync\.retryMaxSec: must be ≥ sync\.retryMinSec/);
+    expect(() =>
+      parseAgentConfig({
+        dataDir: "/d",
+        masterUrl: "http://m",
+        knownNetworks: [{ ssid: "Office", password: "short" }],
+      }),
+    ).toThrow(/knownNetworks\.0\.password/);
+  });
+});
+
+describe("handcarry agent start-up", () => {
+  it("exits non-zero with the bad key named when the config is malformed", async () => {
+    const f = await file("start.json", JSON.stringify({ masterUrl: "http://127.0.0.1:9", port: "eighty" }));
+    const r = await runCliAsync(["agent", "--data", join(dir.path, "agent"), "--config", f], {
+      env: { ...process.env, HANDCARRY_ADMIN_PASSWORD: "" },
+    });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain("bad agent config");
+    expect(r.stderr).toMatch(/port: .*expected number/);
+    expect(r.stderr).toContain("start.json");
+  });
+});
