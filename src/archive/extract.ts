@@ -36,6 +36,7 @@ export async function extractArchive(
     dirname(dest),
     `.${basename(dest)}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`,
   );
+  await mkdir(dirname(dest), { recursive: true });
   await mkdir(staging, { mode: 0o700 });
   const entries: ManifestEntry[] = [];
   try {
