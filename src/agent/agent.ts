@@ -316,7 +316,9 @@ export async function startAgent(o: StartAgentOptions): Promise<RunningAgent> {
       if (cycle) return;
       void queue(async () => {
         if (machine.canMove("network-seen")) await machine.transition("network-seen");
-      }).then(() => runCycle("network"));
+      });
+      // Started now (not after the queued step) so idle() sees it; its first step queues behind.
+      void runCycle("network");
     } else {
       abort?.abort();
       void queue(async () => {

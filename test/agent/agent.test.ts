@@ -1,0 +1,212 @@
+// The whole agent against a real master on loopback, with simulated LEDs and button and a
+// fake /proc + /sys for the link: the state sequence as a network appears, the LEDs that
+// follow it, a failure with backoff while the master is down, a button press, restarts.
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type RunningAgent, startAgent } from "../../src/agent/agent.js";
+import type { AgentStateName } from "../../src/agent/state.js";
+import type { Device } from "../../src/device/index.js";
+import { agentConfig, FakeLink, simulatedDevice, smallAdditionPair, type TestMaster, tempDir, testMaster, until } from "./helpers.js";
+
+let dir: Awaited<ReturnType<typeof tempDir>>;
+let master: TestMaster;
+let files: { v1: string; v2: string };
+
+beforeAll(async () => {
+  dir = await tempDir("hc-agent-");
+  files = await smallAdditionPair(dir.path);
+  master = await testMaster(join(dir.path, "master"));
+  await master.publish("health", files.v1, "Community health");
+});
+afterAll(async () => {
+  await master.close();
+  await dir.remove();
+});
+
+async function start(name: string, o: { masterUrl?: string; link: FakeLink; device?: Device; retryMinSec?: number }) {
+  const device = o.device ?? (await simulatedDevice(o.link, dir.path));
+  const agent = await startAgent({
+    config: agentConfig({
+      dataDir: join(dir.path, name),
+      masterUrl: o.masterUrl ?? master.url,
+      sync: { retryMinSec: o.retryMinSec ?? 30, retryMaxSec: 600, reachTimeoutMs: 1000 },
+    }),
+    device,
+    manualConnectivity: true,
+  });
+  const states: AgentStateName[] = [agent.machine.name];
+  agent.machine.on("change", (s) => {
+    if (states[states.length - 1] !== s.name) states.push(s.name);
+  });
+  return { agent, device, states };
+}
+
+/** Two connectivity looks: the debounce needs two agreeing observations. */
+async function settle(agent: RunningAgent): Promise<void> {
+  await agent.connectivity.check();
+  await agent.connectivity.check();
+}
+
+describe("agent with a network appearing", () => {
+  it("goes serving → network-seen → checking → syncing → verifying → updated, and the LEDs follow", async () => {
+    const link = await FakeLink.create(join(dir.path, "link1"));
+    const { agent, device, states } = await start("a1", { link });
+    try {
+      const ledStates: string[] = [device.leds.state];
+      agent.machine.on("change", () => {
+        if (ledStates[ledStates.length - 1] !== device.leds.state) ledStates.push(device.leds.state);
+      });
+      await settle(agent);
+      expect(agent.machine.name).toBe("serving");
+      expect(await agent.library.list()).toEqual([]);
+
+      await link.up("eth0");
+      await agent.connectivity.check();
+      expect(agent.machine.name).toBe("serving"); // one look is not enough (debounce)
+      await agent.connectivity.check();
+      await until(() => agent.machine.name === "updated", "the first sync");
+      await agent.idle();
+      expect(states).toEqual(["serving", "network-seen", "checking", "syncing", "verifying", "updated"]);
+      expect(ledStates).toEqual(states);
+      expect(device.sim!.leds.timeline.length).toBeGreaterThan(0);
+
+      const courses = await agent.library.list();
+      expect(courses.map((c) => c.id)).toEqual(["health"]);
+      const status = await agent.status();
+      expect(status.state).toBe("updated");
+      expect(status.online).toBe(true);
+      expect(status.lastSync).toMatchObject({ ok: true, updated: 1 });
+      expect(Date.parse(status.nextSyncAt!)).toBeGreaterThan(Date.now() + 5 * 3600_000); // 6 h schedule
+
+      // A revision; the link drops and comes back: a new cycle syncs only the delta.
+      const before = (await agent.status()).bytesSaved;
+      await master.publish("health", files.v2, "Community health");
+      await link.down();
+      await settle(agent);
+      expect(agent.machine.name).toBe("updated"); // going offline keeps "updated"
+      await link.up("wlan0");
+      await settle(agent);
+      await agent.idle();
+      expect(agent.machine.name).toBe("updated");
+      const after = await agent.status();
+      expect(after.lastSync).toMatchObject({ ok: true, updated: 1 });
+      expect(after.lastSync!.bytesDown).toBeLessThan(100_000);
+      expect(after.bytesSaved).toBeGreaterThan(before);
+      expect(after.courses[0]!.contentHash).not.toBe(courses[0]!.contentHash);
+    } finally {
+      await agent.close();
+      device.close();
+    }
+  });
+});
+
+describe("agent with the master down", () => {
+  it("goes to error with a retry time, backs off, keeps the error across a restart, then recovers", async () => {
+    const link = await FakeLink.create(join(dir.path, "link2"));
+    await link.up();
+    // A port with nothing behind it.
+    const { createServer } = await import("node:net");
+    const s = createServer();
+    await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
+    const deadUrl = `http://127.0.0.1:${(s.address() as import("node:net").AddressInfo).port}`;
+    await new Promise((r) => s.close(r));
+
+    let { agent, device, states } = await start("a2", { link, masterUrl: deadUrl });
+    try {
+      await settle(agent);
+      await agent.idle();
+      expect(states).toEqual(["serving", "network-seen", "checking", "error"]);
+      const first = agent.machine.state;
+      expect(first.error).toContain("unreachable");
+      expect(first.failures).toBe(1);
+      const wait1 = Date.parse(first.retryAt!) - Date.parse(first.since);
+      expect(device.leds.state).toBe("error");
+
+      // The link flapping back does not cut the backoff short.
+      await link.down();
+      await settle(agent);
+      await link.up();
+      await settle(agent);
+      await agent.idle();
+      expect(agent.machine.name).toBe("error");
+      expect(agent.machine.state.failures).toBe(1);
+
+      // A button press tries at once; the second failure waits twice as long.
+      await agent.syncNow("test");
+      const second = agent.machine.state;
+      expect(second.failures).toBe(2);
+      const wait2 = Date.parse(second.retryAt!) - Date.parse(second.since);
+      expect(wait2).toBeGreaterThan(wait1 * 1.5);
+
+      await agent.close();
+      device.close();
+      // Restart: the error and its retry time survive.
+      ({ agent, device, states } = await start("a2", { link, masterUrl: deadUrl }));
+      expect(agent.machine.name).toBe("error");
+      expect(agent.machine.state.retryAt).toBe(second.retryAt);
+      expect(agent.machine.state.failures).toBe(2);
+    } finally {
+      await agent.close();
+      device.close();
+    }
+
+    // Master back (the real one): the next attempt succeeds and resets the failure count.
+    const again = await start("a2", { link });
+    try {
+      await again.agent.syncNow("test");
+      expect(again.agent.machine.name).toBe("updated");
+      expect(again.agent.machine.state.failures).toBe(0);
+    } finally {
+      await again.agent.close();
+      again.device.close();
+    }
+  });
+
+  it("retries by itself when the retry time comes", async () => {
+    const link = await FakeLink.create(join(dir.path, "link3"));
+    await link.up();
+    const { createServer } = await import("node:http");
+    // A master that fails once with 503, then forwards nothing: just count the reachability probes.
+    let probes = 0;
+    const flaky = createServer((_req, res) => {
+      probes++;
+      res.writeHead(503).end();
+    });
+    await new Promise<void>((r) => flaky.listen(0, "127.0.0.1", r));
+    const url = `http://127.0.0.1:${(flaky.address() as import("node:net").AddressInfo).port}`;
+    const { agent, device } = await start("a3", { link, masterUrl: url, retryMinSec: 1 });
+    try {
+      await settle(agent);
+      await agent.idle();
+      expect(agent.machine.name).toBe("error");
+      expect(probes).toBe(1);
+      await until(() => probes >= 2, "the automatic retry", 10_000);
+      await agent.idle();
+      expect(agent.machine.state.failures).toBeGreaterThanOrEqual(2);
+    } finally {
+      await agent.close();
+      device.close();
+      await new Promise((r) => flaky.close(r));
+    }
+  });
+});
+
+describe("button", () => {
+  it("a short press on the twin starts a sync even with no route; bounces count once", async () => {
+    const link = await FakeLink.create(join(dir.path, "link4"));
+    const { agent, device, states } = await start("a4", { link });
+    try {
+      await settle(agent);
+      expect(agent.machine.name).toBe("serving");
+      device.sim!.button!.press(200, { bounces: 3 });
+      await until(() => states.includes("checking"), "the button's sync");
+      await agent.idle();
+      expect(agent.machine.name).toBe("updated");
+      expect(states.filter((s) => s === "checking")).toHaveLength(1);
+      expect((await agent.library.list()).map((c) => c.id)).toEqual(["health"]);
+    } finally {
+      await agent.close();
+      device.close();
+    }
+  });
+});
