@@ -2,7 +2,7 @@
 // through write → manifest → transcode (zip → tar → tar.gz) in a child process running
 // compiled JavaScript (as the agent does from dist/), under 150 MB peak RSS.
 import { execFileSync } from "node:child_process";
-import { symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, expect, it } from "vitest";
@@ -40,7 +40,7 @@ function buildProbe(): string {
 it("a 160 MB course (64 MB entries) streams through every format in under 150 MB RSS", () => {
   const probe = buildProbe();
   const data = join(box.dir, "data");
-  execFileSync("mkdir", [data]);
+  mkdirSync(data);
   const out = execFileSync(process.execPath, [probe, data, "160", "zip", "tar", "tar.gz"], {
     encoding: "utf8",
     stdio: ["ignore", "pipe", "inherit"],
