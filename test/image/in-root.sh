@@ -12,6 +12,10 @@ fi
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=pigen-shim.sh
 source "${HERE}/pigen-shim.sh"
+# Keep the caller's npm/node/vitest settings (npm test sets npm_config_*) out of the root.
+for name in $(compgen -e); do
+	case "${name}" in npm_* | NODE_* | VITEST* | INIT_CWD) unset "${name}" ;; esac
+done
 ROOTFS_DIR="$(realpath "$1")"
 shift
 unset HANDCARRY_IN_MOUNT_NS

@@ -21,6 +21,10 @@ CONFIG_FILE="$(realpath "$1")"
 # shellcheck disable=SC1090
 source "${CONFIG_FILE}"
 
+# Keep the caller's npm/node/vitest settings (npm test sets npm_config_*) out of the root.
+for name in $(compgen -e); do
+	case "${name}" in npm_* | NODE_* | VITEST* | INIT_CWD) unset "${name}" ;; esac
+done
 # What pi-gen's build.sh exports for stage scripts.
 export DEBIAN_FRONTEND=noninteractive
 export PREV_ROOTFS_DIR STAGE_DIR STAGE_WORK_DIR ROOTFS_DIR

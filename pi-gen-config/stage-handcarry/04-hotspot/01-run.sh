@@ -34,7 +34,8 @@ if [ ! -f "\${dir}/handcarry-hotspot.nmconnection" ]; then
 fi
 EOF_CHROOT
 
-# The known network for syncing, rewritten on every run so the config stays the truth.
+# The known network for syncing, rewritten on every run so the config stays the truth
+# (keeping its UUID, so an unchanged config gives a byte-identical profile).
 if [ -n "${HANDCARRY_UPLINK_SSID:-}" ]; then
 	if [ -n "${HANDCARRY_UPLINK_PSK:-}" ]; then
 		SECURITY="802-11-wireless-security.key-mgmt wpa-psk 802-11-wireless-security.psk $(printf '%q' "${HANDCARRY_UPLINK_PSK}")"
@@ -44,8 +45,10 @@ if [ -n "${HANDCARRY_UPLINK_SSID:-}" ]; then
 	on_chroot <<EOF_CHROOT
 set -e
 dir=/etc/NetworkManager/system-connections
+uuid="\$(sed -n 's/^uuid=//p' "\${dir}/handcarry-uplink.nmconnection" 2>/dev/null || true)"
 nmcli --offline connection add type wifi con-name handcarry-uplink ifname wlan0 \
 	ssid $(printf '%q' "${HANDCARRY_UPLINK_SSID}") ${SECURITY} \
+	\${uuid:+connection.uuid "\${uuid}"} \
 	connection.autoconnect yes connection.autoconnect-priority 10 \
 	>"\${dir}/handcarry-uplink.nmconnection.tmp"
 chmod 600 "\${dir}/handcarry-uplink.nmconnection.tmp"
