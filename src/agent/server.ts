@@ -135,6 +135,8 @@ export function disposition(kind: "inline" | "attachment", filename: string): st
 function sendFile(ctx: Context, path: string, headers: Record<string, string>, maxAgeSec = 0): Promise<void> {
   ctx.respond = false;
   const res = ctx.res;
+  // Koa starts every response as 404; send only sets the status for 206/304/416 and errors.
+  res.statusCode = 200;
   return new Promise<void>((resolve) => {
     const stream = send(ctx.req, path, { dotfiles: "allow", index: false, maxAge: maxAgeSec * 1000 });
     stream.on("headers", (r) => {
@@ -260,8 +262,8 @@ export function createHotspotApp(o: HotspotAppOptions): Koa {
 
   router.get("/c/:id/download", async (ctx) => {
     const course = await courseOr404(ctx.params.id!);
-    const ext =
-      course.format === "zip" ? (course.archivePath.endsWith(".mbz") ? "mbz" : "zip") : course.format;
+    // Moodle restores .mbz files (zip or tar.gz inside); other archives keep their format's extension.
+    const ext = (await isMoodleBackup(course.treePath)) ? "mbz" : course.format;
     const date = course.publishedAt.slice(0, 10);
     await sendFile(ctx, course.archivePath, {
       "Content-Type":
