@@ -106,6 +106,8 @@ export interface RunningAgent {
   auth: AdminAuth;
   /** Start a sync cycle now (or join the one running); resolves when it ends. */
   syncNow(reason: string): Promise<void>;
+  /** A sync cycle is under way (set the moment it starts, before its first state change lands). */
+  isSyncing(): boolean;
   /** Resolves when no cycle is running. */
   idle(): Promise<void>;
   status(): Promise<AgentStatus>;
@@ -430,6 +432,7 @@ export async function startAgent(o: StartAgentOptions): Promise<RunningAgent> {
     library,
     auth,
     syncNow: (reason) => runCycle(reason),
+    isSyncing: () => cycle !== undefined,
     idle: async () => {
       while (cycle) await cycle;
       await ops;
