@@ -49,11 +49,16 @@ describe("image sources", () => {
 
   it("passes shellcheck, every script", () => {
     const scripts = imageScripts();
-    const result = spawnSync("shellcheck", ["--external-sources", "--source-path=SCRIPTDIR", "--format=gcc", ...scripts], {
-      cwd: repo,
-      encoding: "utf8",
-    });
-    if (result.error) throw new Error(`shellcheck could not run (apt-get install shellcheck): ${result.error.message}`);
+    const result = spawnSync(
+      "shellcheck",
+      ["--external-sources", "--source-path=SCRIPTDIR", "--format=gcc", ...scripts],
+      {
+        cwd: repo,
+        encoding: "utf8",
+      },
+    );
+    if (result.error)
+      throw new Error(`shellcheck could not run (apt-get install shellcheck): ${result.error.message}`);
     expect(result.stdout + result.stderr).toBe("");
     expect(result.status).toBe(0);
   });
@@ -61,7 +66,9 @@ describe("image sources", () => {
   it("marks executable every script pi-gen runs on the host (it skips the others silently)", () => {
     const hostScripts = walk(stageDir).filter((p) => /\/(prerun|\d\d-run)\.sh$/.test(p));
     expect(hostScripts.length).toBeGreaterThan(4);
-    const notExecutable = hostScripts.filter((p) => (statSync(p).mode & 0o111) !== 0o111).map((p) => relative(repo, p));
+    const notExecutable = hostScripts
+      .filter((p) => (statSync(p).mode & 0o111) !== 0o111)
+      .map((p) => relative(repo, p));
     expect(notExecutable).toEqual([]);
     // Chroot scripts are fed on stdin; the setup script is installed with mode 755 anyway.
     expect(statSync(join(repo, "pi-gen-config/build.sh")).mode & 0o111).toBe(0o111);
@@ -73,7 +80,8 @@ describe("image sources", () => {
       .map((name) => join(repo, "systemd", name));
     expect(units.length).toBeGreaterThanOrEqual(2);
     const result = spawnSync("systemd-analyze", ["verify", "--man=no", ...units], { encoding: "utf8" });
-    if (result.error) throw new Error(`systemd-analyze could not run (apt-get install systemd): ${result.error.message}`);
+    if (result.error)
+      throw new Error(`systemd-analyze could not run (apt-get install systemd): ${result.error.message}`);
     // The one thing this host cannot have is the setup script at its installed path;
     // the image test verifies the units again inside the built root, where it exists.
     const problems = (result.stdout + result.stderr)

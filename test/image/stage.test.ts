@@ -15,7 +15,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, "../..");
-const packageVersion = (JSON.parse(readFileSync(join(repo, "package.json"), "utf8")) as { version: string }).version;
+const packageVersion = (JSON.parse(readFileSync(join(repo, "package.json"), "utf8")) as { version: string })
+  .version;
 
 // Test-only settings handed to the stage through the pi-gen config, as build.sh does.
 const MASTER_URL = "http://master.test:8080/hc";
@@ -35,7 +36,9 @@ const skipReason =
       ? "needs debootstrap (apt-get install debootstrap)"
       : "";
 if (skipReason !== "") {
-  console.warn(`test/image/stage.test.ts skipped: ${skipReason}; CI runs it as root with debootstrap installed`);
+  console.warn(
+    `test/image/stage.test.ts skipped: ${skipReason}; CI runs it as root with debootstrap installed`,
+  );
 }
 
 interface Result {
@@ -45,7 +48,11 @@ interface Result {
 }
 
 /** Run a command, output into memory (and a log file when given). */
-function run(cmd: string, args: string[], options: { env?: NodeJS.ProcessEnv; log?: string; input?: string } = {}) {
+function run(
+  cmd: string,
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; log?: string; input?: string } = {},
+) {
   return new Promise<Result>((resolvePromise, reject) => {
     const child = spawn(cmd, args, { env: options.env ?? process.env, stdio: ["pipe", "pipe", "pipe"] });
     const log = options.log ? createWriteStream(options.log, { flags: "a" }) : undefined;
@@ -112,7 +119,8 @@ describe.skipIf(skipReason !== "")("stage-handcarry on a debootstrapped Debian t
   ];
 
   /** A command inside the built root, with /proc, /dev, /sys mounted for it alone. */
-  const inRoot = (args: string[], input?: string) => run(join(here, "in-root.sh"), [root, ...args], { input });
+  const inRoot = (args: string[], input?: string) =>
+    run(join(here, "in-root.sh"), [root, ...args], { input });
   const rootFile = (path: string) => readFile(join(root, path), "utf8");
   const profile = (name: string) => `/etc/NetworkManager/system-connections/${name}.nmconnection`;
   /** The profile as nmcli parses it: nmcli --offline re-emits a keyfile it could read. */
@@ -197,6 +205,7 @@ export HANDCARRY_HOTSPOT_CHANNEL=${CHANNEL}
     const status = await inRoot([
       "dpkg-query",
       "-W",
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a dpkg-query format, not a JS template
       "-f=${Package} ${db:Status-Abbrev}\\n",
       "nodejs",
       "npm",
@@ -211,7 +220,12 @@ export HANDCARRY_HOTSPOT_CHANNEL=${CHANNEL}
   });
 
   it("installs, enables and verifies the units on the image's systemd", async () => {
-    const enabled = await inRoot(["systemctl", "is-enabled", "handcarry-agent.service", "handcarry-setup.service"]);
+    const enabled = await inRoot([
+      "systemctl",
+      "is-enabled",
+      "handcarry-agent.service",
+      "handcarry-setup.service",
+    ]);
     expect(enabled.stdout.trim().split("\n")).toEqual(["enabled", "enabled"]);
     const verify = await inRoot([
       "systemd-analyze",
@@ -240,7 +254,9 @@ export HANDCARRY_HOTSPOT_CHANNEL=${CHANNEL}
     expect(dataDir.stdout.trim()).toBe("handcarry:handcarry 750");
     const envFile = await inRoot(["stat", "-c", "%U:%G %a", "/etc/handcarry/agent.env"]);
     expect(envFile.stdout.trim()).toBe("root:handcarry 640");
-    const masterLines = (await rootFile("etc/handcarry/agent.env")).split("\n").filter((l) => l.startsWith("HANDCARRY_MASTER="));
+    const masterLines = (await rootFile("etc/handcarry/agent.env"))
+      .split("\n")
+      .filter((l) => l.startsWith("HANDCARRY_MASTER="));
     expect(masterLines).toEqual([`HANDCARRY_MASTER=${MASTER_URL}`]);
   });
 
@@ -254,7 +270,14 @@ export HANDCARRY_HOTSPOT_CHANNEL=${CHANNEL}
     const parsed = await parseProfile("handcarry-hotspot");
     expect(parsed.stderr).toBe("");
     expect(parsed.code).toBe(0);
-    for (const line of ["mode=ap", "ssid=handcarry-setup", `channel=${CHANNEL}`, "method=shared", "address1=10.42.0.1/24", "key-mgmt=wpa-psk"]) {
+    for (const line of [
+      "mode=ap",
+      "ssid=handcarry-setup",
+      `channel=${CHANNEL}`,
+      "method=shared",
+      "address1=10.42.0.1/24",
+      "key-mgmt=wpa-psk",
+    ]) {
       expect(parsed.stdout.split("\n")).toContain(line);
     }
     const dns = await rootFile("etc/NetworkManager/dnsmasq-shared.d/handcarry.conf");
@@ -283,7 +306,9 @@ export HANDCARRY_HOTSPOT_CHANNEL=${CHANNEL}
     const cmdline = await rootFile("boot/firmware/cmdline.txt");
     expect(cmdline.trimEnd().split("\n")).toHaveLength(1);
     const tokens = cmdline.trim().split(" ");
-    expect(tokens.filter((t) => t.startsWith("cfg80211.ieee80211_regdom="))).toEqual([`cfg80211.ieee80211_regdom=${COUNTRY}`]);
+    expect(tokens.filter((t) => t.startsWith("cfg80211.ieee80211_regdom="))).toEqual([
+      `cfg80211.ieee80211_regdom=${COUNTRY}`,
+    ]);
     expect(tokens.filter((t) => t.startsWith("fsck.repair="))).toEqual(["fsck.repair=yes"]);
     expect(tokens).toContain("root=PARTUUID=0badcafe-02");
   });
@@ -350,7 +375,14 @@ export HANDCARRY_HOTSPOT_CHANNEL=${CHANNEL}
       expect(a.note).toContain(`Wi-Fi name (SSID):  ${a.ssid}`);
       expect(a.note).toContain(`Wi-Fi password:     ${a.psk}`);
       expect(a.note).toContain(`Admin password:     ${a.admin[0]}`);
-      const modes = await inRoot(["stat", "-c", "%n %U:%G %a", profile("handcarry-hotspot"), "/etc/handcarry/agent.env", "/etc/handcarry/device.env"]);
+      const modes = await inRoot([
+        "stat",
+        "-c",
+        "%n %U:%G %a",
+        profile("handcarry-hotspot"),
+        "/etc/handcarry/agent.env",
+        "/etc/handcarry/device.env",
+      ]);
       expect(modes.stdout.trim().split("\n")).toEqual([
         `${profile("handcarry-hotspot")} root:root 600`,
         "/etc/handcarry/agent.env root:handcarry 640",
@@ -371,7 +403,10 @@ export HANDCARRY_HOTSPOT_CHANNEL=${CHANNEL}
     });
 
     it("takes the master URL from the boot partition, and ignores a line that is not one", async () => {
-      await writeFile(join(root, "boot/firmware/handcarry-master.txt"), "# our master\r\n  https://master.example.org/hc  \r\n");
+      await writeFile(
+        join(root, "boot/firmware/handcarry-master.txt"),
+        "# our master\r\n  https://master.example.org/hc  \r\n",
+      );
       expect((await inRoot(["/usr/local/sbin/handcarry-setup"])).code).toBe(0);
       const agentEnv = () => rootFile("etc/handcarry/agent.env");
       expect(envValue(await agentEnv(), "HANDCARRY_MASTER")).toEqual(["https://master.example.org/hc"]);
