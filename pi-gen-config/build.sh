@@ -44,7 +44,9 @@ fi
 if [ ! -x "${REPO}/node_modules/.bin/tsc" ]; then
 	(cd "${REPO}" && npm ci --no-audit --no-fund)
 fi
-"${HERE}/assemble-stage.sh" "${PI_GEN_DIR}/stage-handcarry"
+# HANDCARRY_APP_DIST: use an already built dist/ instead of running "npm run build".
+"${HERE}/assemble-stage.sh" ${HANDCARRY_APP_DIST:+--app-dist "${HANDCARRY_APP_DIST}"} \
+	"${PI_GEN_DIR}/stage-handcarry"
 
 # 3. The config, plus whatever of OVERRIDABLE is set in this shell (quoted for bash).
 cp "${HERE}/config" "${PI_GEN_DIR}/config"
@@ -65,5 +67,7 @@ touch "${PI_GEN_DIR}/stage2/SKIP_IMAGES"
 # 5. Build. CONTINUE=1 reuses the container of an interrupted build.
 cd "${PI_GEN_DIR}"
 ./build-docker.sh
-echo "Images in ${PI_GEN_DIR}/deploy:"
-find "${PI_GEN_DIR}/deploy" -maxdepth 1 -name '*handcarry*' -print
+if [ -d "${PI_GEN_DIR}/deploy" ]; then
+	echo "Images in ${PI_GEN_DIR}/deploy:"
+	find "${PI_GEN_DIR}/deploy" -maxdepth 1 -name '*handcarry*' -print
+fi

@@ -1,0 +1,135 @@
+// pi-gen-config/build.sh up to the Docker build: it clones pi-gen at the pinned tag
+// (here from a local git repository standing in for GitHub), assembles our stage inside
+// the checkout, writes a config whose overrides survive bash quoting, marks stage2
+// SKIP_IMAGES and calls pi-gen's build-docker.sh (here a stand-in that reports what it
+// was given, since this machine has no Docker engine).
+import { spawn } from "node:child_process";
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+const repo = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+const TAG = "2099-01-01-raspios-trixie-arm64";
+
+function run(cmd: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}) {
+  return new Promise<{ code: number; output: string }>((resolvePromise, reject) => {
+    const child = spawn(cmd, args, {
+      cwd: options.cwd,
+      env: options.env ?? process.env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    child.stdout.on("data", (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    child.stderr.on("data", (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    child.on("error", reject);
+    child.on("close", (code) => resolvePromise({ code: code ?? -1, output }));
+  });
+}
+
+// What pi-gen's build-docker.sh would be handed: the config (sourced by bash, as pi-gen
+// does) and the checkout. One "name=value" line per setting, NUL-free values assumed.
+const FAKE_BUILD_DOCKER = `#!/bin/bash
+set -euo pipefail
+source ./config
+{
+	for name in IMG_NAME STAGE_LIST WPA_COUNTRY ENABLE_SSH FIRST_USER_PASS DISABLE_FIRST_BOOT_USER_RENAME \\
+		ENABLE_CLOUD_INIT HANDCARRY_MASTER HANDCARRY_UPLINK_SSID HANDCARRY_UPLINK_PSK HANDCARRY_HOTSPOT_CHANNEL; do
+		printf 'var %s=%s\\n' "$name" "\${!name}"
+	done
+	printf 'exported %s\\n' "$(bash -c 'echo "$HANDCARRY_MASTER"')"
+	[ -f stage2/SKIP_IMAGES ] && echo "stage2 SKIP_IMAGES"
+	[ -f stage-handcarry/01-agent/files/app/dist/cli.js ] && echo "agent built"
+	[ -f stage-handcarry/05-firmware/files/config.txt ] && echo "firmware copied"
+	[ -x stage-handcarry/04-hotspot/01-run.sh ] && echo "run scripts executable"
+} >"$FAKE_REPORT"
+mkdir -p deploy
+touch "deploy/2099-01-01-$IMG_NAME.img.xz"
+`;
+
+describe("pi-gen-config/build.sh", () => {
+  let tmp = "";
+  let env: NodeJS.ProcessEnv = {};
+  let report = "";
+
+  beforeAll(async () => {
+    tmp = await mkdtemp(join(tmpdir(), "handcarry-build-sh-"));
+    // A local "pi-gen" repository with the tag build.sh pins.
+    const upstream = join(tmp, "pi-gen-upstream");
+    await mkdir(join(upstream, "stage2"), { recursive: true });
+    await writeFile(join(upstream, "stage2", "EXPORT_IMAGE"), 'IMG_SUFFIX="-lite"\n');
+    await writeFile(join(upstream, "build-docker.sh"), FAKE_BUILD_DOCKER);
+    await chmod(join(upstream, "build-docker.sh"), 0o755);
+    const git = (...args: string[]) => run("git", ["-C", upstream, ...args]);
+    for (const args of [
+      ["init", "-q"],
+      ["add", "."],
+      ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "pi-gen stand-in"],
+      ["tag", TAG],
+    ]) {
+      const result = await git(...args);
+      if (result.code !== 0) throw new Error(`git ${args.join(" ")}: ${result.output}`);
+    }
+    // build.sh only checks that docker exists; the stand-in build-docker.sh never calls it.
+    const bin = join(tmp, "bin");
+    await mkdir(bin);
+    await writeFile(join(bin, "docker"), "#!/bin/sh\nexit 0\n");
+    await chmod(join(bin, "docker"), 0o755);
+
+    report = join(tmp, "report.txt");
+    env = {
+      ...process.env,
+      PATH: `${bin}:${process.env.PATH ?? ""}`,
+      PI_GEN_REF: TAG,
+      PI_GEN_URL: `file://${upstream}`,
+      PI_GEN_DIR: join(tmp, "pi-gen"),
+      FAKE_REPORT: report,
+      WPA_COUNTRY: "KE",
+      HANDCARRY_MASTER: "https://master.example.org/a b",
+      HANDCARRY_UPLINK_PSK: `it's "quoted" $HOME \`x\``,
+    };
+    delete env.HANDCARRY_UPLINK_SSID;
+    // Only for working on the image while src/ is mid-change (see stage.test.ts).
+    if (process.env.HANDCARRY_IMAGE_APP_DIST) env.HANDCARRY_APP_DIST = process.env.HANDCARRY_IMAGE_APP_DIST;
+  }, 60_000);
+
+  afterAll(async () => {
+    if (tmp !== "") await rm(tmp, { recursive: true, force: true });
+  });
+
+  it("clones the pinned tag, assembles the stage in the checkout and hands pi-gen the config", async () => {
+    const result = await run(join(repo, "pi-gen-config/build.sh"), [], { env });
+    expect(result.code, result.output).toBe(0);
+    const lines = (await readFile(report, "utf8")).split("\n");
+    expect(lines).toContain("var IMG_NAME=handcarry");
+    expect(lines).toContain("var STAGE_LIST=stage0 stage1 stage2 stage-handcarry");
+    expect(lines).toContain("var WPA_COUNTRY=KE");
+    expect(lines).toContain("var ENABLE_SSH=0");
+    expect(lines).toContain("var DISABLE_FIRST_BOOT_USER_RENAME=1");
+    expect(lines).toContain("var ENABLE_CLOUD_INIT=0");
+    expect(lines).toContain("var HANDCARRY_MASTER=https://master.example.org/a b");
+    expect(lines).toContain(`var HANDCARRY_UPLINK_PSK=it's "quoted" $HOME \`x\``);
+    expect(lines).toContain("var HANDCARRY_UPLINK_SSID="); // unset in the shell: the config's default
+    expect(lines).toContain("exported https://master.example.org/a b"); // stage scripts see it
+    for (const fact of ["stage2 SKIP_IMAGES", "agent built", "firmware copied", "run scripts executable"]) {
+      expect(lines).toContain(fact);
+    }
+    expect(result.output).toContain(join(tmp, "pi-gen", "deploy", "2099-01-01-handcarry.img.xz"));
+    const head = await run("git", ["-C", join(tmp, "pi-gen"), "describe", "--tags", "--exact-match"]);
+    expect(head.output.trim()).toBe(TAG);
+  }, 120_000);
+
+  it("reuses the checkout on a second build and re-assembles the stage", async () => {
+    await rm(report);
+    const result = await run(join(repo, "pi-gen-config/build.sh"), [], { env });
+    expect(result.code, result.output).toBe(0);
+    expect(result.output).not.toContain("cloning again");
+    expect(result.output).toContain(`assembled ${join(tmp, "pi-gen", "stage-handcarry")}`);
+    expect(await readFile(report, "utf8")).toContain("agent built");
+  }, 120_000);
+});
