@@ -44,12 +44,20 @@ export async function publish(master: RunningMaster, file: string, course = COUR
   return publishCourse({ masterUrl: master.url, token: PUBLISH_TOKEN, course, file });
 }
 
-/** Collect a sync's events (progress left out). */
+/** Collect a sync's events (progress left out); `onPhase` sees each phase as it starts. */
 export async function syncQuiet(
-  o: Omit<Parameters<typeof syncAll>[0], "onEvent">,
+  o: Omit<Parameters<typeof syncAll>[0], "onEvent"> & { onPhase?: (phase: string) => void },
 ): Promise<{ result: SyncResult; events: SyncEvent[] }> {
   const events: SyncEvent[] = [];
-  const result = await syncAll({ ...o, onEvent: (e) => e.type !== "progress" && events.push(e) });
+  const { onPhase, ...rest } = o;
+  const result = await syncAll({
+    ...rest,
+    onEvent: (e) => {
+      if (e.type === "progress") return;
+      events.push(e);
+      if (e.type === "phase") onPhase?.(e.phase);
+    },
+  });
   return { result, events };
 }
 

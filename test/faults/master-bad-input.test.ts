@@ -57,15 +57,6 @@ const auth = (t: string) => ({ authorization: `Bearer ${t}` });
 const R = auth(READ_TOKEN);
 const P = auth(PUBLISH_TOKEN);
 
-/** Every file under a directory (relative paths). */
-async function listTree(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const e of await readdir(dir, { withFileTypes: true, recursive: true })) {
-    if (e.isFile()) out.push(join(e.parentPath, e.name).slice(dir.length + 1));
-  }
-  return out.sort();
-}
-
 beforeAll(async () => {
   course = await writeCoursePair("small-text-change", 0.05);
   ({ master, dir: mdir } = await startTestMaster({ readToken: READ_TOKEN, maxArchiveBytes: MAX_ARCHIVE, maxSummaryBytes: 64 * 1024, pieceSize: 16 * 1024 }));
