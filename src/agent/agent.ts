@@ -338,6 +338,7 @@ export async function startAgent(o: StartAgentOptions): Promise<RunningAgent> {
       return;
     }
     log.warn({}, "button: shutdown");
+    stopLeds(); // from now on the LEDs say "shutting down", whatever the state machine does
     device.leds.show("shutting-down");
     if (device.kind === "real") spawn("systemctl", ["poweroff"], { stdio: "ignore", detached: true }).unref();
   };

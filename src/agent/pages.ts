@@ -65,8 +65,12 @@ export function layout(
   body: string,
   options: { subtitle?: string; back?: string } = {},
 ): string {
-  const back = options.back ? `<a href="${esc(options.back)}">← back</a> · ` : "";
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${esc(title)}</title><style>${CSS}</style></head><body><header><h1>${esc(title)}</h1>${options.subtitle ? `<p>${back}${esc(options.subtitle)}</p>` : back ? `<p>${back}</p>` : ""}</header><main>${body}</main><footer><a href="/">Courses</a> · <a href="/status">Status</a> · <a href="/admin">Admin</a></footer></body></html>`;
+  const parts = [
+    options.back ? `<a href="${esc(options.back)}">← back</a>` : "",
+    options.subtitle ? esc(options.subtitle) : "",
+  ].filter(Boolean);
+  const sub = parts.length ? `<p>${parts.join(" · ")}</p>` : "";
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${esc(title)}</title><style>${CSS}</style></head><body><header><h1>${esc(title)}</h1>${sub}</header><main>${body}</main><footer><a href="/">Courses</a> · <a href="/status">Status</a> · <a href="/admin">Admin</a></footer></body></html>`;
 }
 
 export function homePage(courses: CourseCard[], stateLine: string): string {

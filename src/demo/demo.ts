@@ -3,7 +3,7 @@
 // simulated LEDs and button syncs them, the master publishes a revision, the agent syncs
 // the delta, and the hotspot page stays up until Ctrl-C.
 import { randomBytes } from "node:crypto";
-import { mkdir, mkdtemp } from "node:fs/promises";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type RunningAgent, startAgent } from "../agent/agent.js";
@@ -31,6 +31,8 @@ export interface RunningDemo {
   masterUrl: string;
   adminPassword: string;
   agent: RunningAgent;
+  /** Publish another archive to the demo's master (tests, experiments). */
+  publish(course: string, file: string, title: string): Promise<void>;
   /** What each sync of the demo did, course by course. */
   syncs: Array<{ label: string; courses: Extract<SyncEvent, { type: "course-done" | "course-failed" }>[] }>;
   close(): Promise<void>;
@@ -41,12 +43,13 @@ export const DEMO_SECOND_COURSE = "clean-water";
 
 export async function runDemo(o: DemoOptions = {}): Promise<RunningDemo> {
   const print = o.print ?? (() => {});
+  const ownDir = o.dataDir === undefined;
   const dataDir = o.dataDir ?? (await mkdtemp(join(tmpdir(), "handcarry-demo-")));
   const scale = o.scale ?? 0.3;
   const files = join(dataDir, "published");
   await mkdir(files, { recursive: true });
 
-  print(`data directory: ${dataDir}`);
+  print(`data directory: ${dataDir}${ownDir ? " (a temp dir, removed on exit; --data DIR keeps it)" : ""}`);
   print("generating sample courses …");
   const small = scenarios({ scale }).find((s) => s.name === "small-addition")!;
   const v1 = join(files, `${DEMO_COURSE}-v1.mbz`);
@@ -101,7 +104,9 @@ export async function runDemo(o: DemoOptions = {}): Promise<RunningDemo> {
   } catch (err) {
     await master.close();
     device.close();
-    throw err;
+    if (ownDir) await rm(dataDir, { recursive: true, force: true });
+    const inUse = (err as Error).message.includes("EADDRINUSE");
+    throw inUse ? new Error(`${(err as Error).message} — pass --port 0 to use any free port`) : err;
   }
   const syncs: RunningDemo["syncs"] = [];
   const sync = async (label: string) => {
@@ -140,10 +145,12 @@ export async function runDemo(o: DemoOptions = {}): Promise<RunningDemo> {
     adminPassword,
     agent,
     syncs,
+    publish,
     async close() {
       await agent.close();
       device.close();
       await master.close();
+      if (ownDir) await rm(dataDir, { recursive: true, force: true });
     },
   };
 }

@@ -6,7 +6,16 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningAgent, startAgent } from "../../src/agent/agent.js";
 import type { AgentStateName } from "../../src/agent/state.js";
 import type { Device } from "../../src/device/index.js";
-import { agentConfig, FakeLink, simulatedDevice, smallAdditionPair, type TestMaster, tempDir, testMaster, until } from "./helpers.js";
+import {
+  agentConfig,
+  FakeLink,
+  simulatedDevice,
+  smallAdditionPair,
+  type TestMaster,
+  tempDir,
+  testMaster,
+  until,
+} from "./helpers.js";
 
 let dir: Awaited<ReturnType<typeof tempDir>>;
 let master: TestMaster;
@@ -23,7 +32,10 @@ afterAll(async () => {
   await dir.remove();
 });
 
-async function start(name: string, o: { masterUrl?: string; link: FakeLink; device?: Device; retryMinSec?: number }) {
+async function start(
+  name: string,
+  o: { masterUrl?: string; link: FakeLink; device?: Device; retryMinSec?: number },
+) {
   const device = o.device ?? (await simulatedDevice(o.link, dir.path));
   const agent = await startAgent({
     config: agentConfig({
@@ -204,6 +216,22 @@ describe("button", () => {
       expect(agent.machine.name).toBe("updated");
       expect(states.filter((s) => s === "checking")).toHaveLength(1);
       expect((await agent.library.list()).map((c) => c.id)).toEqual(["health"]);
+    } finally {
+      await agent.close();
+      device.close();
+    }
+  });
+
+  it("a long press with ownsShutdown shows the shutting-down pattern (the twin never powers off)", async () => {
+    const link = await FakeLink.create(join(dir.path, "link5"));
+    const device = await simulatedDevice(link, dir.path, {
+      button: { longPressMs: 300, ownsShutdown: true },
+    });
+    const { agent, states } = await start("a5", { link, device });
+    try {
+      device.sim!.button!.press(500);
+      await until(() => device.leds.state === "shutting-down", "the shutdown pattern");
+      expect(states).toEqual(["serving"]); // no sync was started by the long press
     } finally {
       await agent.close();
       device.close();

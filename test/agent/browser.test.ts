@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { type BrowserContext, chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEMO_COURSE, type RunningDemo, runDemo } from "../../src/demo/demo.js";
+import { fullCourse, generateCourse, writeCourse } from "../../src/demo/sample-course.js";
 import { repoRoot } from "../support/cli.js";
 import { tempDir } from "./helpers.js";
 
@@ -147,5 +148,42 @@ describe.skipIf(!existsSync(CHROMIUM))("hotspot in Chromium", () => {
     await expect(page.locator(".state").textContent()).resolves.toBe("updated");
     await page.screenshot({ path: join(artifacts, "status.png"), fullPage: true });
     await page.close();
+  });
+
+  it("never runs scripts from course content (the page's HTML is shown under a no-script policy)", async () => {
+    // A backup whose page carries a script, an inline handler and a javascript: link.
+    const entries = generateCourse(fullCourse({ seed: 5, scale: 0.02 }));
+    const page = entries.find((e) => /^activities\/page_\d+\/page\.xml$/.test(e.path))!;
+    const hostile =
+      "<p>Safe text stays.</p><script>window.pwned = 1; document.title = 'pwned'</script>" +
+      `<img src="/nope" onerror="document.title='pwned by onerror'"><a id="js" href="javascript:void(document.title='pwned by link')">x</a>`;
+    const xml = page
+      .data()
+      .toString("utf8")
+      .replace(
+        /<content>[\s\S]*?<\/content>/,
+        `<content>${hostile.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;")}</content>`,
+      );
+    page.data = () => Buffer.from(xml);
+    page.size = Buffer.byteLength(xml);
+    const file = join(dir.path, "hostile.mbz");
+    await writeCourse(entries, "zip", file);
+    await demo.publish("hostile", file, "Hostile course");
+    await demo.agent.syncNow("test");
+    expect((await demo.agent.library.get("hostile"))?.title).toBe("Hostile course");
+
+    const tab = await context.newPage();
+    await tab.goto(`${demo.hotspotUrl}/c/hostile`);
+    const link = tab.getByRole("link", { name: /introduction/ }).first();
+    await link.click();
+    await expect(tab.getByText("Safe text stays.").count()).resolves.toBe(1);
+    // Give the broken image time to fail (its onerror would fire then).
+    await tab.waitForLoadState("load");
+    expect(await tab.evaluate(() => (window as unknown as { pwned?: number }).pwned)).toBeUndefined();
+    expect(await tab.title()).not.toContain("pwned");
+    await tab.locator("#js").click();
+    await tab.waitForTimeout(300);
+    expect(await tab.title()).not.toContain("pwned");
+    await tab.close();
   });
 });
