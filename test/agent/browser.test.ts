@@ -179,7 +179,7 @@ describe.skipIf(!existsSync(CHROMIUM))("hotspot in Chromium", () => {
     await expect(tab.getByText("Safe text stays.").count()).resolves.toBe(1);
     // Give the broken image time to fail (its onerror would fire then).
     await tab.waitForLoadState("load");
-    expect(await tab.evaluate(() => (window as unknown as { pwned?: number }).pwned)).toBeUndefined();
+    expect(await tab.evaluate(() => (globalThis as { pwned?: number }).pwned)).toBeUndefined();
     expect(await tab.title()).not.toContain("pwned");
     await tab.locator("#js").click();
     await tab.waitForTimeout(300);
