@@ -79,6 +79,7 @@ export async function expectServedIntact(dataDir: string, allowed: string[], cou
   const rec = await installedOf(dataDir, course);
   expect(rec, "an installed record must always exist").toBeDefined();
   expect(allowed).toContain(rec!.contentHash);
+  expect(rec!.archivePath.startsWith(dataDir), `${rec!.archivePath} is outside ${dataDir}`).toBe(true);
   const m = await readManifest(rec!.archivePath);
   expect(m.contentHash).toBe(rec!.contentHash);
   expect((await stat(rec!.archivePath)).size).toBe(rec!.size);
@@ -101,10 +102,22 @@ export async function agentWithOldVersion(file: string): Promise<{ dir: TempDir;
   }
 }
 
-/** Copy a prepared agent dir (LevelDB closed) for one trial. */
+/**
+ * Copy a prepared agent dir (LevelDB closed) for one trial. The installed records hold
+ * absolute paths, so they are rewritten to the copy (as if it had been installed there).
+ */
 export async function copyAgent(template: string, to: string): Promise<string> {
   await mkdir(to, { recursive: true });
   await cp(template, to, { recursive: true });
+  const lib = await CourseLibrary.open(to);
+  try {
+    for (const rec of await lib.list()) {
+      const moved = (p: string) => (p.startsWith(template) ? to + p.slice(template.length) : p);
+      await lib.installed.put(rec.id, { ...rec, archivePath: moved(rec.archivePath), treePath: moved(rec.treePath) }, true);
+    }
+  } finally {
+    await lib.close();
+  }
   return to;
 }
 
