@@ -8,7 +8,7 @@ export interface ChartSeries {
 
 export interface ChartGroup {
   label: string;
-  /** One value per series, in series order; null draws "n/a". */
+  /** One value per series, in series order; null draws no bar. */
   values: Array<number | null>;
 }
 
@@ -57,10 +57,15 @@ export function barChartSvg(c: BarChart): string {
     out.push(`<rect x="${lx}" y="${ly - 9}" width="12" height="10" fill="${s.color}"/>`);
     out.push(`<text x="${lx + 16}" y="${ly}">${esc(s.name)}</text>`);
   });
-  for (let d = lo; d <= hi; d++) {
-    const gx = x(10 ** d);
-    out.push(`<line x1="${gx}" y1="${top - 6}" x2="${gx}" y2="${height - 34}" stroke="#ccc"/>`);
-    out.push(`<text x="${gx}" y="${height - 20}" text-anchor="middle">${humanBytes(10 ** d)}</text>`);
+  // Ticks at 1, 10, 100 × 1 B / 1 KB / 1 MB / 1 GB so the labels read as round numbers.
+  for (let k = 0; k <= 3; k++) {
+    for (const m of [1, 10, 100]) {
+      const v = m * 1024 ** k;
+      if (Math.log10(v) < lo || Math.log10(v) > hi) continue;
+      const gx = x(v).toFixed(1);
+      out.push(`<line x1="${gx}" y1="${top - 6}" x2="${gx}" y2="${height - 34}" stroke="#ccc"/>`);
+      out.push(`<text x="${gx}" y="${height - 20}" text-anchor="middle">${humanBytes(v)}</text>`);
+    }
   }
   out.push(`<text x="${labelW + plotW / 2}" y="${height - 6}" text-anchor="middle">${esc(c.unit)}</text>`);
   c.groups.forEach((g, gi) => {
@@ -71,10 +76,8 @@ export function barChartSvg(c: BarChart): string {
     g.values.forEach((v, si) => {
       const y = gy + si * barH;
       const color = c.series[si]?.color ?? "#888";
-      if (v === null || !(v > 0)) {
-        out.push(`<text x="${labelW + 2}" y="${y + barH - 1}" font-size="7" fill="#999">n/a</text>`);
-        return;
-      }
+      if (v === null || !(v > 0)) return; // no bar: not applicable or the tool failed
+
       const w = Math.max(1, x(Math.max(v, 10 ** lo)) - labelW);
       out.push(
         `<rect x="${labelW}" y="${y}" width="${w.toFixed(1)}" height="${barH - 1}" fill="${color}"><title>${esc(`${c.series[si]?.name}: ${v} bytes`)}</title></rect>`,
