@@ -62,6 +62,7 @@ node -e '
 mkdir -p "${OUT}/03-system/files" "${OUT}/05-firmware/files"
 cp "${REPO}/systemd/handcarry-agent.service" "${REPO}/systemd/handcarry-setup.service" \
 	"${REPO}/systemd/handcarry-setup" "${REPO}/systemd/journald-volatile.conf" \
+	"${REPO}/systemd/handcarry-wifi-interfaces.service" "${REPO}/systemd/handcarry-wifi-interfaces" \
 	"${OUT}/03-system/files/"
 cp "${REPO}/firmware/config.txt" "${REPO}/firmware/cmdline.txt" "${OUT}/05-firmware/files/"
 

@@ -7,7 +7,7 @@
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { createWriteStream, existsSync, readFileSync } from "node:fs";
-import { copyFile, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -220,19 +220,14 @@ export HANDCARRY_HOTSPOT_CHANNEL=${CHANNEL}
   });
 
   it("installs, enables and verifies the units on the image's systemd", async () => {
-    const enabled = await inRoot([
-      "systemctl",
-      "is-enabled",
-      "handcarry-agent.service",
-      "handcarry-setup.service",
-    ]);
-    expect(enabled.stdout.trim().split("\n")).toEqual(["enabled", "enabled"]);
+    const units = ["handcarry-agent.service", "handcarry-setup.service", "handcarry-wifi-interfaces.service"];
+    const enabled = await inRoot(["systemctl", "is-enabled", ...units]);
+    expect(enabled.stdout.trim().split("\n")).toEqual(["enabled", "enabled", "enabled"]);
     const verify = await inRoot([
       "systemd-analyze",
       "verify",
       "--man=no",
-      "/usr/local/lib/systemd/system/handcarry-agent.service",
-      "/usr/local/lib/systemd/system/handcarry-setup.service",
+      ...units.map((unit) => `/usr/local/lib/systemd/system/${unit}`),
     ]);
     expect(verify.stdout + verify.stderr).toBe("");
     expect(verify.code).toBe(0);
@@ -318,6 +313,57 @@ export HANDCARRY_HOTSPOT_CHANNEL=${CHANNEL}
       expect(await sha256(join(root, path)), path).toBe(firstRunHashes.get(path));
     }
     expect(secondRunOutput).toContain("production dependencies already installed for this lockfile");
+  });
+
+  it("puts the hotspot beside the client only when asked and the radio allows it", async () => {
+    // A stand-in for iw (there is no radio here): logs its arguments, prints a real-shaped
+    // "iw phy" from the fixtures, and "creates" uap0 in a fake /sys/class/net.
+    const fakeIw =
+      '#!/bin/sh\necho "$*" >>/tmp/fake-iw.log\ncase "$1" in\n  phy) cat /tmp/fake-iw-phy.txt ;;\n  dev) mkdir -p /tmp/fake-net/uap0 ;;\nesac\n';
+    await writeFile(join(root, "tmp/fake-iw"), fakeIw, { mode: 0o755 });
+    const decide = async (concurrent: string, phyFixture: string, hasWlan0 = true) => {
+      await rm(join(root, "tmp/fake-net"), { recursive: true, force: true });
+      await rm(join(root, "tmp/fake-iw.log"), { force: true });
+      if (hasWlan0) await mkdir(join(root, "tmp/fake-net/wlan0"), { recursive: true });
+      await copyFile(join(here, "fixtures", phyFixture), join(root, "tmp/fake-iw-phy.txt"));
+      const result = await inRoot([
+        "env",
+        `HANDCARRY_WIFI_CONCURRENT=${concurrent}`,
+        "HANDCARRY_IW=/tmp/fake-iw",
+        "HANDCARRY_SYS_CLASS_NET=/tmp/fake-net",
+        "HANDCARRY_WIFI_STATE=/tmp/wifi.env",
+        "HANDCARRY_WIFI_WAIT_SECONDS=0",
+        "/usr/local/sbin/handcarry-wifi-interfaces",
+      ]);
+      expect(result.code, result.stderr).toBe(0);
+      const parsed = await parseProfile("handcarry-hotspot");
+      expect(parsed.code).toBe(0);
+      const iwLog = existsSync(join(root, "tmp/fake-iw.log")) ? await rootFile("tmp/fake-iw.log") : "";
+      return {
+        interface: parsed.stdout.split("\n").find((line) => line.startsWith("interface-name=")),
+        state: await rootFile("tmp/wifi.env"),
+        iwCalls: iwLog.split("\n").filter((line) => line !== ""),
+      };
+    };
+
+    expect(await decide("0", "iw-phy-ap-and-client.txt")).toEqual({
+      interface: "interface-name=wlan0",
+      state: "HANDCARRY_WIFI_MODE=switch\nHANDCARRY_HOTSPOT_INTERFACE=wlan0\n",
+      iwCalls: [],
+    });
+    expect(await decide("1", "iw-phy-ap-and-client.txt")).toEqual({
+      interface: "interface-name=uap0",
+      state: "HANDCARRY_WIFI_MODE=concurrent\nHANDCARRY_HOTSPOT_INTERFACE=uap0\n",
+      iwCalls: ["phy", "dev wlan0 interface add uap0 type __ap"],
+    });
+    expect(await decide("1", "iw-phy-one-role.txt")).toEqual({
+      interface: "interface-name=wlan0",
+      state: "HANDCARRY_WIFI_MODE=switch\nHANDCARRY_HOTSPOT_INTERFACE=wlan0\n",
+      iwCalls: ["phy"],
+    });
+    const noRadio = await decide("1", "iw-phy-ap-and-client.txt", false);
+    expect(noRadio.interface).toBe("interface-name=wlan0");
+    expect(noRadio.iwCalls).toEqual([]);
   });
 
   describe("first boot (handcarry-setup run inside the root)", () => {

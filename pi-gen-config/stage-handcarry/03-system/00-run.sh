@@ -5,12 +5,15 @@ UNIT_DIR="${ROOTFS_DIR}/usr/local/lib/systemd/system"
 install -d -m 755 "${UNIT_DIR}"
 install -m 644 files/handcarry-agent.service "${UNIT_DIR}/handcarry-agent.service"
 install -m 644 files/handcarry-setup.service "${UNIT_DIR}/handcarry-setup.service"
+install -m 644 files/handcarry-wifi-interfaces.service "${UNIT_DIR}/handcarry-wifi-interfaces.service"
 install -D -m 755 files/handcarry-setup "${ROOTFS_DIR}/usr/local/sbin/handcarry-setup"
+install -D -m 755 files/handcarry-wifi-interfaces "${ROOTFS_DIR}/usr/local/sbin/handcarry-wifi-interfaces"
 install -D -m 644 files/journald-volatile.conf \
 	"${ROOTFS_DIR}/etc/systemd/journald.conf.d/50-handcarry-volatile.conf"
 
-# /etc/handcarry/agent.env: environment of handcarry-agent.service. Created once; a
-# master URL from the build config replaces the HANDCARRY_MASTER line on every run.
+# /etc/handcarry/agent.env: environment of handcarry-agent.service (and of
+# handcarry-wifi-interfaces.service). Created once; settings given in the build config
+# replace their line on every run.
 AGENT_ENV="${ROOTFS_DIR}/etc/handcarry/agent.env"
 install -d -m 750 "${ROOTFS_DIR}/etc/handcarry"
 if [ ! -f "${AGENT_ENV}" ]; then
@@ -19,11 +22,16 @@ if [ ! -f "${AGENT_ENV}" ]; then
 		#   sudo systemctl restart handcarry-agent
 		# HANDCARRY_MASTER: URL of the master to sync from, e.g. https://courses.example.org
 		# HANDCARRY_ADMIN_PASSWORD: generated at first boot, see /boot/firmware/handcarry.txt
+		# HANDCARRY_WIFI_CONCURRENT=1: hotspot on uap0 beside the uplink on wlan0 when
+		#   the radio allows it (takes effect at the next boot)
 		HANDCARRY_MASTER=
+		HANDCARRY_WIFI_CONCURRENT=0
 	ENV
 fi
-if [ -n "${HANDCARRY_MASTER:-}" ]; then
-	sed -i '/^HANDCARRY_MASTER=/d' "${AGENT_ENV}"
-	printf 'HANDCARRY_MASTER=%s\n' "${HANDCARRY_MASTER}" >>"${AGENT_ENV}"
-fi
+for name in HANDCARRY_MASTER HANDCARRY_WIFI_CONCURRENT; do
+	if [ -n "${!name:-}" ]; then
+		sed -i "/^${name}=/d" "${AGENT_ENV}"
+		printf '%s=%s\n' "${name}" "${!name}" >>"${AGENT_ENV}"
+	fi
+done
 chmod 640 "${AGENT_ENV}"

@@ -1,6 +1,6 @@
 #!/bin/bash -e
 chown root:handcarry /etc/handcarry /etc/handcarry/agent.env
-systemctl enable handcarry-setup.service handcarry-agent.service
+systemctl enable handcarry-setup.service handcarry-wifi-interfaces.service handcarry-agent.service
 
 # Bluetooth is off in config.txt; do not start its services either.
 for unit in hciuart.service bluetooth.service; do
