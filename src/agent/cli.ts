@@ -8,15 +8,27 @@ function port(v: string): number {
   return n;
 }
 
+/** KEY=VALUE lines of /run/handcarry-wifi.env (the hotspot interface chosen at boot), if present. */
+async function bootWifiEnv(): Promise<Record<string, string>> {
+  const { readFile } = await import("node:fs/promises");
+  const text = await readFile("/run/handcarry-wifi.env", "utf8").catch(() => "");
+  const out: Record<string, string> = {};
+  for (const line of text.split("\n")) {
+    const m = /^(HANDCARRY_[A-Z_]+)=(.*)$/.exec(line.trim());
+    if (m) out[m[1]!] = m[2]!.replace(/^(["'])(.*)\1$/, "$2");
+  }
+  return out;
+}
+
 export function registerAgentCommands(program: Command): void {
   program
     .command("agent")
     .description("serve courses to hotspot clients and sync them from the master whenever a network appears")
     .option("--data <dir>", "agent data directory (env HANDCARRY_DATA)")
-    .option("--master <url>", "master URL (env HANDCARRY_MASTER_URL)")
+    .option("--master <url>", "master URL (env HANDCARRY_MASTER)")
     .option("--port <port>", "HTTP port for hotspot clients (default 8080; env HANDCARRY_PORT)", port)
     .option("--host <host>", "address to listen on (default 0.0.0.0; env HANDCARRY_HOST)")
-    .option("--config <file>", "JSON config file (see the README for its keys)")
+    .option("--config <file>", "JSON config file, see the README for its keys (env HANDCARRY_CONFIG)")
     .action(async (o: { data?: string; master?: string; port?: number; host?: string; config?: string }) => {
       // Heavy modules (Koa, level, the sync client) load only when the agent actually starts.
       const { loadAgentConfig } = await import("./config.js");
@@ -24,7 +36,7 @@ export function registerAgentCommands(program: Command): void {
       const { pino } = await import("pino");
       const config = await loadAgentConfig({
         file: o.config,
-        env: process.env,
+        env: { ...(await bootWifiEnv()), ...process.env },
         flags: { dataDir: o.data, masterUrl: o.master, port: o.port, host: o.host },
       });
       const log = pino({ name: "handcarry-agent" }, pino.destination(2));

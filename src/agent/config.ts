@@ -91,6 +91,8 @@ export class AgentConfigError extends Error {
 /** The environment variables the agent reads, and the key each one sets. */
 export const ENV_KEYS = {
   HANDCARRY_DATA: "dataDir",
+  /** The Pi image's /etc/handcarry/agent.env name; HANDCARRY_MASTER_URL wins if both are set. */
+  HANDCARRY_MASTER: "masterUrl",
   HANDCARRY_MASTER_URL: "masterUrl",
   HANDCARRY_TOKEN: "token",
   HANDCARRY_HOST: "host",
@@ -105,7 +107,7 @@ const FLAG_NAMES: Record<string, string> = {
 };
 
 export interface ConfigSources {
-  /** Path of a JSON config file (--config). */
+  /** Path of a JSON config file (--config; else env HANDCARRY_CONFIG). */
   file?: string;
   env?: NodeJS.ProcessEnv;
   /** From the command line; undefined values are ignored. */
@@ -140,13 +142,19 @@ export function parseAgentConfig(input: unknown, origin = new Map<string, string
 export async function loadAgentConfig(sources: ConfigSources): Promise<AgentConfig> {
   const merged: Record<string, unknown> = {};
   const origin = new Map<string, string>();
+  // The service always sets HANDCARRY_CONFIG; the file is optional there (not with --config).
+  const fromEnv = !sources.file && !!sources.env?.HANDCARRY_CONFIG;
+  if (fromEnv) sources = { ...sources, file: sources.env!.HANDCARRY_CONFIG };
+  let text: string | undefined;
   if (sources.file) {
-    let text: string;
     try {
       text = await readFile(sources.file, "utf8");
     } catch (err) {
-      throw new AgentConfigError([`config file ${sources.file}: ${(err as Error).message}`]);
+      if (!(fromEnv && (err as NodeJS.ErrnoException).code === "ENOENT"))
+        throw new AgentConfigError([`config file ${sources.file}: ${(err as Error).message}`]);
     }
+  }
+  if (sources.file && text !== undefined) {
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
@@ -169,13 +177,25 @@ export async function loadAgentConfig(sources: ConfigSources): Promise<AgentConf
     merged[key] = key === "port" ? toPort(value) : value;
     origin.set(key, `env ${name}`);
   }
+  // Written at boot by handcarry-wifi-interfaces (/run/handcarry-wifi.env): the hotspot's interface.
+  const hotspot = env.HANDCARRY_HOTSPOT_INTERFACE;
+  if (hotspot) {
+    const connectivity = (merged.connectivity ?? {}) as Record<string, unknown>;
+    if (
+      connectivity !== null &&
+      typeof connectivity === "object" &&
+      connectivity.hotspotIface === undefined
+    ) {
+      merged.connectivity = { ...connectivity, hotspotIface: hotspot };
+    }
+  }
   for (const [key, value] of Object.entries(sources.flags ?? {})) {
     if (value === undefined) continue;
     merged[key] = key === "port" ? toPort(value) : value;
     origin.set(key, FLAG_NAMES[key] ?? `--${key}`);
   }
   if (merged.dataDir === undefined) origin.set("dataDir", "--data or HANDCARRY_DATA");
-  if (merged.masterUrl === undefined) origin.set("masterUrl", "--master or HANDCARRY_MASTER_URL");
+  if (merged.masterUrl === undefined) origin.set("masterUrl", "--master or HANDCARRY_MASTER");
   return parseAgentConfig(merged, origin);
 }
 

@@ -53,6 +53,39 @@ describe("loadAgentConfig", () => {
     expect(c.host).toBe("0.0.0.0");
   });
 
+  it("reads the Pi image's environment: HANDCARRY_MASTER, HANDCARRY_CONFIG (optional there), HANDCARRY_HOTSPOT_INTERFACE", async () => {
+    const missing = join(dir.path, "no-such-config.json");
+    const c = await loadAgentConfig({
+      env: {
+        HANDCARRY_DATA: "/var/lib/handcarry",
+        HANDCARRY_MASTER: "https://master.example.org/",
+        HANDCARRY_CONFIG: missing,
+        HANDCARRY_HOTSPOT_INTERFACE: "uap0",
+      },
+    });
+    expect(c.masterUrl).toBe("https://master.example.org");
+    expect(c.connectivity.hotspotIface).toBe("uap0");
+    const f = await file(
+      "env.json",
+      JSON.stringify({ sync: { intervalHours: 12 }, connectivity: { hotspotIface: "wlan1" } }),
+    );
+    const d = await loadAgentConfig({
+      env: {
+        HANDCARRY_DATA: "/d",
+        HANDCARRY_MASTER: "http://m",
+        HANDCARRY_CONFIG: f,
+        HANDCARRY_HOTSPOT_INTERFACE: "uap0",
+      },
+    });
+    expect(d.sync.intervalHours).toBe(12);
+    expect(d.connectivity.hotspotIface).toBe("wlan1"); // the config file wins over the boot-time guess
+    // An explicit --config that does not exist is an error.
+    const err = await errorOf(
+      loadAgentConfig({ file: missing, env: { HANDCARRY_DATA: "/d", HANDCARRY_MASTER: "http://m" } }),
+    );
+    expect(err.message).toContain("no-such-config.json");
+  });
+
   it("names the key and the source of each bad value", async () => {
     const f = await file(
       "bad.json",
@@ -77,7 +110,7 @@ describe("loadAgentConfig", () => {
   it("asks for the required keys by their flags", async () => {
     const err = await errorOf(loadAgentConfig({ env: {} }));
     expect(err.message).toMatch(/dataDir: .*--data or HANDCARRY_DATA/);
-    expect(err.message).toMatch(/masterUrl: .*--master or HANDCARRY_MASTER_URL/);
+    expect(err.message).toMatch(/masterUrl: .*--master or HANDCARRY_MASTER/);
   });
 
   it("reports device-section errors with their full key", () => {
