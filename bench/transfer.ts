@@ -431,6 +431,29 @@ function report(rows: TransferRow[]): { markdown: string; svg: string } {
       [r.checks.identical, r.checks.noChange].filter(Boolean).map(verdict).join("<br>") || "—",
     ]),
   );
+  const mark = (c: Check | undefined) => (c ? (c.pass ? "PASS" : "**FAIL**") : "—");
+  const summaryTable = markdownTable(
+    [
+      "pair",
+      "new archive",
+      "handcarry known base",
+      "handcarry unknown base",
+      "best peer",
+      "zstd bound",
+      "known",
+      "unknown",
+    ],
+    rows.map((r) => [
+      label(r),
+      humanBytes(r.newSize),
+      humanBytes(r.known.total),
+      r.unknown ? humanBytes(r.unknown.total) : "—",
+      r.bestPeer ? `${humanBytes(r.bestPeer.bytes)} (${r.bestPeer.label})` : "—",
+      r.peers.bound === null ? "—" : humanBytes(r.peers.bound),
+      mark(r.checks.known ?? r.checks.full),
+      mark(r.checks.unknown),
+    ]),
+  );
   const split = (w: Wire | undefined) => (w ? `${humanBytes(w.bytesUp)} / ${humanBytes(w.bytesDown)}` : "—");
   const splitTable = markdownTable(
     ["pair", "known base up / down", "unknown base up / down", "identical re-sync up / down"],
@@ -449,6 +472,10 @@ function report(rows: TransferRow[]): { markdown: string; svg: string } {
         `- ${label(r)}: ${r.peers.error}; missing tools shown as n/a, bound (*) computed here the way peers.sh does.`,
     );
   const markdown = [
+    "### Summary (bytes up + down)",
+    "",
+    summaryTable,
+    "",
     "### Bytes on the wire (up + down, HTTP headers included for handcarry)",
     "",
     bytesTable,
