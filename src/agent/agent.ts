@@ -11,6 +11,7 @@ import { packageVersion } from "../version.js";
 import { AdminAuth } from "./admin.js";
 import type { AgentConfig, KnownNetwork } from "./config.js";
 import { ConnectivityMonitor, checkMaster } from "./connectivity.js";
+import { type HotspotControl, NmcliHotspot, SimulatedHotspot } from "./hotspot.js";
 import { CourseLibrary } from "./library.js";
 import {
   type AgentStatus,
@@ -37,6 +38,9 @@ export interface AgentLogger {
 
 const silent: AgentLogger = { info() {}, warn() {}, error() {} };
 
+/** The reason of switch mode's routine look: it syncs only if a known network was joined. */
+const LOOK_FOR_UPLINK = "look for uplink";
+
 export interface StartAgentOptions {
   config: AgentConfig;
   /** Injected in tests and the demo (twins); default createDevice(config.device). */
@@ -44,6 +48,8 @@ export interface StartAgentOptions {
   logger?: AgentLogger;
   /** Do not start the connectivity timer (tests drive check() themselves). */
   manualConnectivity?: boolean;
+  /** Switch mode's hotspot control; default nmcli on a real device, a twin otherwise. */
+  hotspot?: HotspotControl;
   /** Every event of the sync client, as it happens (the demo prints them). */
   onSyncEvent?: (e: SyncEvent) => void;
 }
@@ -106,6 +112,9 @@ export interface RunningAgent {
   auth: AdminAuth;
   /** Start a sync cycle now (or join the one running); resolves when it ends. */
   syncNow(reason: string): Promise<void>;
+  /** Switch mode: the routine look for a known network (what its timer calls). */
+  lookForUplink(): Promise<void>;
+  hotspot: HotspotControl;
   /** A sync cycle is under way (set the moment it starts, before its first state change lands). */
   isSyncing(): boolean;
   /** Resolves when no cycle is running. */
@@ -148,12 +157,18 @@ export async function startAgent(o: StartAgentOptions): Promise<RunningAgent> {
     return [...config.knownNetworks.filter((n) => !extra.some((e) => e.ssid === n.ssid)), ...extra];
   };
 
+  const switchMode = config.connectivity.wifiMode === "switch";
+  const hotspot =
+    o.hotspot ??
+    (device.kind === "real" ? new NmcliHotspot(config.connectivity.hotspotProfile) : new SimulatedHotspot());
   const connectivity = new ConnectivityMonitor({
     probes: device.probes,
     pollMs: config.connectivity.pollMs,
     debounce: config.connectivity.debounce,
-    hotspotIface: config.connectivity.hotspotIface,
-    wifi: device.wifi,
+    // In switch mode wlan0 is the hotspot or, while viaWifi() runs, the uplink.
+    hotspotIface: switchMode ? undefined : config.connectivity.hotspotIface,
+    // In switch mode joining a network drops the hotspot: only viaWifi() may do that.
+    wifi: switchMode ? undefined : device.wifi,
     get knownNetworks() {
       return knownNetworks();
     },
@@ -244,10 +259,9 @@ export async function startAgent(o: StartAgentOptions): Promise<RunningAgent> {
     log.warn({ error, retryInSec: wait / 1000 }, "sync failed");
   };
 
-  const runCycle = (reason: string): Promise<void> => {
-    if (cycle) return cycle;
-    if (closed) return Promise.resolve();
-    cycle = (async () => {
+  /** One sync: probe the master, run the sync client, record the outcome. */
+  const cycleBody = async (reason: string): Promise<void> => {
+    {
       log.info({ reason, master: masterUrl() }, "sync cycle");
       await queue(() => moveTo("checking"));
       const reach = await checkMaster(masterUrl(), config.sync.reachTimeoutMs, config.token);
@@ -300,7 +314,52 @@ export async function startAgent(o: StartAgentOptions): Promise<RunningAgent> {
         }),
       );
       log.info({ updated: result.updated, bytesDown, bytesUp, saved }, "sync done");
-    })()
+    }
+  };
+
+  /**
+   * Switch mode (one radio): leave the phones, join the strongest known network, sync, and
+   * bring the hotspot back whatever happens. `force`: sync even if no network was joined
+   * (the button or the admin asked; a cable may be plugged in).
+   */
+  const viaWifi = async (reason: string, force: boolean): Promise<void> => {
+    log.info({ reason }, "switch mode: hotspot down to look for a known network");
+    let joined: string | null = null;
+    try {
+      await hotspot.down();
+      joined = await connectivity.joinKnown(device.wifi, knownNetworks());
+      if (joined) {
+        await queue(async () => {
+          if (machine.canMove("network-seen")) await machine.transition("network-seen");
+        });
+        const end = Date.now() + config.connectivity.joinWaitSec * 1000;
+        while (!connectivity.online && Date.now() < end && !closed) {
+          await connectivity.check();
+          if (!connectivity.online) await new Promise((r) => setTimeout(r, 500));
+        }
+      }
+      if (joined || force) await cycleBody(reason);
+      else log.info({}, "switch mode: no known network in range");
+    } finally {
+      if (joined)
+        await device.wifi
+          .disconnect()
+          .catch((err: Error) => log.warn({ err: err.message }, "Wi-Fi disconnect failed"));
+      await hotspot
+        .up()
+        .catch((err: Error) => log.error({ err: err.message }, "could not bring the hotspot back"));
+      await queue(async () => {
+        if (machine.name === "network-seen") await machine.transition("serving");
+      });
+    }
+  };
+
+  const runCycle = (reason: string): Promise<void> => {
+    if (cycle) return cycle;
+    if (closed) return Promise.resolve();
+    const useRadio = switchMode && !connectivity.online && knownNetworks().length > 0;
+    const run = useRadio ? viaWifi(reason, reason !== LOOK_FOR_UPLINK) : cycleBody(reason);
+    cycle = run
       .catch((err: Error) => log.error({ err: err.message }, "sync cycle crashed"))
       .finally(() => {
         cycle = undefined;
@@ -308,6 +367,17 @@ export async function startAgent(o: StartAgentOptions): Promise<RunningAgent> {
       });
     return cycle;
   };
+
+  /** Switch mode, on a timer: look for a known network while no phone is using the hotspot. */
+  const lookForUplink = async (): Promise<void> => {
+    if (!switchMode || cycle || closed || connectivity.online || knownNetworks().length === 0) return;
+    const s = machine.state;
+    if (s.name === "error" && s.retryAt && Date.parse(s.retryAt) > Date.now()) return;
+    const clients = await device.probes.hotspotClients().catch(() => null);
+    if (clients && clients.length > 0) return; // never cut phones off for a routine look
+    await runCycle(LOOK_FOR_UPLINK);
+  };
+  let lookTimer: ReturnType<typeof setInterval> | undefined;
 
   connectivity.on("change", (online, seen) => {
     log.info({ online, iface: seen.iface }, online ? "network up" : "network down");
@@ -422,7 +492,13 @@ export async function startAgent(o: StartAgentOptions): Promise<RunningAgent> {
     await store.close();
     throw new Error(`cannot listen on ${config.host}:${config.port}: ${(err as Error).message}`);
   }
-  if (!o.manualConnectivity) connectivity.start();
+  if (!o.manualConnectivity) {
+    connectivity.start();
+    if (switchMode) {
+      lookTimer = setInterval(() => void lookForUplink(), config.connectivity.switchEveryMin * 60_000);
+      lookTimer.unref?.();
+    }
+  }
   planNext();
 
   return {
@@ -434,6 +510,8 @@ export async function startAgent(o: StartAgentOptions): Promise<RunningAgent> {
     auth,
     syncNow: (reason) => runCycle(reason),
     isSyncing: () => cycle !== undefined,
+    lookForUplink,
+    hotspot,
     idle: async () => {
       while (cycle) await cycle;
       await ops;
@@ -442,6 +520,7 @@ export async function startAgent(o: StartAgentOptions): Promise<RunningAgent> {
     async close() {
       closed = true;
       connectivity.stop();
+      if (lookTimer) clearInterval(lookTimer);
       if (wake) clearTimeout(wake);
       abort?.abort();
       device.button?.off("action", onButton);

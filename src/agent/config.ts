@@ -64,6 +64,23 @@ export const agentConfigSchema = z
           .optional(),
         /** While offline with known networks configured, scan for them this often. */
         wifiScanSec: z.number().int().min(5).max(3600).default(60),
+        /**
+         * "concurrent": the hotspot has its own interface, the client radio scans and joins
+         * freely. "switch": one radio — the hotspot is taken down to look for a known network
+         * and sync, then brought back (set at boot in /run/handcarry-wifi.env).
+         */
+        wifiMode: z.enum(["concurrent", "switch"]).default("concurrent"),
+        /** NetworkManager profile of the hotspot (switch mode). */
+        hotspotProfile: z.string().min(1).default("handcarry-hotspot"),
+        /** Switch mode: with no phone on the hotspot, look for a known network this often. */
+        switchEveryMin: z
+          .number()
+          .int()
+          .min(1)
+          .max(24 * 60)
+          .default(60),
+        /** Switch mode: how long to wait for a route after joining a network. */
+        joinWaitSec: z.number().int().min(1).max(300).default(30),
       })
       .strict()
       .prefault({}),
@@ -177,16 +194,18 @@ export async function loadAgentConfig(sources: ConfigSources): Promise<AgentConf
     merged[key] = key === "port" ? toPort(value) : value;
     origin.set(key, `env ${name}`);
   }
-  // Written at boot by handcarry-wifi-interfaces (/run/handcarry-wifi.env): the hotspot's interface.
-  const hotspot = env.HANDCARRY_HOTSPOT_INTERFACE;
-  if (hotspot) {
+  // Written at boot by handcarry-wifi-interfaces (/run/handcarry-wifi.env): the hotspot's
+  // interface and the radio mode. The config file, when it sets them, wins.
+  for (const [name, key] of [
+    ["HANDCARRY_HOTSPOT_INTERFACE", "hotspotIface"],
+    ["HANDCARRY_WIFI_MODE", "wifiMode"],
+  ] as const) {
+    const value = env[name];
+    if (!value) continue;
     const connectivity = (merged.connectivity ?? {}) as Record<string, unknown>;
-    if (
-      connectivity !== null &&
-      typeof connectivity === "object" &&
-      connectivity.hotspotIface === undefined
-    ) {
-      merged.connectivity = { ...connectivity, hotspotIface: hotspot };
+    if (connectivity !== null && typeof connectivity === "object" && connectivity[key] === undefined) {
+      merged.connectivity = { ...connectivity, [key]: value };
+      origin.set("connectivity", `env ${name}`);
     }
   }
   for (const [key, value] of Object.entries(sources.flags ?? {})) {

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningAgent, startAgent } from "../../src/agent/agent.js";
 import type { AgentStateName } from "../../src/agent/state.js";
+import { SimulatedHotspot } from "../../src/agent/hotspot.js";
 import type { Device } from "../../src/device/index.js";
 import {
   agentConfig,
@@ -234,6 +235,94 @@ describe("button", () => {
       expect(states).toEqual(["serving"]); // no sync was started by the long press
     } finally {
       await agent.close();
+      device.close();
+    }
+  });
+});
+
+describe("switch mode (one radio for hotspot and uplink)", () => {
+  it("takes the hotspot down, joins the known network, syncs, and always brings the hotspot back", async () => {
+    const link = await FakeLink.create(join(dir.path, "link6"));
+    const network = {
+      ssid: "Field office",
+      bssid: "02:00:00:00:00:02",
+      mode: "Infra",
+      channel: 6,
+      frequencyMhz: 2437,
+      signalPercent: 70,
+      signalDbm: -55,
+      security: "WPA2",
+    };
+    const device = await simulatedDevice(link, dir.path, {
+      wifi: { simulated: { networks: [], passwords: { "Field office": "office-pass-1" } } },
+    });
+    const wifi = device.sim!.wifi;
+    // The twin radio: joining gives a route on wlan0, leaving takes it away.
+    const connect = wifi.connect.bind(wifi);
+    wifi.connect = async (ssid, password) => {
+      await connect(ssid, password);
+      await link.up("wlan0");
+    };
+    const disconnect = wifi.disconnect.bind(wifi);
+    wifi.disconnect = async () => {
+      await disconnect();
+      await link.down();
+    };
+    const hotspot = new SimulatedHotspot();
+    const agent = await startAgent({
+      config: agentConfig({
+        dataDir: join(dir.path, "a6"),
+        masterUrl: master.url,
+        knownNetworks: [{ ssid: "Field office", password: "office-pass-1" }],
+        connectivity: { pollMs: 60_000, wifiMode: "switch", hotspotIface: "wlan0", joinWaitSec: 10 },
+      }),
+      device,
+      hotspot,
+      manualConnectivity: true,
+    });
+    try {
+      await settle(agent);
+      // Nothing in range: the routine look leaves the hotspot only for the scan, syncs nothing.
+      await agent.lookForUplink();
+      expect(hotspot.events).toEqual(["down", "up"]);
+      expect(agent.machine.name).toBe("serving");
+      expect(await agent.library.list()).toEqual([]);
+
+      // The office network appears: the next look joins it, syncs, leaves, restores the hotspot.
+      wifi.setNetworks([network]);
+      await agent.lookForUplink();
+      expect(hotspot.events).toEqual(["down", "up", "down", "up"]);
+      expect(hotspot.active).toBe(true);
+      expect(wifi.attempts).toEqual([{ ssid: "Field office", ok: true }]);
+      expect(wifi.connectedTo).toBeNull();
+      expect(agent.machine.name).toBe("updated");
+      expect((await agent.library.list()).map((c) => c.id)).toEqual(["health"]);
+
+      // The master goes away: the sync fails, yet the hotspot still comes back.
+      await agent.close();
+      const again = await startAgent({
+        config: agentConfig({
+          dataDir: join(dir.path, "a6"),
+          masterUrl: "http://127.0.0.1:9",
+          knownNetworks: [{ ssid: "Field office", password: "office-pass-1" }],
+          connectivity: { pollMs: 60_000, wifiMode: "switch", hotspotIface: "wlan0", joinWaitSec: 10 },
+        }),
+        device,
+        hotspot,
+        manualConnectivity: true,
+      });
+      try {
+        await settle(again);
+        await again.syncNow("button");
+        expect(again.machine.name).toBe("error");
+        expect(hotspot.events.slice(-2)).toEqual(["down", "up"]);
+        expect(hotspot.active).toBe(true);
+        expect(wifi.connectedTo).toBeNull();
+      } finally {
+        await again.close();
+      }
+    } finally {
+      await agent.close().catch(() => {});
       device.close();
     }
   });

@@ -61,10 +61,20 @@ describe("loadAgentConfig", () => {
         HANDCARRY_MASTER: "https://master.example.org/",
         HANDCARRY_CONFIG: missing,
         HANDCARRY_HOTSPOT_INTERFACE: "uap0",
+        HANDCARRY_WIFI_MODE: "switch",
       },
     });
     expect(c.masterUrl).toBe("https://master.example.org");
     expect(c.connectivity.hotspotIface).toBe("uap0");
+    expect(c.connectivity.wifiMode).toBe("switch");
+    const bad = await errorOf(
+      loadAgentConfig({
+        env: { HANDCARRY_DATA: "/d", HANDCARRY_MASTER: "http://m", HANDCARRY_WIFI_MODE: "both" },
+      }),
+    );
+    expect(bad.message).toMatch(
+      /connectivity\.wifiMode: .*"concurrent"\|"switch".*\(from env HANDCARRY_WIFI_MODE\)/,
+    );
     const f = await file(
       "env.json",
       JSON.stringify({ sync: { intervalHours: 12 }, connectivity: { hotspotIface: "wlan1" } }),
