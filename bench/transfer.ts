@@ -4,7 +4,8 @@
 // HTTP bytes both ways through `measure`) next to what ../shared/bench/peers.sh reports for
 // rdiff, rdiffdir, rsync -z, zsync and casync on the same pair, and the local zstd patch
 // bound; then the targets of issue 3 checked per row. Writes bench/out/transfer.{json,md,svg}
-// and, for a full run, docs/transfer.{md,svg} for the README.
+// and, for a full run, docs/transfer.{md,svg} for the README (partial runs write
+// bench/out/transfer-partial.*).
 import { execFile, execFileSync } from "node:child_process";
 import {
   closeSync,
@@ -550,7 +551,7 @@ export async function benchTransfer(args: string[]): Promise<void> {
   const rows: TransferRow[] = [];
   if (reportOnly) {
     // Rebuild the tables and chart from the last run's JSON (no measuring).
-    const file = join(outDir, "transfer.json");
+    const file = join(outDir, "transfer.json"); // the last full run
     const last = JSON.parse(readFileSync(file, "utf8")) as {
       scale: number;
       ranAt?: string;
@@ -586,11 +587,23 @@ export async function benchTransfer(args: string[]): Promise<void> {
   }
 
   const { markdown, svg } = report(rows);
-  const header = `Fixture course: generated Moodle-like backup at scale ${scale} (${humanBytes(Math.max(0, ...rows.filter((r) => r.group.startsWith("fixture")).map((r) => r.newSize)))} for the full course). Run: ${ranAt}.`;
+  const fixtureSizes = rows.filter((r) => r.group.startsWith("fixture")).map((r) => r.newSize);
+  const header = [
+    fixtureSizes.length
+      ? `Fixture course: generated Moodle-like backup at scale ${scale} (${humanBytes(Math.max(...fixtureSizes))} for the full course).`
+      : "",
+    `Run: ${ranAt}.`,
+  ]
+    .filter(Boolean)
+    .join(" ");
   const md = `${header}\n\n${markdown}`;
-  saveResult("transfer", { scale, ranAt, rows }, md);
-  writeFileSync(join(outDir, "transfer.svg"), svg);
-  if (!noFixtures && !noCorpus && !only && formats.length === 2) {
+  // A partial run (some rows only, or extra pairs) must not overwrite the full run that
+  // --report-only and docs/ are built from.
+  const full = !noFixtures && !noCorpus && !only && formats.length === 2 && args.length === 0;
+  const name = full ? "transfer" : "transfer-partial";
+  saveResult(name, { scale, ranAt, rows }, md);
+  writeFileSync(join(outDir, `${name}.svg`), svg);
+  if (full) {
     mkdirSync(join(repoRoot, "docs"), { recursive: true });
     writeFileSync(
       join(repoRoot, "docs", "transfer.md"),
