@@ -2,8 +2,10 @@
  * `handcarry measure OLD NEW`: a real master and a real agent on loopback. The agent first
  * installs OLD, then syncs to NEW; what crosses the socket during that second sync (headers
  * included) is the cost. The result is verified against NEW's content hash.
+ * Unknown base: the agent installs OLD from one master and updates from a second master
+ * that has never seen OLD, exactly the situation the unknown-base plan is for.
  */
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { readManifest } from "./archive/index.js";
@@ -27,25 +29,22 @@ export async function measure(
 ): Promise<MeasureResult> {
   const work = await mkdtemp(join(tmpdir(), "hc-measure-"));
   const token = "measure-publish-token";
-  const master = await startMaster({ dataDir: join(work, "master"), publishToken: token });
+  const first = await startMaster({ dataDir: join(work, "master"), publishToken: token });
+  const master = o.unknownBase
+    ? await startMaster({ dataDir: join(work, "master2"), publishToken: token })
+    : first;
   try {
     const agentDir = join(work, "agent");
-    const pub = (file: string) =>
-      publishCourse({ masterUrl: master.url, token, course: "measured", file, title: "measured" });
-    await pub(oldPath);
-    const first = await syncAll({ dataDir: agentDir, masterUrl: master.url, courses: ["measured"] });
-    if (!first.ok) throw new Error(`installing OLD failed: ${JSON.stringify(first.courses)}`);
-    const published = await pub(newPath);
+    const pub = (url: string, file: string) =>
+      publishCourse({ masterUrl: url, token, course: "measured", file, title: "measured" });
+    await pub(first.url, oldPath);
+    const install = await syncAll({ dataDir: agentDir, masterUrl: first.url, courses: ["measured"] });
+    if (!install.ok) throw new Error(`installing OLD failed: ${JSON.stringify(install.courses)}`);
+    const published = await pub(master.url, newPath);
     master.resetTraffic();
     const t0 = performance.now();
-    const r = await syncAll({
-      dataDir: agentDir,
-      masterUrl: master.url,
-      courses: ["measured"],
-      unknownBase: o.unknownBase,
-    });
+    const r = await syncAll({ dataDir: agentDir, masterUrl: master.url, courses: ["measured"] });
     const seconds = (performance.now() - t0) / 1000;
-    // Let keep-alive sockets settle so their counters are final.
     const traffic = master.traffic();
     const done = r.courses[0];
     const expected = (await readManifest(newPath)).contentHash;
@@ -62,11 +61,12 @@ export async function measure(
       bytesDown: traffic.down,
       plan: (done?.type === "course-done" ? done.plan : "none") as MeasureResult["plan"],
       seconds,
-      newSize: (await import("node:fs")).statSync(newPath).size,
+      newSize: (await stat(newPath)).size,
       contentHash: expected,
     };
   } finally {
-    await master.close();
+    await first.close();
+    if (master !== first) await master.close();
     await rm(work, { recursive: true, force: true });
   }
 }

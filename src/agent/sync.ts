@@ -209,7 +209,7 @@ async function syncCourse(
   let manifest: Manifest;
   try {
     if (plan.plan === "full") {
-      manifest = await extractArchive(blobPath, tree);
+      manifest = await extractArchive(blobPath, tree, { durable: true });
       await rename(blobPath, archive);
     } else {
       if (!installed) throw new SyncFailure(`${plan.plan} plan but course ${id} is not installed`, false);
