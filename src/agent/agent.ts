@@ -24,9 +24,9 @@ import {
 import {
   type AgentState,
   type AgentStateMachine,
-  AgentStateMachine as Machine,
   backoffMs,
   driveLeds,
+  AgentStateMachine as Machine,
 } from "./state.js";
 import type { SyncEvent } from "./sync.js";
 

@@ -2,8 +2,8 @@
 // (HANDCARRY_*) < command-line flags. Every error names the bad key and where it came from.
 import { readFile } from "node:fs/promises";
 import { z } from "zod";
-import { DeviceConfigError, parseDeviceConfig } from "../device/index.js";
 import type { DeviceConfig } from "../device/index.js";
+import { DeviceConfigError, parseDeviceConfig } from "../device/index.js";
 
 const httpUrl = z
   .string()

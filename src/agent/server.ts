@@ -1,7 +1,7 @@
 // The hotspot web server (Koa): course list, Moodle course viewer, file browser, downloads
 // with HTTP Range (send), status page and /api/status, and the password-protected admin
 // area. Phones on the hotspot have no internet: every page is self-contained.
-import { realpath, readdir, stat } from "node:fs/promises";
+import { readdir, realpath, stat } from "node:fs/promises";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { extname, join, sep } from "node:path";
@@ -11,25 +11,25 @@ import send from "send";
 import type { AdminAuth } from "./admin.js";
 import type { KnownNetwork } from "./config.js";
 import {
+  isMoodleBackup,
   type MoodleCourse,
   type MoodleFile,
-  isMoodleBackup,
   moodleFilePath,
   readActivity,
   readMoodleCourse,
 } from "./moodle.js";
 import {
-  type CourseCard,
   activityPage,
   adminPage,
   browserPage,
+  type CourseCard,
   courseViewerPage,
   fileUrl,
   formatDate,
   homePage,
   loginPage,
-  seg,
   type StatusView,
+  seg,
   statusPage,
 } from "./pages.js";
 

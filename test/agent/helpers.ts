@@ -5,10 +5,10 @@ import { randomBytes } from "node:crypto";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseAgentConfig, type AgentConfig, type AgentConfigInput } from "../../src/agent/config.js";
+import { type AgentConfig, type AgentConfigInput, parseAgentConfig } from "../../src/agent/config.js";
+import { generateCourse, scenarios, writeCourse } from "../../src/demo/sample-course.js";
 import { createDevice, type Device } from "../../src/device/index.js";
 import { publishCourse, type RunningMaster, startMaster } from "../../src/master/server.js";
-import { generateCourse, scenarios, writeCourse } from "../../src/demo/sample-course.js";
 
 export async function tempDir(prefix = "hc-agent-"): Promise<{ path: string; remove(): Promise<void> }> {
   const path = await mkdtemp(join(tmpdir(), prefix));

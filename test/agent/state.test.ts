@@ -3,8 +3,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import {
   AGENT_STATES,
-  AgentStateMachine,
   type AgentState,
+  AgentStateMachine,
   backoffMs,
   driveLeds,
   InvalidTransitionError,
