@@ -33,7 +33,7 @@ export async function writeCoursePair(scenario: ScenarioName, scale: number): Pr
 
 /** A master on loopback with small pieces, in its own temp dir. */
 export async function startTestMaster(
-  o: { pieceSize?: number; readToken?: string; maxArchiveBytes?: number; maxSummaryBytes?: number; host?: string } = {},
+  o: { pieceSize?: number; readToken?: string; maxArchiveBytes?: number; maxSummaryBytes?: number; host?: string; keepVersions?: number } = {},
 ): Promise<{ master: RunningMaster; dir: TempDir }> {
   const dir = await makeTempDir("hc-faults-master-");
   const master = await startMaster({ dataDir: dir.path, publishToken: PUBLISH_TOKEN, pieceSize: o.pieceSize ?? 32 * 1024, ...o });

@@ -26,7 +26,8 @@ import {
 const SLOW = process.env.HANDCARRY_SLOW === "1";
 /** large-addition at this scale: a ~2 MB delta, or ~50 MB with HANDCARRY_SLOW=1. */
 const SCALE = SLOW ? 7.5 : 0.3;
-const PIECE = 64 * 1024;
+/** The default piece size (256 KiB) for the 50 MB run; 64 KiB pieces make the small run many pieces. */
+const PIECE = SLOW ? 256 * 1024 : 64 * 1024;
 const PORT = 8870;
 
 const ns = await netnsAvailable();
