@@ -26,7 +26,7 @@ import {
 
 const PIECE = 16 * 1024;
 /** Download rate through the proxy, so the downloading phase lasts long enough to be hit. */
-const RATE = 1_500_000;
+const RATE = 1_000_000;
 type Phase = "negotiating" | "uploading" | "downloading" | "applying" | "verifying" | "switching";
 /** Longest random delay after the phase's event before the kill, per phase (ms). */
 const MAX_DELAY: Record<Phase, number> = { negotiating: 40, uploading: 60, downloading: 500, applying: 250, verifying: 80, switching: 8 };
@@ -63,7 +63,7 @@ const outcomes: Outcome[] = [];
 const staleJobs: Array<{ trial: number; killedIn: string; phase: string }> = [];
 
 beforeAll(async () => {
-  course = await writeCoursePair("large-addition", 0.1);
+  course = await writeCoursePair("large-addition", 0.06);
   ({ master, dir: mdir } = await startTestMaster({ pieceSize: PIECE }));
   oldHash = (await publish(master, course.old)).contentHash;
   template = await makeTempDir("hc-faults-agent-");

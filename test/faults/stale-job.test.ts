@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readManifest } from "../../src/archive/index.js";
 import type { RunningMaster } from "../../src/master/server.js";
 import { makeTempDir, type TempDir } from "../support/procs.js";
-import { COURSE, type CoursePair, expectServedIntact, jobOf, publish, startTestMaster, syncQuiet, writeCoursePair } from "./helpers.js";
+import { type CoursePair, expectServedIntact, jobOf, publish, startTestMaster, syncQuiet, writeCoursePair } from "./helpers.js";
 
 let a: CoursePair;
 let b: CoursePair;
