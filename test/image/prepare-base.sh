@@ -26,12 +26,16 @@ KEY="trixie-${ARCH}-minbase-v1-$(date -u +%Y%m%d)"
 TARBALL="${CACHE_DIR}/${KEY}.tar"
 mkdir -p "${CACHE_DIR}"
 if [ ! -f "${TARBALL}" ]; then
+	# Older days' tarballs, and work dirs of interrupted runs (debootstrap ran in a
+	# private mount namespace, so nothing is mounted below them).
 	find "${CACHE_DIR}" -maxdepth 1 -name 'trixie-*.tar*' -delete
+	find "${CACHE_DIR}" -maxdepth 1 -name 'debootstrap.*' -type d -exec rm -rf {} +
 	WORK="$(mktemp -d "${CACHE_DIR}/debootstrap.XXXXXX")"
 	trap 'rm -rf "${WORK}"' EXIT
 	MIRROR="$(debian_mirror)"
 	echo "prepare-base: debootstrap trixie from ${MIRROR}"
-	debootstrap --variant=minbase --include=systemd-sysv,ca-certificates \
+	unshare --mount --propagation private -- \
+		debootstrap --variant=minbase --include=systemd-sysv,ca-certificates \
 		trixie "${WORK}/root" "${MIRROR}" >"${WORK}/debootstrap.out" 2>&1 ||
 		{ tail -n 30 "${WORK}/debootstrap.out" >&2; exit 1; }
 	tar -C "${WORK}/root" --numeric-owner -cf "${WORK}/root.tar" .

@@ -140,7 +140,14 @@ describe.skipIf(skipReason !== "")("stage-handcarry on a debootstrapped Debian t
     const stage = join(tmp, "stage-handcarry");
     const work = join(tmp, "work");
     root = join(work, "rootfs");
-    await step("prepare-base.sh", join(here, "prepare-base.sh"), [cache, base], env, log);
+    // The cache (debootstrap tarball, apt archives) is shared by every test run on this
+    // machine: steps that touch it hold a lock, so parallel "npm test" runs take turns.
+    await mkdir(cache, { recursive: true });
+    const locked = (script: string, args: string[]): [string, string[]] => [
+      "flock",
+      [join(cache, ".lock"), script, ...args],
+    ];
+    await step("prepare-base.sh", ...locked(join(here, "prepare-base.sh"), [cache, base]), env, log);
     // The agent is built with "npm run build", as build.sh does. HANDCARRY_IMAGE_APP_DIST
     // (a dist/ built some other way) is only for working on the image while src/ is mid-change.
     const appDist = process.env.HANDCARRY_IMAGE_APP_DIST;
@@ -161,9 +168,14 @@ export HANDCARRY_HOTSPOT_CHANNEL=${CHANNEL}
 `,
     );
     const runStage = join(here, "run-stage.sh");
-    await step("stage, first run", runStage, [config, base, stage, work], env, log);
+    await step("stage, first run", ...locked(runStage, [config, base, stage, work]), env, log);
     for (const path of watched) firstRunHashes.set(path, await sha256(join(root, path)));
-    const second = await step("stage, second run", runStage, [config, base, stage, work], env, log);
+    const second = await step(
+      "stage, second run",
+      ...locked(runStage, [config, base, stage, work]),
+      env,
+      log,
+    );
     secondRunOutput = second.stdout + second.stderr;
   }, 10 * 60_000);
 
