@@ -93,3 +93,44 @@ export class AdminAuth {
     return typeof token === "string" && equalDigests(Buffer.from(token), Buffer.from(this.csrfFor(session)));
   }
 }
+
+/**
+ * Slows password guessing from the hotspot: after `maxFailures` wrong passwords from one
+ * client address within `windowMs`, that address is refused for `lockMs` (even with the
+ * right password). Bounded memory: the oldest addresses are forgotten first.
+ */
+export class LoginThrottle {
+  private readonly failures = new Map<string, { count: number; first: number; lockedUntil: number }>();
+
+  constructor(
+    private readonly maxFailures = 10,
+    private readonly windowMs = 10 * 60_000,
+    private readonly lockMs = 60_000,
+    private readonly maxClients = 1000,
+  ) {}
+
+  /** ms until this client may try again; 0 when it may try now. */
+  retryAfterMs(client: string, now = Date.now()): number {
+    const f = this.failures.get(client);
+    return f && f.lockedUntil > now ? f.lockedUntil - now : 0;
+  }
+
+  failed(client: string, now = Date.now()): void {
+    let f = this.failures.get(client);
+    if (!f || now - f.first > this.windowMs) f = { count: 0, first: now, lockedUntil: 0 };
+    f.count++;
+    if (f.count >= this.maxFailures) {
+      f.lockedUntil = now + this.lockMs;
+      f.count = 0;
+      f.first = now;
+    }
+    this.failures.delete(client);
+    this.failures.set(client, f);
+    if (this.failures.size > this.maxClients)
+      this.failures.delete(this.failures.keys().next().value as string);
+  }
+
+  succeeded(client: string): void {
+    this.failures.delete(client);
+  }
+}

@@ -8,7 +8,7 @@ import { extname, join, sep } from "node:path";
 import Router from "@koa/router";
 import Koa, { type Context } from "koa";
 import send from "send";
-import type { AdminAuth } from "./admin.js";
+import { type AdminAuth, LoginThrottle } from "./admin.js";
 import type { KnownNetwork } from "./config.js";
 import {
   isMoodleBackup,
@@ -69,6 +69,8 @@ export interface HotspotAppOptions {
   courses: CourseSource;
   control: AgentControl;
   auth: AdminAuth;
+  /** Limits password guessing; default 10 failures per client per 10 min → locked 1 min. */
+  throttle?: LoginThrottle;
   /** Called for unexpected server errors (logging). */
   onError?: (err: Error) => void;
 }
@@ -211,6 +213,7 @@ export function createHotspotApp(o: HotspotAppOptions): Koa {
   const app = new Koa();
   const router = new Router();
   const moodleOf = courseKindCache();
+  const throttle = o.throttle ?? new LoginThrottle();
 
   app.use(async (ctx, next) => {
     try {
@@ -411,10 +414,25 @@ export function createHotspotApp(o: HotspotAppOptions): Koa {
     await adminView(ctx, s, typeof ctx.query.done === "string" ? ctx.query.done : undefined);
   });
 
+  /** Check a password under the per-client throttle; sets 429 and returns null when locked out. */
+  const checkPassword = async (ctx: Context, password: string): Promise<boolean | null> => {
+    const client = ctx.request.ip || "unknown";
+    const wait = throttle.retryAfterMs(client);
+    if (wait > 0) {
+      ctx.set("Retry-After", String(Math.ceil(wait / 1000)));
+      return null;
+    }
+    const ok = await o.auth.check(password);
+    if (ok) throttle.succeeded(client);
+    else throttle.failed(client);
+    return ok;
+  };
+
   router.post("/admin/login", async (ctx) => {
     const form = await readForm(ctx);
-    if (!(await o.auth.check(form.get("password") ?? "")))
-      return html(ctx, loginPage("Wrong password."), 401);
+    const ok = await checkPassword(ctx, form.get("password") ?? "");
+    if (ok === null) return html(ctx, loginPage("Too many wrong passwords. Wait a minute."), 429);
+    if (!ok) return html(ctx, loginPage("Wrong password."), 401);
     const s = o.auth.issueSession();
     ctx.cookies.set(SESSION_COOKIE, s, { httpOnly: true, sameSite: "strict", path: "/", overwrite: true });
     ctx.redirect("/admin");
@@ -471,7 +489,13 @@ export function createHotspotApp(o: HotspotAppOptions): Koa {
     const m = /^Basic ([A-Za-z0-9+/=]+)$/.exec(header);
     const decoded = m ? Buffer.from(m[1]!, "base64").toString("utf8") : "";
     const password = decoded.includes(":") ? decoded.slice(decoded.indexOf(":") + 1) : "";
-    if (!m || !(await o.auth.check(password))) {
+    const ok = m ? await checkPassword(ctx, password) : false;
+    if (ok === null) {
+      ctx.status = 429;
+      ctx.body = { error: "too many wrong passwords; retry later" };
+      return;
+    }
+    if (!ok) {
       ctx.set("WWW-Authenticate", 'Basic realm="handcarry admin", charset="UTF-8"');
       ctx.status = 401;
       ctx.body = { error: "admin password required" };

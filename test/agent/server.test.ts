@@ -281,6 +281,9 @@ describe("admin", () => {
     expect(agent.machine.state.lastSync!.at > before).toBe(true);
 
     expect((await get("/admin/master", withCookie({ csrf, masterUrl: "ftp://x" }))).status).toBe(400);
+    const moved = await get("/admin/master", withCookie({ csrf, masterUrl: `${master.url}/` }));
+    expect(moved.status).toBe(302);
+    expect(((await (await get("/api/status")).json()) as { masterUrl: string }).masterUrl).toBe(master.url);
     expect(
       (await get("/admin/networks", withCookie({ csrf, ssid: "Field office", password: "secret-pass" })))
         .status,
@@ -288,6 +291,10 @@ describe("admin", () => {
     const after = await (await get("/admin", { headers: { cookie } })).text();
     expect(after).toContain("Field office (password saved)");
     expect(after).not.toContain("secret-pass");
+    expect((await get("/admin/networks/delete", withCookie({ csrf, ssid: "Field office" }))).status).toBe(
+      302,
+    );
+    expect(await (await get("/admin", { headers: { cookie } })).text()).not.toContain("Field office");
   });
 
   it("HTTP Basic for scripts: 401 with a challenge, 202 with the password", async () => {
@@ -302,5 +309,19 @@ describe("admin", () => {
     const ok = await get("/api/admin/sync", basic(PASSWORD));
     expect(ok.status).toBe(202);
     await agent.idle();
+  });
+
+  // Last: it locks this client out.
+  it("locks a client out after 10 wrong passwords, even for the right one", async () => {
+    for (let i = 0; i < 10; i++)
+      expect((await get("/admin/login", form({ password: `guess ${i}` }))).status).toBe(401);
+    const locked = await get("/admin/login", form({ password: PASSWORD }));
+    expect(locked.status).toBe(429);
+    expect(Number(locked.headers.get("retry-after"))).toBeGreaterThan(0);
+    const basic = await get("/api/admin/sync", {
+      method: "POST",
+      headers: { authorization: `Basic ${Buffer.from(`admin:${PASSWORD}`).toString("base64")}` },
+    });
+    expect(basic.status).toBe(429);
   });
 });
