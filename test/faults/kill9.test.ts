@@ -106,13 +106,22 @@ function countBy(xs: string[]): Record<string, number> {
   return out;
 }
 
-/** 5 phases × 9 known-base trials, 5 unknown-base (uploading), 4 full downloads: 54. */
+/**
+ * 50 trials by default (HANDCARRY_KILL_TRIALS=N for more): known-base syncs killed in each
+ * of five phases, unknown-base ones killed while uploading signatures, full downloads.
+ */
 function trials(): Trial[] {
+  const total = Math.max(50, Number(process.env.HANDCARRY_KILL_TRIALS ?? 50));
   const out: Trial[] = [];
   const phases: Phase[] = ["negotiating", "downloading", "applying", "verifying", "switching"];
-  for (let i = 0; i < 45; i++) out.push({ n: out.length, kind: "known-base", target: phases[i % phases.length]! });
-  for (let i = 0; i < 5; i++) out.push({ n: out.length, kind: "unknown-base", target: "uploading" });
-  for (const target of ["downloading", "downloading", "applying", "negotiating"] as const) out.push({ n: out.length, kind: "full", target });
+  const fullTargets: Phase[] = ["downloading", "applying", "verifying", "negotiating", "downloading"];
+  let known = 0;
+  for (let i = 0; out.length < total; i++) {
+    // Every tenth trial is unknown-base, every tenth (offset) a full download.
+    if (i % 10 === 4) out.push({ n: out.length, kind: "unknown-base", target: "uploading" });
+    else if (i % 10 === 9) out.push({ n: out.length, kind: "full", target: fullTargets[Math.floor(i / 10) % fullTargets.length]! });
+    else out.push({ n: out.length, kind: "known-base", target: phases[known++ % phases.length]! });
+  }
   return out;
 }
 
