@@ -118,7 +118,8 @@ async function readXml(treePath: string, rel: string): Promise<Node | null> {
     throw new MoodleBackupError(`${rel} is ${s.size} bytes; refusing to parse over ${MAX_XML_BYTES}`);
   const xml = await readFile(path, "utf8");
   try {
-    return obj(parser.parse(xml));
+    // true: validate first — the parser alone accepts unclosed tags.
+    return obj(parser.parse(xml, true));
   } catch (err) {
     throw new MoodleBackupError(`${rel} is not well-formed XML: ${(err as Error).message}`);
   }

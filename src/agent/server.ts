@@ -12,6 +12,7 @@ import { type AdminAuth, LoginThrottle } from "./admin.js";
 import type { KnownNetwork } from "./config.js";
 import {
   isMoodleBackup,
+  MoodleBackupError,
   type MoodleCourse,
   type MoodleFile,
   moodleFilePath,
@@ -168,8 +169,19 @@ function courseKindCache() {
     const key = `${course.id}\0${course.contentHash}\0${course.treePath}`;
     let hit = cache.get(key);
     if (!hit) {
-      hit = (async () =>
-        (await isMoodleBackup(course.treePath)) ? readMoodleCourse(course.treePath) : null)();
+      hit = (async () => {
+        if (!(await isMoodleBackup(course.treePath))) return null;
+        try {
+          return await readMoodleCourse(course.treePath);
+        } catch (err) {
+          if (!(err instanceof MoodleBackupError)) throw err;
+          // A broken backup is still downloadable: say so instead of a bare 500.
+          throw new HttpError(
+            422,
+            `This course backup cannot be shown (${err.message}). Use Download instead.`,
+          );
+        }
+      })();
       hit.catch(() => cache.delete(key));
       if (cache.size >= 32) cache.delete(cache.keys().next().value as string);
       cache.set(key, hit);
