@@ -110,6 +110,18 @@ const wire = (r: Pick<MeasureResult, "bytesUp" | "bytesDown" | "plan" | "ok">): 
   ok: r.ok,
 });
 
+/** A sync that throws becomes a failed row (the table says so) instead of ending the run. */
+async function attempt(run: () => Promise<MeasureResult | Wire>): Promise<Wire> {
+  try {
+    const r = await run();
+    return "total" in r ? r : wire(r);
+  } catch (e) {
+    const message = (e as Error).message.split("\n")[0]!.slice(0, 200);
+    process.stderr.write(`  sync failed: ${message}\n`);
+    return { bytesUp: 0, bytesDown: 0, total: 0, plan: `error: ${message}`, ok: false };
+  }
+}
+
 /** Full download: an agent with nothing installed syncs NEW from a real master on loopback. */
 async function measureFull(newPath: string): Promise<Wire> {
   const work = mkdtempSync(join(tmpdir(), "hc-bench-full-"));
@@ -283,7 +295,7 @@ async function measurePair(
   process.stderr.write(`bench transfer: ${group} / ${name}\n`);
   const newSize = statSync(newPath).size;
   if (!oldPath) {
-    const known = await measureFull(newPath);
+    const known = await attempt(() => measureFull(newPath));
     const row: TransferRow = {
       group,
       name,
@@ -302,9 +314,9 @@ async function measurePair(
   }
   // peers.sh runs in a child while the in-process measures run: both only count bytes.
   const peers = runPeers(oldPath, newPath);
-  const known = wire(await measure(oldPath, newPath));
-  const unknown = wire(await measure(oldPath, newPath, { unknownBase: true }));
-  const identical = withIdentical ? wire(await measure(newPath, newPath)) : undefined;
+  const known = await attempt(() => measure(oldPath, newPath));
+  const unknown = await attempt(() => measure(oldPath, newPath, { unknownBase: true }));
+  const identical = withIdentical ? await attempt(() => measure(newPath, newPath)) : undefined;
   const row: TransferRow = {
     group,
     name,
