@@ -218,20 +218,17 @@ export async function startAgent(o: StartAgentOptions): Promise<RunningAgent> {
   const onSyncEvent = (e: SyncEvent) => {
     o.onSyncEvent?.(e);
     if (e.type === "phase") {
-      const target =
-        e.phase === "verifying" || e.phase === "switching"
-          ? "verifying"
-          : e.phase === "negotiating"
-            ? null
-            : "syncing";
-      if (target === null) {
-        // Next course of the cycle: checking stays checking; after a verified course, back to syncing.
-        if (machine.name === "verifying")
-          void queue(() => moveTo("syncing", { course: e.course, progress: 0 }));
-        return;
-      }
-      if (target === "syncing" && machine.name === "syncing") return;
-      void queue(() => moveTo(target, { course: e.course, progress: target === "syncing" ? 0 : undefined }));
+      // Decide inside the queue: machine.name is only current once earlier changes landed.
+      void queue(async () => {
+        if (e.phase === "negotiating") {
+          // Next course of the cycle: checking stays checking; after a verified course, back to syncing.
+          if (machine.name === "verifying") await moveTo("syncing", { course: e.course, progress: 0 });
+        } else if (e.phase === "verifying" || e.phase === "switching") {
+          if (machine.name !== "verifying") await moveTo("verifying", { course: e.course });
+        } else if (machine.name !== "syncing") {
+          await moveTo("syncing", { course: e.course, progress: 0 });
+        }
+      });
     } else if (e.type === "progress") {
       const progress = e.total > 0 ? e.done / e.total : 0;
       void queue(async () => {
