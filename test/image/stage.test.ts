@@ -248,6 +248,58 @@ export HANDCARRY_HOTSPOT_CHANNEL=${CHANNEL}
     expect((await stat(join(root, "usr/local/sbin/handcarry-setup"))).mode & 0o777).toBe(0o755);
   });
 
+  it("lets the agent's user bind port 80 with the unit's capability and nothing more", async () => {
+    // What systemd does with User=, AmbientCapabilities=, CapabilityBoundingSet= and
+    // NoNewPrivileges=, done by setpriv, in a network namespace of our own.
+    const unit = await rootFile("usr/local/lib/systemd/system/handcarry-agent.service");
+    const setting = (key: string) => unit.match(new RegExp(`^${key}=(.*)$`, "m"))?.[1]?.trim() ?? "";
+    expect(setting("NoNewPrivileges")).toBe("yes");
+    const caps = setting("AmbientCapabilities")
+      .split(/\s+/)
+      .map((cap) => cap.toLowerCase().replace(/^cap_/, ""));
+    expect(caps).toEqual(["net_bind_service"]);
+    expect(setting("CapabilityBoundingSet")).toBe(setting("AmbientCapabilities"));
+    const listen80 =
+      'const s = require("node:net").createServer(); s.on("error", (e) => { console.log(e.code); });' +
+      's.listen(80, "0.0.0.0", () => { console.log("bound"); s.close(); });';
+    const asAgent = (capabilities: string[]) => {
+      const list = capabilities.map((cap) => `+${cap}`).join(",");
+      const capArgs = list === "" ? [] : [`--inh-caps=${list}`, `--ambient-caps=${list}`];
+      return run("unshare", [
+        "--net",
+        "--",
+        join(here, "in-root.sh"),
+        root,
+        "setpriv",
+        `--reuid=${setting("User")}`,
+        `--regid=${setting("Group")}`,
+        "--init-groups",
+        ...capArgs,
+        `--bounding-set=-all${list === "" ? "" : `,${list}`}`,
+        "--no-new-privs",
+        "/usr/bin/node",
+        "-e",
+        listen80,
+      ]);
+    };
+    const withCap = await asAgent(caps);
+    expect(withCap.stderr).toBe("");
+    expect(withCap.stdout.trim()).toBe("bound");
+    const without = await asAgent([]);
+    expect(without.stdout.trim()).toBe("EACCES");
+    // And the same user cannot touch the installed agent.
+    const write = await inRoot([
+      "setpriv",
+      "--reuid=handcarry",
+      "--regid=handcarry",
+      "--init-groups",
+      "sh",
+      "-c",
+      "echo x > /opt/handcarry/dist/cli.js",
+    ]);
+    expect(write.code).not.toBe(0);
+  });
+
   it("creates the handcarry system user, its data directory and settings file", async () => {
     const passwd = (await inRoot(["getent", "passwd", "handcarry"])).stdout.trim().split(":");
     expect(passwd[0]).toBe("handcarry");
