@@ -4,7 +4,7 @@
  * rebuild and verify the new version in staging, then switch atomically and remove the old
  * one. The job's phase is persisted, so a run cut by a crash or a lost link resumes.
  */
-import { mkdir, rename, rm, stat, writeFile } from "node:fs/promises";
+import { link, mkdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import {
   directorySource,
@@ -84,6 +84,8 @@ export interface SyncOptions {
   timeoutMs?: number;
   /** Per-run budget for one blob download before giving up (the next run resumes). */
   budgetMs?: number;
+  /** Set internally when a stale job was dropped, so it happens once per run. */
+  renegotiated?: boolean;
 }
 
 export interface SyncResult {
@@ -190,15 +192,27 @@ async function syncCourse(
   if (job.phase === "negotiating" || job.phase === "uploading" || job.phase === "downloading") {
     await phase(job, "downloading");
   }
-  const blobPath = await fetchBlob({
-    ...client,
-    blob,
-    dir: join(staging, `blob-${blob.id.slice(0, 16)}`),
-    progress: store.table("pieces"),
-    parallel: o.parallel ?? 3,
-    ...(o.budgetMs !== undefined && { budgetMs: o.budgetMs }),
-    onProgress: (done, total) => emit({ type: "progress", course: id, done, total }),
-  });
+  let blobPath: string;
+  try {
+    blobPath = await fetchBlob({
+      ...client,
+      blob,
+      dir: join(staging, `blob-${blob.id.slice(0, 16)}`),
+      progress: store.table("pieces"),
+      parallel: o.parallel ?? 3,
+      ...(o.budgetMs !== undefined && { budgetMs: o.budgetMs }),
+      onProgress: (done, total) => emit({ type: "progress", course: id, done, total }),
+    });
+  } catch (e) {
+    // The master no longer has the blob this job was resuming (it kept newer versions only):
+    // drop the job and negotiate afresh, once.
+    if (e instanceof TransferError && e.status === 404 && !o.renegotiated) {
+      await jobs.del(id, true);
+      await rm(staging, { recursive: true, force: true });
+      return syncCourse(id, lib, store, client, { ...o, renegotiated: true });
+    }
+    throw e;
+  }
 
   await phase(job, "applying");
   const work = join(staging, "build");
@@ -210,7 +224,8 @@ async function syncCourse(
   try {
     if (plan.plan === "full") {
       manifest = await extractArchive(blobPath, tree, { durable: true });
-      await rename(blobPath, archive);
+      // A link, not a move: if this run dies before the switch, the blob is still there.
+      await link(blobPath, archive);
     } else {
       if (!installed) throw new SyncFailure(`${plan.plan} plan but course ${id} is not installed`, false);
       const oldManifest = await lib.manifest(installed);

@@ -17,6 +17,8 @@ export class TransferError extends Error {
   constructor(
     message: string,
     readonly resumable = true,
+    /** HTTP status when the master refused (e.g. 404: the blob is gone). */
+    readonly status?: number,
   ) {
     super(message);
     this.name = "TransferError";
@@ -126,7 +128,7 @@ export async function fetchBlob(o: FetchBlobOptions): Promise<string> {
         await o.progress.put(key(n), { md5: blob.md5[n]! }, true);
         return;
       } catch (e) {
-        if (e instanceof HttpError && e.permanent) throw new TransferError(e.message, false);
+        if (e instanceof HttpError && e.permanent) throw new TransferError(e.message, false, e.status);
         if (o.signal?.aborted) throw e;
         if (attempt + 1 >= attempts || Date.now() > deadline) {
           throw new TransferError(

@@ -39,7 +39,9 @@ export async function uploadPieces(o: UploadOptions): Promise<number> {
         await o.progress.put(`${o.session}:${n}`, true, true);
         return;
       } catch (e) {
-        if (e instanceof HttpError && e.permanent) throw new TransferError(e.message, false);
+        // 404: the session expired (master restarted); the next run negotiates a new one.
+        if (e instanceof HttpError && e.permanent)
+          throw new TransferError(e.message, e.status === 404, e.status);
         if (attempt + 1 >= (o.attempts ?? 8))
           throw new TransferError(`upload piece ${n} failed: ${(e as Error).message}; will resume`);
         await sleep(backoffMs(attempt, 250, 15_000), o.signal);
