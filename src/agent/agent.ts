@@ -242,7 +242,8 @@ export async function startAgent(o: StartAgentOptions): Promise<RunningAgent> {
     }
   };
 
-  const fail = async (error: string) => {
+  /** Record a failed cycle; `done` counts what the courses that did succeed brought. */
+  const fail = async (error: string, done = { updated: 0, bytesDown: 0, bytesUp: 0, saved: 0 }) => {
     const failures = machine.state.failures + 1;
     const wait = backoffMs(failures, config.sync.retryMinSec, config.sync.retryMaxSec);
     await queue(() =>
@@ -250,7 +251,15 @@ export async function startAgent(o: StartAgentOptions): Promise<RunningAgent> {
         error,
         failures,
         retryAt: nowIso(wait),
-        lastSync: { at: nowIso(), ok: false, updated: 0, bytesDown: 0, bytesUp: 0, error },
+        bytesSaved: machine.state.bytesSaved + done.saved,
+        lastSync: {
+          at: nowIso(),
+          ok: false,
+          updated: done.updated,
+          bytesDown: done.bytesDown,
+          bytesUp: done.bytesUp,
+          error,
+        },
       }),
     );
     log.warn({ error, retryInSec: wait / 1000 }, "sync failed");
@@ -258,60 +267,59 @@ export async function startAgent(o: StartAgentOptions): Promise<RunningAgent> {
 
   /** One sync: probe the master, run the sync client, record the outcome. */
   const cycleBody = async (reason: string): Promise<void> => {
-    {
-      log.info({ reason, master: masterUrl() }, "sync cycle");
-      await queue(() => moveTo("checking"));
-      const reach = await checkMaster(masterUrl(), config.sync.reachTimeoutMs, config.token);
-      if (!reach.ok) return fail(reach.error);
-      abort = new AbortController();
-      let bytesDown = 0;
-      let bytesUp = 0;
-      let saved = 0;
-      let result: Awaited<ReturnType<typeof import("./sync.js")["syncAll"]>>;
-      try {
-        const { syncAll } = await import("./sync.js");
-        result = await syncAll({
-          dataDir: config.dataDir,
-          masterUrl: masterUrl(),
-          token: config.token,
-          courses: config.courses,
-          signal: abort.signal,
-          onEvent: onSyncEvent,
-        });
-      } catch (err) {
-        await library.refresh().catch(() => {});
-        return fail(abort.signal.aborted ? "network lost during sync" : (err as Error).message);
-      } finally {
-        abort = undefined;
-      }
-      for (const c of result.courses) {
-        if (c.type !== "course-done") continue;
-        bytesDown += c.bytesDown;
-        bytesUp += c.bytesUp;
-        if (c.result === "updated") {
-          const full = (await stat(c.path).catch(() => null))?.size ?? 0;
-          saved += Math.max(0, full - c.bytesDown - c.bytesUp);
-        }
-      }
-      await library.refresh();
-      await ops;
-      if (!result.ok) {
-        const first = result.courses.find((c) => c.type === "course-failed");
-        return fail(
-          first && first.type === "course-failed" ? `${first.course}: ${first.error}` : "sync failed",
-        );
-      }
-      await queue(() =>
-        moveTo(result.updated > 0 ? "updated" : "serving", {
-          failures: 0,
-          resumePending: false,
-          bytesSaved: machine.state.bytesSaved + saved,
-          nextSyncAt: nowIso(config.sync.intervalHours * 3600_000),
-          lastSync: { at: nowIso(), ok: true, updated: result.updated, bytesDown, bytesUp },
-        }),
-      );
-      log.info({ updated: result.updated, bytesDown, bytesUp, saved }, "sync done");
+    log.info({ reason, master: masterUrl() }, "sync cycle");
+    await queue(() => moveTo("checking"));
+    const reach = await checkMaster(masterUrl(), config.sync.reachTimeoutMs, config.token);
+    if (!reach.ok) return fail(reach.error);
+    abort = new AbortController();
+    let bytesDown = 0;
+    let bytesUp = 0;
+    let saved = 0;
+    let result: Awaited<ReturnType<typeof import("./sync.js")["syncAll"]>>;
+    try {
+      const { syncAll } = await import("./sync.js");
+      result = await syncAll({
+        dataDir: config.dataDir,
+        masterUrl: masterUrl(),
+        token: config.token,
+        courses: config.courses,
+        signal: abort.signal,
+        onEvent: onSyncEvent,
+      });
+    } catch (err) {
+      await library.refresh().catch(() => {});
+      return fail(abort.signal.aborted ? "network lost during sync" : (err as Error).message);
+    } finally {
+      abort = undefined;
     }
+    for (const c of result.courses) {
+      if (c.type !== "course-done") continue;
+      bytesDown += c.bytesDown;
+      bytesUp += c.bytesUp;
+      if (c.result === "updated") {
+        const full = (await stat(c.path).catch(() => null))?.size ?? 0;
+        saved += Math.max(0, full - c.bytesDown - c.bytesUp);
+      }
+    }
+    await library.refresh();
+    await ops;
+    if (!result.ok) {
+      const first = result.courses.find((c) => c.type === "course-failed");
+      return fail(
+        first && first.type === "course-failed" ? `${first.course}: ${first.error}` : "sync failed",
+        { updated: result.updated, bytesDown, bytesUp, saved },
+      );
+    }
+    await queue(() =>
+      moveTo(result.updated > 0 ? "updated" : "serving", {
+        failures: 0,
+        resumePending: false,
+        bytesSaved: machine.state.bytesSaved + saved,
+        nextSyncAt: nowIso(config.sync.intervalHours * 3600_000),
+        lastSync: { at: nowIso(), ok: true, updated: result.updated, bytesDown, bytesUp },
+      }),
+    );
+    log.info({ updated: result.updated, bytesDown, bytesUp, saved }, "sync done");
   };
 
   /**

@@ -204,6 +204,34 @@ describe("agent with the master down", () => {
   });
 });
 
+describe("partial failure", () => {
+  it("serves what did arrive, records it, and goes to error for the course that failed", async () => {
+    const link = await FakeLink.create(join(dir.path, "link7"));
+    const device = await simulatedDevice(link, dir.path);
+    const agent = await startAgent({
+      config: agentConfig({
+        dataDir: join(dir.path, "a7"),
+        masterUrl: master.url,
+        courses: ["health", "no-such-course"],
+      }),
+      device,
+      manualConnectivity: true,
+    });
+    try {
+      await agent.syncNow("test");
+      const s = agent.machine.state;
+      expect(s.name).toBe("error");
+      expect(s.error).toContain("no-such-course");
+      expect(s.lastSync).toMatchObject({ ok: false, updated: 1 });
+      expect(s.lastSync!.bytesDown).toBeGreaterThan(0);
+      expect((await agent.library.list()).map((c) => c.id)).toEqual(["health"]);
+    } finally {
+      await agent.close();
+      device.close();
+    }
+  });
+});
+
 describe("button", () => {
   it("a short press on the twin starts a sync even with no route; bounces count once", async () => {
     const link = await FakeLink.create(join(dir.path, "link4"));
