@@ -90,7 +90,7 @@ describe("pi-gen-config/build.sh", () => {
       PI_GEN_DIR: join(tmp, "pi-gen"),
       FAKE_REPORT: report,
       WPA_COUNTRY: "KE",
-      HANDCARRY_MASTER: "https://master.example.org/a b",
+      HANDCARRY_MASTER: "https://master.example.org/hc?a=1&b=$x;y",
       HANDCARRY_UPLINK_PSK: `it's "quoted" $HOME \`x\``,
     };
     delete env.HANDCARRY_UPLINK_SSID;
@@ -112,10 +112,10 @@ describe("pi-gen-config/build.sh", () => {
     expect(lines).toContain("var ENABLE_SSH=0");
     expect(lines).toContain("var DISABLE_FIRST_BOOT_USER_RENAME=1");
     expect(lines).toContain("var ENABLE_CLOUD_INIT=0");
-    expect(lines).toContain("var HANDCARRY_MASTER=https://master.example.org/a b");
+    expect(lines).toContain("var HANDCARRY_MASTER=https://master.example.org/hc?a=1&b=$x;y");
     expect(lines).toContain(`var HANDCARRY_UPLINK_PSK=it's "quoted" $HOME \`x\``);
     expect(lines).toContain("var HANDCARRY_UPLINK_SSID="); // unset in the shell: the config's default
-    expect(lines).toContain("exported https://master.example.org/a b"); // stage scripts see it
+    expect(lines).toContain("exported https://master.example.org/hc?a=1&b=$x;y"); // stage scripts see it
     for (const fact of ["stage2 SKIP_IMAGES", "agent built", "firmware copied", "run scripts executable"]) {
       expect(lines).toContain(fact);
     }

@@ -1,6 +1,16 @@
 #!/bin/bash -e
 # Units, the per-device setup script, journald in RAM, and the agent's settings file.
 # files/ is filled by ../assemble-stage.sh from the repository's systemd/ folder.
+# Settings from the build config, checked before anything is installed.
+if [ -n "${HANDCARRY_MASTER:-}" ] && ! [[ "${HANDCARRY_MASTER}" =~ ^https?://[^[:space:]\"\'\\]+$ ]]; then
+	echo "03-system: HANDCARRY_MASTER must be an http(s) URL without spaces, quotes or backslashes, got '${HANDCARRY_MASTER}'" >&2
+	exit 1
+fi
+if [ -n "${HANDCARRY_WIFI_CONCURRENT:-}" ] && ! [[ "${HANDCARRY_WIFI_CONCURRENT}" =~ ^[01]$ ]]; then
+	echo "03-system: HANDCARRY_WIFI_CONCURRENT must be 0 or 1, got '${HANDCARRY_WIFI_CONCURRENT}'" >&2
+	exit 1
+fi
+
 UNIT_DIR="${ROOTFS_DIR}/usr/local/lib/systemd/system"
 install -d -m 755 "${UNIT_DIR}"
 install -m 644 files/handcarry-agent.service "${UNIT_DIR}/handcarry-agent.service"
