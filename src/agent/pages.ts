@@ -111,7 +111,8 @@ export function courseViewerPage(courseId: string, title: string, course: Moodle
       return `<section class="card"><h2>${esc(s.title)}</h2>${items ? `<ul class="list">${items}</ul>` : `<p class="meta">Nothing in this section.</p>`}</section>`;
     })
     .join("");
-  return layout(title, sections, {
+  const download = `<section class="card"><p class="meta">Take the whole course with you, or restore it into a Moodle site.</p><a class="btn alt" href="/c/${seg(courseId)}/download" download>Download the course (.mbz)</a></section>`;
+  return layout(title, sections + download, {
     subtitle: course.backupDate ? `Exported ${formatDate(course.backupDate)}` : undefined,
     back: "/",
   });

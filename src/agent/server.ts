@@ -104,6 +104,18 @@ const EXT_TYPES: Record<string, string> = {
   ".csv": "text/plain",
 };
 
+/** Connectivity-check URLs of Android, iOS/macOS, Windows and Firefox. */
+const CAPTIVE_PROBES = [
+  "/generate_204",
+  "/gen_204",
+  "/hotspot-detect.html",
+  "/library/test/success.html",
+  "/connecttest.txt",
+  "/ncsi.txt",
+  "/canonical.html",
+  "/success.txt",
+];
+
 const SESSION_COOKIE = "hc_admin";
 const FORM_LIMIT = 16 * 1024;
 
@@ -516,6 +528,14 @@ export function createHotspotApp(o: HotspotAppOptions): Koa {
     o.control.syncNow("api");
     ctx.status = 202;
     ctx.body = { ok: true, state: (await o.control.status()).state };
+  });
+
+  // Phones probe these on joining a Wi-Fi network. When the hotspot's DNS answers every
+  // name with the Pi, a redirect here makes Android, iOS and Windows pop up the course list
+  // ("sign in to network") instead of just saying "no internet".
+  router.get(CAPTIVE_PROBES, (ctx) => {
+    ctx.set("Cache-Control", "no-store");
+    ctx.redirect("/");
   });
 
   app.use(router.routes());

@@ -90,6 +90,14 @@ describe("hotspot page", () => {
     for (const m of body.matchAll(/(?:src|href)="([^"]*)"/g)) expect(m[1]).toMatch(/^\//);
   });
 
+  it("answers phones' connectivity checks with a redirect to the course list (captive portal)", async () => {
+    for (const probe of ["/generate_204", "/hotspot-detect.html", "/connecttest.txt"]) {
+      const res = await get(probe, { headers: { host: "connectivitycheck.gstatic.com" } });
+      expect(res.status).toBe(302);
+      expect(res.headers.get("location")).toBe("/");
+    }
+  });
+
   it("answers 404 for an unknown course", async () => {
     expect((await get("/c/nope")).status).toBe(404);
     expect((await get("/c/nope/download")).status).toBe(404);
