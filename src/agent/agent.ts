@@ -495,7 +495,14 @@ export async function startAgent(o: StartAgentOptions): Promise<RunningAgent> {
     lowVoltage.stop();
     if (!o.device) device.close();
     await store.close();
-    throw new Error(`cannot listen on ${config.host}:${config.port}: ${(err as Error).message}`);
+    const e = err as NodeJS.ErrnoException;
+    const hint =
+      e.code === "EACCES" && config.port < 1024
+        ? ` (ports below 1024 need root or CAP_NET_BIND_SERVICE; try --port 8080)`
+        : e.code === "EADDRINUSE"
+          ? " (another program uses it; choose another --port)"
+          : "";
+    throw new Error(`cannot listen on ${config.host}:${config.port}: ${e.message}${hint}`);
   }
   if (!o.manualConnectivity) {
     connectivity.start();

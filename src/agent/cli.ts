@@ -26,7 +26,7 @@ export function registerAgentCommands(program: Command): void {
     .description("serve courses to hotspot clients and sync them from the master whenever a network appears")
     .option("--data <dir>", "agent data directory (env HANDCARRY_DATA)")
     .option("--master <url>", "master URL (env HANDCARRY_MASTER)")
-    .option("--port <port>", "HTTP port for hotspot clients (default 8080; env HANDCARRY_PORT)", port)
+    .option("--port <port>", "HTTP port for hotspot clients (default 80; env HANDCARRY_PORT)", port)
     .option("--host <host>", "address to listen on (default 0.0.0.0; env HANDCARRY_HOST)")
     .option("--config <file>", "JSON config file, see the README for its keys (env HANDCARRY_CONFIG)")
     .action(async (o: { data?: string; master?: string; port?: number; host?: string; config?: string }) => {

@@ -30,7 +30,8 @@ export const agentConfigSchema = z
     token: z.string().min(1).optional(),
     /** 0.0.0.0 on the Pi so hotspot phones reach it; 127.0.0.1 for the demo and tests. */
     host: z.string().min(1).default("0.0.0.0"),
-    port: z.number().int().min(0).max(65535).default(8080),
+    /** 80: phones open http://<pi>/ (the unit grants CAP_NET_BIND_SERVICE); use --port 8080 on a laptop. */
+    port: z.number().int().min(0).max(65535).default(80),
     /** Admin password; if absent, one is generated on first start and written to DIR/admin-password.txt. */
     adminPassword: z.string().min(8, "must be at least 8 characters").optional(),
     /** Courses to sync (ids); absent = every course the master lists. */

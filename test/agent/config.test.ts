@@ -51,6 +51,8 @@ describe("loadAgentConfig", () => {
     expect(c.sync.retryMinSec).toBe(30);
     expect(c.connectivity.debounce).toBe(2);
     expect(c.host).toBe("0.0.0.0");
+    const plain = await loadAgentConfig({ env: { HANDCARRY_DATA: "/d", HANDCARRY_MASTER: "http://m" } });
+    expect(plain.port).toBe(80);
   });
 
   it("reads the Pi image's environment: HANDCARRY_MASTER, HANDCARRY_CONFIG (optional there), HANDCARRY_HOTSPOT_INTERFACE", async () => {
