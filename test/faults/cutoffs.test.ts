@@ -84,6 +84,55 @@ describe("connections cut at random byte offsets", () => {
     report("cutoffs", { blobBytes: blob.size, pieceSize: PIECE, trials: rows.length, cuts, extraBytes: extra, bytesPerCut: Math.round(extra / cuts), rows });
   }, 240_000);
 
+  it("unknown base: the summary and signatures go up a link that is cut too, and the sync still finishes", async () => {
+    // An agent holding the old version, told not to name it: it sends its entry summary and
+    // block signatures (in pieces) up through a proxy that cuts the uplink at random offsets.
+    const { master: m, dir } = await startTestMaster({ pieceSize: 8 * 1024 });
+    const agent = await makeTempDir("hc-faults-agent-");
+    // A text change: the changed entries are signed, so signatures go up in pieces.
+    const edit = await writeCoursePair("small-text-change", 0.2);
+    try {
+      await publish(m, edit.old);
+      expect((await syncQuiet({ dataDir: agent.path, masterUrl: m.url })).result.ok).toBe(true);
+      const target = (await publish(m, edit.new)).contentHash;
+      const proxy = await FaultProxy.start({
+        targetHost: "127.0.0.1",
+        targetPort: Number(new URL(m.url).port),
+        seed: 5,
+        faults: { resetPerMB: 300, direction: "up" },
+      });
+      try {
+        let runs = 0;
+        let done: { contentHash: string; path: string; plan: string; bytesUp: number } | undefined;
+        const failures: string[] = [];
+        while (!done && runs < 15) {
+          runs++;
+          const { result } = await syncQuiet({ dataDir: agent.path, masterUrl: proxy.url, courses: [COURSE], unknownBase: true, timeoutMs: 5_000 });
+          const c = result.courses[0]!;
+          if (c.type === "course-done") done = c;
+          else {
+            expect(c.resumable, c.error).toBe(true);
+            failures.push(c.error);
+          }
+        }
+        expect(done, failures.join("\n")).toBeDefined();
+        expect(done!.contentHash).toBe(target);
+        expect(done!.plan).toBe("unknown-base");
+        expect((await readManifest(done!.path)).contentHash).toBe(target);
+        const stats = proxy.stats();
+        report("cutoffs-uplink", { cuts: stats.cuts, runs, bytesUp: stats.up.bytesOut, syncBytesUp: done!.bytesUp, failures });
+        expect(stats.cuts, "the uplink was cut").toBeGreaterThan(0);
+      } finally {
+        await proxy.close();
+      }
+    } finally {
+      await m.close();
+      await dir.cleanup();
+      await agent.cleanup();
+      await edit.dir.cleanup();
+    }
+  }, 120_000);
+
   it("a piece cut many times mid-way still completes with Range resumes (cut after every 20 KB)", async () => {
     // Every connection dies after 20 KiB: no piece (32 KiB) can come down in one go.
     const { stats, runs } = await syncThrough({ cutAfterBytes: 20 * 1024, cutMode: "close" }, 3);
