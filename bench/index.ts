@@ -1,6 +1,7 @@
 // npm run bench -- <suite> [options]: benchmarks that measure speed, memory and bytes on
 // the wire against peers in the same run. Results land in bench/out/.
 import { benchDelta } from "./delta.js";
+import { benchIdle } from "./idle.js";
 import { benchServe } from "./serve.js";
 import { benchTransfer } from "./transfer.js";
 
@@ -8,6 +9,7 @@ const suites: Record<string, (args: string[]) => Promise<void>> = {
   delta: benchDelta,
   transfer: benchTransfer,
   serve: benchServe,
+  idle: benchIdle,
 };
 
 const [name = "delta", ...rest] = process.argv.slice(2);

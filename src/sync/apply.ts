@@ -5,7 +5,7 @@
  * the staging directory is removed and the old tree is untouched.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { createReadStream } from "node:fs";
+import { closeSync, createReadStream, openSync, readSync } from "node:fs";
 import {
   chmod,
   constants as fsc,
@@ -32,9 +32,9 @@ import {
   PathRegistry,
 } from "../archive/index.js";
 import { applyDelta, ByteReader, FileBasis } from "../delta/index.js";
-import type { OldView } from "./course.js";
+import { globalLayout, type OldView } from "./course.js";
 import { type HcdEntry, HcdFormatError, readLayout } from "./format.js";
-import { patchBytes } from "./ops.js";
+import { type OldBytes, patchBytes } from "./ops.js";
 
 export class CourseDeltaMismatchError extends Error {
   constructor(
@@ -188,6 +188,7 @@ export async function applyCourseDelta({ deltaPath, old, outRoot }: ApplyOptions
     const defaultMode = (type: EntryType) =>
       type === "dir" ? header.dirMode : type === "symlink" ? 0o777 : header.fileMode;
     const mtime = new Date(header.mtime);
+    let global: OldFiles | undefined;
     let oi = 0;
     for (const [i, op] of header.ops.entries()) {
       if (typeof op === "number") {
@@ -254,6 +255,12 @@ export async function applyCourseDelta({ deltaPath, old, outRoot }: ApplyOptions
     async function writeEntry(h: HcdEntry, i: number, target: string) {
       const c = h.c!;
       if (typeof c === "number") return copyOld(oldFile(c, i), target);
+      if (c[0] === "g") {
+        const parts: Uint8Array[] = [];
+        for await (const p of slice(body, c[1], deltaPath)) parts.push(p);
+        global ??= new OldFiles(oldRoot, globalLayout(old));
+        return writeNew(target, [patchBytes(global, Buffer.concat(parts), `${deltaPath} entry ${i}`)]);
+      }
       if (c[0] === "x") {
         const base = await readFile(oldFile(c[1], i));
         const parts: Uint8Array[] = [];
@@ -282,5 +289,45 @@ export async function applyCourseDelta({ deltaPath, old, outRoot }: ApplyOptions
     throw e;
   } finally {
     await fh.close();
+  }
+}
+
+/** The old files back to back (globalLayout), read on demand with a few open descriptors. */
+class OldFiles implements OldBytes {
+  readonly length: number;
+  constructor(
+    private readonly root: string,
+    private readonly layout: Array<{ path: string; start: number; size: number }>,
+  ) {
+    const last = layout[layout.length - 1];
+    this.length = last ? last.start + last.size : 0;
+  }
+
+  slice(start: number, end: number): Uint8Array {
+    const out = Buffer.alloc(end - start);
+    // Binary search the first file that holds `start`, then read across files.
+    let lo = 0;
+    let hi = this.layout.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.layout[mid]!.start <= start) lo = mid;
+      else hi = mid - 1;
+    }
+    let pos = start;
+    for (let i = lo; pos < end && i < this.layout.length; i++) {
+      const f = this.layout[i]!;
+      const from = pos - f.start;
+      const n = Math.min(end, f.start + f.size) - pos;
+      if (n <= 0) continue;
+      const fd = openSync(join(this.root, f.path), "r");
+      try {
+        if (readSync(fd, out, pos - start, n, from) !== n)
+          throw new Error(`${f.path} is shorter than its manifest says`);
+      } finally {
+        closeSync(fd);
+      }
+      pos += n;
+    }
+    return out;
   }
 }

@@ -14,9 +14,9 @@ import type { Manifest, ManifestEntry } from "../archive/index.js";
 import { generateDelta, generateSignature, readSignature, type Signature } from "../delta/index.js";
 import { minimumStrongLen } from "../delta/blocksize.js";
 import { readChunks, writeFileAtomic } from "../util/files.js";
-import { basenameOf, canonicalOrder, entryId, type OldView } from "./course.js";
-import { diffBytes } from "./ops.js";
-import { encodeHeader, type HcdEntry, type HcdHeader, type Source } from "./format.js";
+import { basenameOf, canonicalOrder, entryId, globalLayout, type OldView } from "./course.js";
+import { CopyIndex, diffBytes } from "./ops.js";
+import { encodeHeader, type HcdEntry, type HcdHeader } from "./format.js";
 
 /**
  * Below this an old entry is not worth a signature: its new version travels as a literal in
@@ -147,6 +147,23 @@ async function collect(gen: AsyncIterable<Uint8Array>): Promise<Buffer> {
   return Buffer.concat(parts);
 }
 
+/** How an entry's delta is encoded: rdiff ("d"), op list against one entry ("x") or all ("g"). */
+type DeltaKind = "d" | "x" | "g";
+
+/** Old versions up to this size get a cross-entry index (held in the master's memory). */
+const GLOBAL_BELOW = 256 << 20;
+
+/** Index over all old files back to back (see globalLayout), or undefined when too big. */
+async function globalIndex(old: OldView): Promise<CopyIndex | undefined> {
+  if (!old.root) return undefined;
+  const layout = globalLayout(old);
+  const total = layout.reduce((n, f) => n + f.size, 0);
+  if (total > GLOBAL_BELOW || total === 0) return undefined;
+  const all = Buffer.allocUnsafe(total);
+  for (const f of layout) (await readAll(join(old.root, f.path))).copy(all, f.start);
+  return new CopyIndex(all);
+}
+
 /** Entries this large get an rdiff delta (streaming) instead of an in-memory op list (master memory). */
 const OPS_BELOW = 32 << 20;
 
@@ -159,16 +176,16 @@ async function localDelta(
   oldSize: number,
   newPath: string,
   newSize: number,
-): Promise<[Source, Buffer] | undefined> {
+): Promise<[DeltaKind, Buffer] | undefined> {
   if (oldSize < OPS_BELOW && newSize < OPS_BELOW) {
     const [old, neu] = await Promise.all([readAll(oldPath), readAll(newPath)]);
     const d = diffBytes(old, neu);
-    return [["x", -1, d.length], d];
+    return ["x", d];
   }
   const blockLen = Math.min(2048, Math.max(64, Math.round(Math.sqrt(oldSize) / 64) * 16));
   const sig = await readSignature(generateSignature(readChunks(oldPath), { blockLen, strongLen: 16 }));
   const delta = await collect(generateDelta(sig, readChunks(newPath)));
-  return [["d", -1, delta.length], delta];
+  return ["d", delta];
 }
 
 interface Payload {
@@ -194,6 +211,7 @@ export async function buildCourseDelta(opts: {
 }): Promise<BuildStats> {
   const { next, nextRoot, old } = opts;
   const idx = new OldIndex(old);
+  let global: Promise<CopyIndex | undefined> | undefined;
   const entries = canonicalOrder(next.entries);
   const header: HcdHeader = {
     v: 1,
@@ -266,7 +284,7 @@ export async function buildCourseDelta(opts: {
     const newPath = join(nextRoot, e.path);
     const literalCost = e.size < 1 << 20 ? brotliSize(await readAll(newPath)) : e.size;
     const base = idx.base(e);
-    let delta: [Source, Buffer] | undefined;
+    let delta: [DeltaKind, Buffer] | undefined;
     if (base !== undefined) {
       const o = old.entries[base]!;
       if (old.root) {
@@ -275,8 +293,18 @@ export async function buildCourseDelta(opts: {
         const sig = opts.signatures?.get(base);
         if (sig) {
           const d = await collect(generateDelta(sig, readChunks(newPath)));
-          delta = [["d", -1, d.length], d];
+          delta = ["d", d];
         }
+      }
+    }
+    // Known base: content may also come from other old entries (moved text, a new
+    // activity like an old one). Keep the cross-entry op list when it compresses smaller.
+    if (old.root && e.size < OPS_BELOW) {
+      global ??= globalIndex(old);
+      const g = await global;
+      if (g) {
+        const d = diffBytes(g, await readAll(newPath));
+        if (!delta || brotliSize(d) < brotliSize(delta[1])) delta = ["g", d];
       }
     }
     const deltaCost = delta
@@ -284,9 +312,9 @@ export async function buildCourseDelta(opts: {
         ? brotliSize(delta[1])
         : delta[1].length
       : Number.POSITIVE_INFINITY;
-    if (delta && base !== undefined && deltaCost < literalCost) {
-      const [src, data] = delta as [["x" | "d", number, number], Buffer];
-      h.c = [src[0], base, data.length];
+    if (delta && deltaCost < literalCost) {
+      const [src, data] = delta;
+      h.c = src === "g" ? ["g", data.length] : [src, base!, data.length];
       payloads.push({ entry: h, data });
       stats.deltas++;
     } else {

@@ -50,3 +50,18 @@ export function basenameOf(path: string): string {
   const i = path.lastIndexOf("/");
   return i < 0 ? path : path.slice(i + 1);
 }
+
+/**
+ * All old files back to back in canonical order: the address space of "g" op lists, which
+ * may copy from any old entry (content moved between files, a new file like an old one).
+ */
+export function globalLayout(view: OldView): Array<{ path: string; start: number; size: number }> {
+  let at = 0;
+  return view.entries
+    .filter((e) => e.type === "file")
+    .map((e) => {
+      const r = { path: e.path, start: at, size: e.size };
+      at += e.size;
+      return r;
+    });
+}

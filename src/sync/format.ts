@@ -25,6 +25,8 @@ export type Source =
   | ["d", number, number]
   /** handcarry op list (ops.ts) against old entry #n, `len` bytes in the body */
   | ["x", number, number]
+  /** op list against all old files concatenated in canonical order (cross-entry matches) */
+  | ["g", number]
   /** literal, `len` bytes in the body */
   | ["l", number]
   /** literal, `len` bytes in the raw section */
@@ -163,7 +165,7 @@ function validateHeader(source: string, h: HcdHeader): void {
         isCount(c) ||
         (Array.isArray(c) &&
           (((c[0] === "d" || c[0] === "x") && c.length === 3 && isCount(c[1]) && isCount(c[2])) ||
-            ((c[0] === "l" || c[0] === "r") && c.length === 2 && isCount(c[1]))));
+            ((c[0] === "l" || c[0] === "r" || c[0] === "g") && c.length === 2 && isCount(c[1]))));
       if (!ok || !isCount(e.z)) throw bad(`entry ${i} content source`);
     }
     if (e.t === "l" && typeof e.k !== "string") throw bad(`entry ${i} link target`);
