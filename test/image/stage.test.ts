@@ -77,7 +77,10 @@ function run(
 
 /** Run a step that must succeed; on failure the error carries the end of its output. */
 async function step(name: string, cmd: string, args: string[], env: NodeJS.ProcessEnv, log: string) {
+  const started = performance.now();
   const result = await run(cmd, args, { env, log });
+  // Reported, never asserted: where the minutes of this test go.
+  console.log(`image test: ${name} took ${((performance.now() - started) / 1000).toFixed(1)} s`);
   if (result.code !== 0) {
     const tail = `${result.stdout}\n${result.stderr}`.trim().split("\n").slice(-40).join("\n");
     throw new Error(`${name} failed (exit ${result.code}); full log ${log}; last lines:\n${tail}`);
