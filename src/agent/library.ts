@@ -8,6 +8,7 @@ import { readdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { ArchiveFormat, Manifest } from "../archive/index.js";
 import { Store, type Table } from "../store/index.js";
+import { COURSE_ID } from "../sync/course.js";
 
 export interface InstalledCourse {
   id: string;
@@ -41,11 +42,14 @@ export class CourseLibrary {
   }
 
   courseDir(id: string): string {
+    if (!COURSE_ID.test(id)) throw new Error(`invalid course id ${JSON.stringify(id)}`);
     return join(this.dataDir, "courses", id);
   }
 
   versionDir(id: string, contentHash: string): string {
-    return join(this.courseDir(id), contentHash.replace(/^hc1:/, ""));
+    if (!/^hc1:[0-9a-f]{64}$/.test(contentHash))
+      throw new Error(`invalid content hash ${JSON.stringify(contentHash)}`);
+    return join(this.courseDir(id), contentHash.slice(4));
   }
 
   async list(): Promise<InstalledCourse[]> {

@@ -15,7 +15,7 @@ import {
 } from "../archive/index.js";
 import { Store, type Table } from "../store/index.js";
 import { applyCourseDelta, CourseDeltaMismatchError } from "../sync/apply.js";
-import { toOldView } from "../sync/course.js";
+import { COURSE_ID, toOldView } from "../sync/course.js";
 import { HcdFormatError } from "../sync/format.js";
 import { encodeSummary, signEntries } from "../sync/summary.js";
 import {
@@ -121,7 +121,12 @@ export async function syncAll(o: SyncOptions): Promise<SyncResult> {
     }
     const result: SyncResult = { ok: true, updated: 0, courses: [] };
     for (const id of ids) {
-      const ev = await syncCourse(id, lib, store, client, o).catch((e: unknown) => {
+      // Ids become directory names: anything but the master's id syntax is refused here,
+      // before any path is built (a hostile catalog must not reach outside the data dir).
+      const ev = await (COURSE_ID.test(id)
+        ? syncCourse(id, lib, store, client, o)
+        : Promise.reject(new SyncFailure(`refusing course id ${JSON.stringify(id)}`, false))
+      ).catch((e: unknown) => {
         // Retrying helps with links and servers, not with a wrong token or a missing course.
         const resumable =
           e instanceof SyncFailure || e instanceof TransferError
@@ -211,6 +216,9 @@ async function syncCourse(
       await rm(staging, { recursive: true, force: true });
       return syncCourse(id, lib, store, client, { ...o, renegotiated: true });
     }
+    // A piece that keeps failing its MD5 may mean the plan itself was damaged in transit:
+    // forget the plan (finished pieces stay valid only for the same blob) and ask again next run.
+    if (e instanceof TransferError && e.integrity) await jobs.del(id, true);
     throw e;
   }
 

@@ -105,6 +105,8 @@ export function createMasterApp(storage: MasterStorage, opts: MasterOptions): Ko
         ctx.app.emit("error", e, ctx);
       }
       ctx.body = { error: ctx.status === 500 ? "internal error" : err.message };
+      // The unread rest of the body would otherwise be parsed as the next request.
+      if (!ctx.req.complete) ctx.set("Connection", "close");
     }
   });
 

@@ -37,7 +37,7 @@ export interface BlobRecord {
   manifest: BlobManifest;
 }
 
-export const COURSE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+export { COURSE_ID } from "../sync/course.js";
 
 /** hc1:<hex> → <hex>, for file names. */
 export const hashDir = (contentHash: string) => contentHash.replace(/^hc1:/, "");

@@ -5,6 +5,9 @@
  */
 import type { EntryType, Manifest, ManifestEntry } from "../archive/index.js";
 
+/** Course ids, as master and agent accept them: they name directories, so nothing else is let through. */
+export const COURSE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
 /** Bytes of SHA-256 that identify entry content across the wire; the final content hash catches any collision. */
 export const ID_HEX = 16;
 

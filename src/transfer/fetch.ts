@@ -19,6 +19,8 @@ export class TransferError extends Error {
     readonly resumable = true,
     /** HTTP status when the master refused (e.g. 404: the blob is gone). */
     readonly status?: number,
+    /** The data kept failing its checksum: the plan itself may be damaged. */
+    readonly integrity = false,
   ) {
     super(message);
     this.name = "TransferError";
@@ -130,9 +132,17 @@ export async function fetchBlob(o: FetchBlobOptions): Promise<string> {
       } catch (e) {
         if (e instanceof HttpError && e.permanent) throw new TransferError(e.message, false, e.status);
         if (o.signal?.aborted) throw e;
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === "ENOSPC" || code === "EDQUOT" || code === "EROFS") {
+          // Retrying will not make room: stop now, keep finished pieces for the next run.
+          throw new TransferError(`piece ${n}: ${(e as Error).message}; will resume once there is space`);
+        }
         if (attempt + 1 >= attempts || Date.now() > deadline) {
           throw new TransferError(
             `piece ${n} failed ${attempt + 1} times (last: ${(e as Error).message}); will resume`,
+            true,
+            undefined,
+            (e as Error).message.includes("MD5"),
           );
         }
         await sleep(backoffMs(attempt, 250, 15_000, rand), o.signal);
