@@ -7,7 +7,7 @@
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { createWriteStream, existsSync, readFileSync } from "node:fs";
-import { copyFile, mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -105,6 +105,19 @@ async function unmountBelow(dir: string) {
   for (const target of mounts) await run("umount", ["-l", target]);
 }
 
+/** Roots (~1 GB each) left by runs that were killed: older than two hours, nothing mounted. */
+async function sweepStaleRuns() {
+  const mounts = readFileSync("/proc/self/mounts", "utf8");
+  for (const name of await readdir(tmpdir())) {
+    if (!name.startsWith("handcarry-image-")) continue;
+    const dir = join(tmpdir(), name);
+    const info = await stat(dir).catch(() => undefined);
+    if (!info?.isDirectory() || Date.now() - info.mtimeMs < 2 * 3600_000) continue;
+    if (mounts.includes(` ${dir}/`)) continue;
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 describe.skipIf(skipReason !== "")("stage-handcarry on a debootstrapped Debian trixie root", () => {
   let tmp = "";
   let root = "";
@@ -131,6 +144,7 @@ describe.skipIf(skipReason !== "")("stage-handcarry on a debootstrapped Debian t
     inRoot(["sh", "-c", `nmcli --offline connection modify connection.id ${name} < ${profile(name)}`]);
 
   beforeAll(async () => {
+    await sweepStaleRuns();
     tmp = await mkdtemp(join(tmpdir(), "handcarry-image-"));
     log = join(tmp, "build.log");
     const cache = process.env.HANDCARRY_IMAGE_CACHE ?? "/var/tmp/handcarry-image-test";
