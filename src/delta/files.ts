@@ -3,7 +3,7 @@
  * from and to files ("-" is stdin/stdout), output written atomically, errors naming the file.
  */
 import { stat } from "node:fs/promises";
-import { readChunks, writeFileAtomic, writeStdout } from "../util/files.js";
+import { readChunks, readChunksReused, writeFileAtomic, writeStdout } from "../util/files.js";
 import { minimumStrongLen, recommendedBlockLen } from "./blocksize.js";
 import { DeltaError } from "./errors.js";
 import { type DeltaStats, generateDelta } from "./encode.js";
@@ -28,6 +28,10 @@ export interface SignatureFileOptions extends OutputOptions {
 
 const input = (path: string): AsyncIterable<Uint8Array> =>
   path === "-" ? (process.stdin as AsyncIterable<Uint8Array>) : readChunks(path);
+
+/** For consumers that are done with each chunk before asking for the next. */
+const transientInput = (path: string): AsyncIterable<Uint8Array> =>
+  path === "-" ? (process.stdin as AsyncIterable<Uint8Array>) : readChunksReused(path);
 
 async function output(path: string, source: AsyncIterable<Uint8Array>, opts: OutputOptions): Promise<number> {
   if (path === "-") return writeStdout(source);
@@ -72,7 +76,7 @@ export async function signatureFile(
         : recommendedBlockLen(fileSize);
     let strongLen = opts.strongLen ? opts.strongLen : MAX_STRONG_LEN[hash];
     if (opts.strongLen === -1) strongLen = minimumStrongLen(fileSize ?? 0, blockLen ?? 2048);
-    const sig = generateSignature(input(oldPath), {
+    const sig = generateSignature(transientInput(oldPath), {
       ...(blockLen !== undefined && { blockLen }),
       strongLen,
       strong: hash,
@@ -98,7 +102,7 @@ export async function deltaFile(
     throw named(e, sigPath);
   }
   try {
-    return await output(deltaPath, generateDelta(sig, input(newPath), opts.onStats), opts);
+    return await output(deltaPath, generateDelta(sig, transientInput(newPath), opts.onStats), opts);
   } catch (e) {
     throw named(e, newPath);
   }
