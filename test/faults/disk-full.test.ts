@@ -122,13 +122,15 @@ describe.skipIf(!tmpfs.ok)("agent disk full", () => {
     try {
       const filler = await fillUntil(disk.path, Math.floor(delta.size / 3));
       const started = Date.now();
-      // A short budget: with the default one each piece retries ENOSPC 8 times (~23 s here).
-      const { result } = await syncQuiet({ dataDir: dir, masterUrl: master.url, courses: [COURSE], budgetMs: 1_000 });
+      // Default budget: a full disk must stop the download at once, not be retried like a
+      // network error (8 tries with backoff took ~23 s before that was fixed).
+      const { result } = await syncQuiet({ dataDir: dir, masterUrl: master.url, courses: [COURSE] });
       const seconds = (Date.now() - started) / 1000;
       const failed = result.courses[0]!;
       expect(failed.type).toBe("course-failed");
       if (failed.type === "course-failed") {
         expect(failed.error).toMatch(/ENOSPC|no space/i);
+        expect(failed.error, "ENOSPC is not retried").not.toMatch(/failed \d+ times/);
         expect(failed.resumable).toBe(true);
       }
       // With the disk still full LevelDB cannot even be opened by a new process (see the notes):

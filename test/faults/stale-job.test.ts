@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readManifest } from "../../src/archive/index.js";
 import type { RunningMaster } from "../../src/master/server.js";
+import { FaultProxy } from "../support/fault-proxy.js";
 import { makeTempDir, type TempDir } from "../support/procs.js";
 import { type CoursePair, expectServedIntact, jobOf, publish, startTestMaster, syncQuiet, writeCoursePair } from "./helpers.js";
 
@@ -35,17 +36,19 @@ describe("a persisted job whose blob the master dropped", () => {
     expect((await syncQuiet({ dataDir: agent.path, masterUrl: master.url })).result.ok).toBe(true);
     await publish(master, a.new);
 
-    // Interrupt the download after the first piece (as a lost link or a power cut would).
-    const stop = new AbortController();
-    const first = await syncQuiet({
-      dataDir: agent.path,
-      masterUrl: master.url,
-      signal: stop.signal,
-      onPhase: (p) => {
-        if (p === "downloading") setTimeout(() => stop.abort(new Error("link lost")), 5);
-      },
+    // Interrupt the download: a link that dies every 4 KB and a short budget make the run
+    // give up part-way, as a carrier walking out of range would.
+    const flaky = await FaultProxy.start({
+      targetHost: "127.0.0.1",
+      targetPort: Number(new URL(master.url).port),
+      faults: { cutAfterBytes: 4096, cutMode: "close" },
     });
-    expect(first.result.ok).toBe(false);
+    try {
+      const first = await syncQuiet({ dataDir: agent.path, masterUrl: flaky.url, budgetMs: 300 });
+      expect(first.result.ok).toBe(false);
+    } finally {
+      await flaky.close();
+    }
     expect((await jobOf(agent.path))?.phase).toBe("downloading");
 
     // The master moves on: a third version drops the first one and the delta from it.
