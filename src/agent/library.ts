@@ -53,11 +53,20 @@ export class CourseLibrary {
   }
 
   async list(): Promise<InstalledCourse[]> {
-    return (await this.installed.entries()).map(([, c]) => c).sort((a, b) => a.title.localeCompare(b.title));
+    return (await this.installed.entries())
+      .map(([, c]) => this.located(c))
+      .sort((a, b) => a.title.localeCompare(b.title));
   }
 
-  get(id: string): Promise<InstalledCourse | undefined> {
-    return this.installed.get(id);
+  async get(id: string): Promise<InstalledCourse | undefined> {
+    const c = await this.installed.get(id);
+    return c && this.located(c);
+  }
+
+  /** Paths follow the data dir, so a data dir moved or restored elsewhere still works. */
+  private located(c: InstalledCourse): InstalledCourse {
+    const dir = this.versionDir(c.id, c.contentHash);
+    return { ...c, archivePath: join(dir, `course.${archiveExt(c.format)}`), treePath: join(dir, "tree") };
   }
 
   async manifest(c: InstalledCourse): Promise<Manifest> {

@@ -22,9 +22,11 @@ import {
   type BlobManifest,
   checkBlobManifest,
   type ClientOptions,
+  backoffMs,
   fetchBlob,
   HttpError,
   requestJson,
+  sleep,
   TransferError,
   uploadPieces,
 } from "../transfer/index.js";
@@ -165,12 +167,15 @@ async function syncCourse(
   await lib.sweep(id);
   let job = await jobs.get(id);
   // A job for another base (the installed version changed meanwhile) is stale.
-  if (job && job.base !== installed?.contentHash) job = undefined;
+  if (job && job.base !== installed?.contentHash) {
+    await jobs.del(id, true);
+    job = undefined;
+  }
   const staging = join(o.dataDir, "staging", id);
 
   if (!job) {
     emit({ type: "phase", course: id, phase: "negotiating" });
-    const negotiated = await negotiate(id, installed, lib, store, client, o);
+    const negotiated = await withRetries(() => negotiate(id, installed, lib, store, client, o), o.signal);
     if (negotiated.plan.plan === "none") {
       await rm(staging, { recursive: true, force: true });
       return {
@@ -351,3 +356,17 @@ async function negotiate(
 }
 
 const emit = (o: SyncOptions, e: SyncEvent) => o.onEvent?.(e);
+
+/** A link that drops during negotiation costs a retry, not the whole run. */
+async function withRetries<T>(fn: () => Promise<T>, signal?: AbortSignal, attempts = 3): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await fn();
+    } catch (e) {
+      const permanent =
+        (e instanceof HttpError && e.permanent) || e instanceof SyncFailure || signal?.aborted;
+      if (permanent || attempt + 1 >= attempts) throw e;
+      await sleep(backoffMs(attempt), signal);
+    }
+  }
+}

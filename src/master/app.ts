@@ -263,7 +263,7 @@ export function createMasterApp(storage: MasterStorage, opts: MasterOptions): Ko
 
   router.put("/uploads/:session/pieces/:n", read, async (ctx) => {
     const s = await sessionOf(ctx.params.session!);
-    const n = Number(ctx.params.n);
+    const n = /^\d{1,9}$/.test(ctx.params.n ?? "") ? Number(ctx.params.n) : Number.NaN;
     if (!Number.isInteger(n) || n < 0 || n > 100_000) throw new HttpProblem(400, "invalid piece number");
     const data = await rawBody(ctx, s.pieceSize);
     const md5 = ctx.get("x-content-md5");
@@ -325,7 +325,7 @@ export function createMasterApp(storage: MasterStorage, opts: MasterOptions): Ko
     if (!/^[0-9a-f]{64}$/.test(id)) throw new HttpProblem(400, "invalid blob id");
     const rec = await storage.blobs.get(id);
     if (!rec) throw new HttpProblem(404, `no blob ${id}`);
-    const n = Number(ctx.params.n);
+    const n = /^\d{1,9}$/.test(ctx.params.n ?? "") ? Number(ctx.params.n) : Number.NaN;
     if (!Number.isInteger(n) || n < 0 || n >= pieceCount(rec.manifest.size, rec.manifest.pieceSize)) {
       throw new HttpProblem(
         416,

@@ -152,7 +152,10 @@ export async function fetchBlob(o: FetchBlobOptions): Promise<string> {
 
   const queue = [...todo];
   const workers = Array.from({ length: Math.min(o.parallel ?? 3, queue.length) }, async () => {
-    for (let n = queue.shift(); n !== undefined; n = queue.shift()) await fetchPiece(n);
+    for (let n = queue.shift(); n !== undefined; n = queue.shift()) {
+      o.signal?.throwIfAborted();
+      await fetchPiece(n);
+    }
   });
   await Promise.all(workers);
 

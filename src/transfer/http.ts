@@ -37,6 +37,9 @@ export async function request(
   init: RequestInit & { headers?: Record<string, string> } = {},
 ): Promise<{ res: Response; body: AsyncIterable<Uint8Array> }> {
   const url = joinUrl(opts.baseUrl, path);
+  // A request started after the caller gave up must not go out at all.
+  if (opts.signal?.aborted)
+    throw opts.signal.reason instanceof Error ? opts.signal.reason : new Error("aborted");
   const timeoutMs = opts.timeoutMs ?? 30_000;
   const ctrl = new AbortController();
   const onAbort = () => ctrl.abort(opts.signal?.reason);
@@ -51,6 +54,11 @@ export async function request(
     clearTimeout(timer);
     opts.signal?.removeEventListener("abort", onAbort);
     const reason = ctrl.signal.aborted ? ctrl.signal.reason : e;
+    if (reason === e && e instanceof Error) {
+      // undici says only "fetch failed"; the cause (ECONNREFUSED, ECONNRESET …) is what helps.
+      const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+      throw new Error(`${url}: ${cause?.code ?? cause?.message ?? e.message}`, { cause: e });
+    }
     throw reason instanceof Error ? reason : new Error(String(reason));
   }
   const reader = res.body?.getReader();
