@@ -336,6 +336,36 @@ export HANDCARRY_HOTSPOT_CHANNEL=${CHANNEL}
     expect(masterLines).toEqual([`HANDCARRY_MASTER=${MASTER_URL}`]);
   });
 
+  it("ships a config.json the shipped agent accepts, with the pins the firmware sets up", async () => {
+    const mode = await inRoot(["stat", "-c", "%U:%G %a", "/etc/handcarry/config.json"]);
+    expect(mode.stdout.trim()).toBe("root:handcarry 640");
+    // The agent's own loader, as handcarry-agent.service runs it (HANDCARRY_CONFIG + env).
+    const load = [
+      'const { loadAgentConfig } = await import("/opt/handcarry/dist/agent/config.js");',
+      "const config = await loadAgentConfig({ env: { HANDCARRY_CONFIG: '/etc/handcarry/config.json',",
+      "  HANDCARRY_DATA: '/var/lib/handcarry', HANDCARRY_MASTER: 'http://master.test' } });",
+      "console.log(JSON.stringify(config.device));",
+    ].join("\n");
+    const loaded = await inRoot(["node", "--input-type=module", "-e", load]);
+    expect(loaded.stderr).toBe("");
+    const device = JSON.parse(loaded.stdout) as {
+      leds: { statusPin: number; alertPin: number };
+      button: { pin: number; ownsShutdown: boolean };
+    };
+    const firmware = await readFile(join(repo, "firmware/config.txt"), "utf8");
+    const outputs = firmware
+      .match(/^gpio=([\d,]+)=op,dl$/m)?.[1]
+      ?.split(",")
+      .map(Number);
+    const pulledUp = firmware.match(/^gpio=(\d+)=ip,pu$/m)?.[1];
+    const shutdownPin = firmware.match(/^dtoverlay=gpio-shutdown,gpio_pin=(\d+)/m)?.[1];
+    expect(outputs).toEqual([device.leds.statusPin, device.leds.alertPin]);
+    expect(Number(pulledUp)).toBe(device.button.pin);
+    // The kernel owns the shutdown pin (gpio-shutdown): the agent must not try to export it.
+    expect(Number(shutdownPin)).not.toBe(device.button.pin);
+    expect(device.button.ownsShutdown).toBe(false);
+  });
+
   it("expires the first user's password so the first login must change it", async () => {
     const chage = await inRoot(["chage", "-l", "pi"]);
     expect(chage.stdout).toMatch(/Last password change\s*:\s*password must be changed/);

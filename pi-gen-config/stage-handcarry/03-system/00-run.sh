@@ -45,3 +45,9 @@ for name in HANDCARRY_MASTER HANDCARRY_WIFI_CONCURRENT; do
 	fi
 done
 chmod 640 "${AGENT_ENV}"
+
+# /etc/handcarry/config.json: the agent's settings for this hardware (pins matching
+# firmware/config.txt). Installed once; later edits on the device are kept.
+if [ ! -f "${ROOTFS_DIR}/etc/handcarry/config.json" ]; then
+	install -m 640 files/config.json "${ROOTFS_DIR}/etc/handcarry/config.json"
+fi

@@ -1,5 +1,5 @@
 #!/bin/bash -e
-chown root:handcarry /etc/handcarry /etc/handcarry/agent.env
+chown root:handcarry /etc/handcarry /etc/handcarry/agent.env /etc/handcarry/config.json
 systemctl enable handcarry-setup.service handcarry-wifi-interfaces.service handcarry-agent.service
 
 # Bluetooth is off in config.txt; do not start its services either.
