@@ -87,7 +87,9 @@ describe("image sources", () => {
     const problems = (result.stdout + result.stderr)
       .split("\n")
       .filter((line) => line.trim() !== "")
-      .filter((line) => !/Command \/usr\/local\/sbin\/handcarry-[a-z-]+ is not executable/.test(line));
+      .filter((line) => !/Command \/usr\/local\/sbin\/handcarry-[a-z-]+ is not executable/.test(line))
+      // Keys newer than this host's systemd (252); the image's systemd 257 checks them there.
+      .filter((line) => !/Unknown key '(RestartSteps|RestartMaxDelaySec)'/.test(line));
     expect(problems).toEqual([]);
   });
 
