@@ -16,18 +16,9 @@ import {
   type Timed,
   timed,
 } from "./util.js";
+import { mulberry32 } from "../src/util/prng.js";
 
-/** mulberry32: a seeded PRNG so every run benchmarks the same bytes. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const prng = mulberry32;
 
 function randomBlock(n: number, rand: () => number): Buffer {
   const b = Buffer.allocUnsafe(n + 3);

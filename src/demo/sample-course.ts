@@ -6,6 +6,7 @@ import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { type WriteResult, writeArchive } from "../archive/index.js";
+import { mulberry32 } from "../util/prng.js";
 
 export type ModName = "page" | "resource" | "url" | "quiz" | "forum" | "label";
 
@@ -89,16 +90,7 @@ export interface CourseOptions {
 // ---------------------------------------------------------------- deterministic randomness
 
 /** mulberry32: tiny, fast, good enough for fixture shapes. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const prng = mulberry32;
 
 function seedOf(text: string): number {
   return createHash("sha256").update(text).digest().readUInt32BE(0);

@@ -7,6 +7,7 @@ import {
   readSignature,
 } from "../../src/delta/index.js";
 import type { SignatureOptions } from "../../src/delta/signature.js";
+import { mulberry32 } from "../../src/util/prng.js";
 
 /** Yield `data` in pieces of the given sizes (cycled), to exercise chunk boundaries. */
 export async function* chunked(data: Uint8Array, sizes: number[] = [1 << 16]): AsyncGenerator<Uint8Array> {
@@ -36,17 +37,8 @@ export async function deltaOf(sig: Uint8Array, neu: Uint8Array, sizes?: number[]
 export const patchOf = (old: Uint8Array, delta: Uint8Array, sizes?: number[]) =>
   collect(applyDelta(new BufferBasis(old), chunked(delta, sizes)));
 
-/** Small deterministic PRNG (mulberry32) so failures reproduce. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Small deterministic PRNG so failures reproduce. */
+export const prng = mulberry32;
 
 export function randomBytes(n: number, rand: () => number): Buffer {
   const b = Buffer.alloc(n);

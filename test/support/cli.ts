@@ -11,13 +11,24 @@ export function cliCommand(): [string, string[]] {
   return [process.execPath, ["--import", tsxLoader, cliEntry]];
 }
 
-export function runCli(args: string[], opts: { cwd?: string; input?: string | Buffer; env?: NodeJS.ProcessEnv } = {}): SpawnSyncReturns<string> {
+export function runCli(
+  args: string[],
+  opts: { cwd?: string; input?: string | Buffer; env?: NodeJS.ProcessEnv } = {},
+): SpawnSyncReturns<string> {
   const [node, pre] = cliCommand();
-  return spawnSync(node, [...pre, ...args], { cwd: opts.cwd, input: opts.input, env: opts.env ?? process.env, encoding: "utf8" });
+  return spawnSync(node, [...pre, ...args], {
+    cwd: opts.cwd,
+    input: opts.input,
+    env: opts.env ?? process.env,
+    encoding: "utf8",
+  });
 }
 
 /** Like runCli, without blocking the event loop (for tests that also run servers in-process). */
-export function runCliAsync(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<{ status: number | null; stdout: string; stderr: string }> {
+export function runCliAsync(
+  args: string[],
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
   const [node, pre] = cliCommand();
   return new Promise((resolve) => {
     const child = spawn(node, [...pre, ...args], { cwd: opts.cwd, env: opts.env ?? process.env });

@@ -12,6 +12,7 @@ import { type AddressInfo, isIP, type Server, type Socket, createConnection, cre
 import { createInterface } from "node:readline";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
+import { mulberry32 } from "../../src/util/prng.js";
 
 /** "up" is client → target, "down" is target → client (server to agent). */
 export type Direction = "up" | "down";
@@ -124,14 +125,7 @@ function rng(...parts: number[]): () => number {
     h = Math.imul(h ^ (p >>> 0), 0x01000193) >>> 0;
     h = Math.imul(h ^ (h >>> 15), 0x2c1b3c6d) >>> 0;
   }
-  let state = h;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return mulberry32(h);
 }
 
 /** Gap to the next event of a Poisson process with `perBytes` events per `unit` bytes (≥ 1). */

@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import { mulberry32 } from "../../src/util/prng.js";
 
 const execFileAsync = promisify(execFile);
 
@@ -257,16 +258,7 @@ export function startCli(
 }
 
 /** Seeded PRNG (mulberry32): same seed, same sequence; returns floats in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const seededRandom = mulberry32;
 
 /** Deterministic pseudo-random bytes (xorshift32): a payload generator for transfer tests. */
 export function makePayload(size: number, seed = 1): Buffer {
