@@ -390,6 +390,10 @@ export HANDCARRY_HOTSPOT_CHANNEL=${CHANNEL}
     expect(dns).toMatch(/^address=\/#\/10\.42\.0\.1$/m);
     const polkit = await rootFile("etc/polkit-1/rules.d/50-handcarry-networkmanager.rules");
     expect(polkit).toContain('subject.user === "handcarry"');
+    // polkitd reads that rule; without it NetworkManager refuses the agent (not root).
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a dpkg-query format, not a JS template
+    const polkitd = await inRoot(["dpkg-query", "-W", "-f=${db:Status-Abbrev}", "polkitd"]);
+    expect(polkitd.stdout.trim()).toBe("ii");
   });
 
   it("writes the uplink profile with an SSID and password that need quoting", async () => {
