@@ -118,8 +118,24 @@ export async function syncAll(o: SyncOptions): Promise<SyncResult> {
     };
     let ids = o.courses;
     if (!ids || ids.length === 0) {
-      const catalog = await requestJson<Array<{ id: string }>>(client, "/v1/catalog");
-      ids = catalog.map((c) => c.id);
+      try {
+        const catalog = await withRetries(
+          () => requestJson<Array<{ id: string }>>(client, "/v1/catalog"),
+          o.signal,
+        );
+        if (!Array.isArray(catalog)) throw new SyncFailure("the master's catalog is not a list", true);
+        ids = catalog.map((c) => String(c?.id));
+      } catch (e) {
+        // No catalog, no courses to try: report it like a course failure, so callers see one shape.
+        const ev = {
+          type: "course-failed",
+          course: "(catalog)",
+          error: (e as Error).message,
+          resumable: resumableError(e),
+        } as const;
+        o.onEvent?.(ev);
+        return { ok: false, updated: 0, courses: [ev] };
+      }
     }
     const result: SyncResult = { ok: true, updated: 0, courses: [] };
     for (const id of ids) {
@@ -129,14 +145,12 @@ export async function syncAll(o: SyncOptions): Promise<SyncResult> {
         ? syncCourse(id, lib, store, client, o)
         : Promise.reject(new SyncFailure(`refusing course id ${JSON.stringify(id)}`, false))
       ).catch((e: unknown) => {
-        // Retrying helps with links and servers, not with a wrong token or a missing course.
-        const resumable =
-          e instanceof SyncFailure || e instanceof TransferError
-            ? e.resumable
-            : e instanceof HttpError
-              ? !e.permanent
-              : true;
-        return { type: "course-failed", course: id, error: (e as Error).message, resumable } as const;
+        return {
+          type: "course-failed",
+          course: id,
+          error: (e as Error).message,
+          resumable: resumableError(e),
+        } as const;
       });
       o.onEvent?.(ev);
       result.courses.push(ev);
@@ -369,4 +383,11 @@ async function withRetries<T>(fn: () => Promise<T>, signal?: AbortSignal, attemp
       await sleep(backoffMs(attempt), signal);
     }
   }
+}
+
+/** Retrying helps with links and servers, not with a wrong token or a missing course. */
+function resumableError(e: unknown): boolean {
+  if (e instanceof SyncFailure || e instanceof TransferError) return e.resumable;
+  if (e instanceof HttpError) return !e.permanent;
+  return true;
 }

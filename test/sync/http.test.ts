@@ -148,3 +148,69 @@ describe("handcarry sync CLI", () => {
     expect(r.stderr).toMatch(/FAILED \(will resume\)/);
   });
 });
+
+describe("HTTPS", () => {
+  it("serves over TLS with a cert and key, and the sync CLI trusts an extra CA", async () => {
+    const { execFileSync } = await import("node:child_process");
+    const dir = join(work, "tls");
+    await (await import("node:fs/promises")).mkdir(dir);
+    const cert = join(dir, "cert.pem");
+    const key = join(dir, "key.pem");
+    execFileSync(
+      "openssl",
+      [
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "1",
+        "-subj",
+        "/CN=127.0.0.1",
+        "-addext",
+        "subjectAltName=IP:127.0.0.1",
+        "-keyout",
+        key,
+        "-out",
+        cert,
+      ],
+      { stdio: "ignore" },
+    );
+    const tlsMaster = await startMaster({
+      dataDir: join(dir, "master"),
+      publishToken: TOKEN,
+      tls: { cert, key },
+    });
+    try {
+      expect(tlsMaster.url).toMatch(/^https:/);
+      const env = { ...process.env, NODE_EXTRA_CA_CERTS: cert };
+      const pub = await runCliAsync(
+        [
+          "publish",
+          "--master",
+          tlsMaster.url,
+          "--token",
+          TOKEN,
+          "--course",
+          "c1",
+          scen("small-addition").new,
+        ],
+        { env },
+      );
+      expect(pub.status, pub.stderr).toBe(0);
+      const r = await runCliAsync(
+        ["sync", "--data", join(dir, "agent"), "--master", tlsMaster.url, "--json"],
+        { env },
+      );
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/"result":"updated"/);
+      // Without the CA the same sync must refuse the certificate, not fall back to plain text.
+      const untrusted = await runCliAsync(["sync", "--data", join(dir, "agent2"), "--master", tlsMaster.url]);
+      expect(untrusted.status).toBe(75);
+      expect(untrusted.stderr).toMatch(/certificate|SELF_SIGNED|UNABLE_TO_VERIFY/i);
+    } finally {
+      await tlsMaster.close();
+    }
+  });
+});
