@@ -4,7 +4,7 @@
  * rebuild and verify the new version in staging, then switch atomically and remove the old
  * one. The job's phase is persisted, so a run cut by a crash or a lost link resumes.
  */
-import { link, mkdir, rename, rm, stat, writeFile } from "node:fs/promises";
+import { link, mkdir, rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import {
   directorySource,
@@ -30,7 +30,7 @@ import {
   TransferError,
   uploadPieces,
 } from "../transfer/index.js";
-import { fsyncDir } from "../util/files.js";
+import { fsyncDir, writeFileAtomic } from "../util/files.js";
 import { archiveExt, CourseLibrary, type InstalledCourse } from "./library.js";
 
 export type SyncPhase = "negotiating" | "uploading" | "downloading" | "applying" | "verifying" | "switching";
@@ -190,7 +190,8 @@ async function syncCourse(
   if (!job) {
     emit({ type: "phase", course: id, phase: "negotiating" });
     const negotiated = await withRetries(() => negotiate(id, installed, lib, store, client, o), o.signal);
-    if (negotiated.plan.plan === "none") {
+    // "none", or a plan for the version already installed (which must never be replaced by itself).
+    if (negotiated.plan.plan === "none" || negotiated.plan.contentHash === installed?.contentHash) {
       await rm(staging, { recursive: true, force: true });
       return {
         type: "course-done",
@@ -287,7 +288,7 @@ async function syncCourse(
   const target = lib.versionDir(id, plan.contentHash);
   await rm(target, { recursive: true, force: true });
   await mkdir(lib.courseDir(id), { recursive: true });
-  await writeFile(join(work, "manifest.json"), JSON.stringify(manifest));
+  await writeFileAtomic(join(work, "manifest.json"), [Buffer.from(JSON.stringify(manifest))]);
   await rename(work, target);
   await fsyncDir(lib.courseDir(id));
   const record: InstalledCourse = {

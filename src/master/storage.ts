@@ -8,7 +8,7 @@
  *   work/                                 uploads, sessions, temp files
  */
 import { randomBytes } from "node:crypto";
-import { mkdir, rename, rm } from "node:fs/promises";
+import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { detectFormat, extractArchive, type Manifest } from "../archive/index.js";
 import type { Store, Table } from "../store/index.js";
@@ -86,7 +86,6 @@ export class MasterStorage {
   }
 
   async manifestOf(id: string, contentHash: string): Promise<Manifest> {
-    const { readFile } = await import("node:fs/promises");
     const m = JSON.parse(
       await readFile(join(this.versionDir(id, contentHash), "manifest.json"), "utf8"),
     ) as Manifest;
@@ -125,7 +124,6 @@ export class MasterStorage {
       const dir = this.versionDir(id, manifest.contentHash);
       await rm(dir, { recursive: true, force: true });
       await mkdir(dir, { recursive: true });
-      const { writeFile } = await import("node:fs/promises");
       await rename(tree, join(dir, "tree"));
       await rename(incoming, join(dir, "archive"));
       await writeFile(join(dir, "manifest.json"), JSON.stringify(manifest));

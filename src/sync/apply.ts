@@ -77,6 +77,13 @@ async function copyOld(from: string, target: string): Promise<{ size: number; sh
   await copyFile(from, target, fsc.COPYFILE_EXCL | fsc.COPYFILE_FICLONE);
   const hash = createHash("sha256");
   for await (const chunk of createReadStream(target)) hash.update(chunk as Buffer);
+  // Durable before the switch, like every other file of the new version.
+  const fh = await open(target, "r");
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
   return { size: (await lstat(target)).size, sha256: hash.digest("hex") };
 }
 

@@ -50,7 +50,7 @@ export async function fsyncDir(dir: string): Promise<void> {
 /** Write `source` to `path` atomically; on any error the temp file is removed. */
 export async function writeFileAtomic(
   path: string,
-  source: AsyncIterable<Uint8Array>,
+  source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
   opts: { mode?: number } = {},
 ): Promise<number> {
   const tmp = tempPathFor(path);
