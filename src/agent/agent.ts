@@ -151,7 +151,7 @@ export async function startAgent(o: StartAgentOptions): Promise<RunningAgent> {
   if (auth.generatedFile)
     log.warn({ file: auth.generatedFile }, "admin password generated; read it from this file");
 
-  const masterUrl = () => settings.masterUrl ?? config.masterUrl;
+  const masterUrl = (): string => settings.masterUrl ?? config.masterUrl ?? "";
   const knownNetworks = () => {
     const extra = settings.knownNetworks ?? [];
     return [...config.knownNetworks.filter((n) => !extra.some((e) => e.ssid === n.ssid)), ...extra];
@@ -267,6 +267,14 @@ export async function startAgent(o: StartAgentOptions): Promise<RunningAgent> {
 
   /** One sync: probe the master, run the sync client, record the outcome. */
   const cycleBody = async (reason: string): Promise<void> => {
+    if (!masterUrl()) {
+      // Nothing to sync from yet: keep serving what is installed until an admin sets a master.
+      log.warn(
+        { reason },
+        "no master URL configured (--master, HANDCARRY_MASTER or the admin page); not syncing",
+      );
+      return;
+    }
     log.info({ reason, master: masterUrl() }, "sync cycle");
     await queue(() => moveTo("checking"));
     const reach = await checkMaster(masterUrl(), config.sync.reachTimeoutMs, config.token);

@@ -24,8 +24,11 @@ export const agentConfigSchema = z
   .object({
     /** Where the agent keeps everything (courses, state); required. */
     dataDir: z.string().min(1),
-    /** The master to sync from; required. */
-    masterUrl: httpUrl,
+    /**
+     * The master to sync from. Optional: without one the agent still serves its courses
+     * (a fresh image must come up as a hotspot); the admin page can set it later.
+     */
+    masterUrl: httpUrl.optional(),
     /** Bearer token for the master's read API, if it has one. */
     token: z.string().min(1).optional(),
     /** 0.0.0.0 on the Pi so hotspot phones reach it; 127.0.0.1 for the demo and tests. */
@@ -215,7 +218,6 @@ export async function loadAgentConfig(sources: ConfigSources): Promise<AgentConf
     origin.set(key, FLAG_NAMES[key] ?? `--${key}`);
   }
   if (merged.dataDir === undefined) origin.set("dataDir", "--data or HANDCARRY_DATA");
-  if (merged.masterUrl === undefined) origin.set("masterUrl", "--master or HANDCARRY_MASTER");
   return parseAgentConfig(merged, origin);
 }
 

@@ -4,7 +4,11 @@ import { z } from "zod";
 import type { DeviceConfig } from "./index.js";
 
 /** BCM pins used when the config names none: see the wiring table in the README. */
-export const DEFAULT_PINS = { status: 17, alert: 27, button: 3 } as const;
+/**
+ * Default wiring. The button is BCM 23, not 3: the image gives BCM 3 to the kernel's
+ * gpio-shutdown overlay (press to halt, press again to wake), which then owns that pin.
+ */
+export const DEFAULT_PINS = { status: 17, alert: 27, button: 23 } as const;
 
 const bcmPin = z.number().int().min(0).max(53);
 const ms = z.number().int().min(0).max(600_000);

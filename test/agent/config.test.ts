@@ -122,7 +122,12 @@ describe("loadAgentConfig", () => {
   it("asks for the required keys by their flags", async () => {
     const err = await errorOf(loadAgentConfig({ env: {} }));
     expect(err.message).toMatch(/dataDir: .*--data or HANDCARRY_DATA/);
-    expect(err.message).toMatch(/masterUrl: .*--master or HANDCARRY_MASTER/);
+    // A fresh image has no master yet: the agent must still start and serve.
+    expect(err.message).not.toMatch(/masterUrl/);
+  });
+
+  it("starts without a master URL (serving only)", () => {
+    expect(parseAgentConfig({ dataDir: "/d" }).masterUrl).toBeUndefined();
   });
 
   it("reports device-section errors with their full key", () => {

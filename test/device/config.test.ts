@@ -40,8 +40,8 @@ describe("device config", () => {
     expect(() => parseDeviceConfig({ leds: { alertPin: 17 } })).toThrow(
       /leds\.statusPin and leds\.alertPin are both BCM 17/,
     );
-    expect(() => parseDeviceConfig({ leds: { statusPin: 3 } })).toThrow(
-      /leds\.statusPin and button\.pin are both BCM 3/,
+    expect(() => parseDeviceConfig({ leds: { statusPin: 23 } })).toThrow(
+      /leds\.statusPin and button\.pin are both BCM 23/,
     );
     expect(parseDeviceConfig({ leds: { statusPin: 3 }, button: false })).toEqual({
       leds: { statusPin: 3 },

@@ -67,10 +67,10 @@ describe.skipIf(cannot !== null)("real onoff path on a fake sysfs GPIO tree", ()
     await rm(tmp, { recursive: true, force: true });
   });
 
-  it("detects a Pi and exports base 512 + BCM pin for LEDs 17, 27 and button 3", () => {
+  it("detects a Pi and exports base 512 + BCM pin for LEDs 17, 27 and button 23", () => {
     expect(out.kind).toBe("real");
     expect(out.model).toBe("Raspberry Pi 4 Model B Rev 1.5");
-    expect(out.exported.slice(0, 3)).toEqual(["529", "539", "515"]);
+    expect(out.exported.slice(0, 3)).toEqual(["529", "539", "535"]);
   });
 
   it("configures the LED pins as outputs, off, active high", () => {
@@ -101,9 +101,9 @@ describe.skipIf(cannot !== null)("real onoff path on a fake sysfs GPIO tree", ()
   it("disables the button with a clear warning when edges cannot be watched (epoll on tmpfs)", () => {
     expect(out.afterOpen.buttonGone).toBe(true); // opened, failed to watch, unexported again
     expect(out.warnings).toEqual([
-      expect.stringMatching(/button disabled: cannot watch button GPIO 515 for edges/),
+      expect.stringMatching(/button disabled: cannot watch button GPIO 535 for edges/),
     ]);
-    expect(out.unexported).toContain("515=0");
+    expect(out.unexported).toContain("535=0");
   });
 
   it("honours active-low LEDs", () => {
