@@ -153,7 +153,7 @@ export async function applyCourseDelta({ deltaPath, old, outRoot }: ApplyOptions
     const links: ManifestEntry[] = [];
     const oldFile = (n: number, i: number) => {
       const e = old.entries[n];
-      if (!e || e.type !== "file")
+      if (e?.type !== "file")
         throw new HcdFormatError(deltaPath, `entry ${i} refers to old entry ${n}, which is not a file`);
       return join(oldRoot, e.path);
     };

@@ -71,7 +71,7 @@ export async function signEntries(
   const parts: Buffer[] = [];
   for (const r of requests) {
     const e = view.entries[r.index];
-    if (!e || e.type !== "file")
+    if (e?.type !== "file")
       throw new SummaryError(`signature requested for entry ${r.index}, which is not a file`);
     const sig: Uint8Array[] = [];
     for await (const c of generateSignature(readChunks(join(root, e.path)), {
