@@ -11,7 +11,7 @@ import { packageVersion } from "../version.js";
 import { AdminAuth } from "./admin.js";
 import type { AgentConfig, KnownNetwork } from "./config.js";
 import { ConnectivityMonitor, checkMaster } from "./connectivity.js";
-import { type HotspotControl, NmcliHotspot, SimulatedHotspot } from "./hotspot.js";
+import { type HotspotControl, NmcliHotspot, SimulatedHotspot } from "../device/hotspot.js";
 import { CourseLibrary } from "./library.js";
 import {
   type AgentStatus,

@@ -1,7 +1,7 @@
 // The hotspot's NetworkManager profile, switched off and on around a sync when the Pi has
 // one radio ("switch" mode in /run/handcarry-wifi.env): the radio cannot be an access point
 // and a client at once, so it leaves the phones for the length of a sync and comes back.
-// (A thin nmcli adapter; it belongs with the Wi-Fi code in device/ when that grows a hotspot API.)
+// A thin nmcli adapter with a simulated twin, like the rest of device/.
 import { execFile } from "node:child_process";
 
 export interface HotspotControl {
