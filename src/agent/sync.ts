@@ -17,12 +17,12 @@ import { Store, type Table } from "../store/index.js";
 import { applyCourseDelta, CourseDeltaMismatchError } from "../sync/apply.js";
 import { COURSE_ID, toOldView } from "../sync/course.js";
 import { HcdFormatError } from "../sync/format.js";
+import type { Plan } from "../sync/plan.js";
 import { encodeSummary, signEntries } from "../sync/summary.js";
 import {
-  type BlobManifest,
-  checkBlobManifest,
-  type ClientOptions,
   backoffMs,
+  type ClientOptions,
+  checkBlobManifest,
   fetchBlob,
   HttpError,
   requestJson,
@@ -49,20 +49,6 @@ export type SyncEvent =
       path: string;
     }
   | { type: "course-failed"; course: string; error: string; resumable: boolean };
-
-/** What the master answers to a sync request (see master/app.ts). */
-interface Plan {
-  plan: "none" | "known-base" | "unknown-base" | "full";
-  course: string;
-  title: string;
-  contentHash: string;
-  format: InstalledCourse["format"];
-  publishedAt: string;
-  blob?: BlobManifest;
-  session?: string;
-  signatures?: Array<[number, number, number]>;
-  pieceSize?: number;
-}
 
 /** A sync job as persisted: enough to resume after a crash. */
 interface Job {

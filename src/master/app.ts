@@ -17,10 +17,11 @@ import { DeltaError } from "../delta/index.js";
 import type { Table } from "../store/index.js";
 import { buildCourseDelta, planSignatures, type SignatureRequest } from "../sync/build.js";
 import { HcdFormatError } from "../sync/format.js";
+import type { Plan } from "../sync/plan.js";
 import { decodeSummary, parseSignatures, SummaryError } from "../sync/summary.js";
 import { type BlobManifest, pieceCount, pieceRange } from "../transfer/index.js";
 import { requireToken } from "./auth.js";
-import { COURSE_ID, type CourseRecord, hashDir, type MasterStorage, type VersionRecord } from "./storage.js";
+import { COURSE_ID, type CourseRecord, hashDir, type MasterStorage } from "./storage.js";
 
 export interface MasterOptions {
   publishToken: string;
@@ -47,20 +48,6 @@ interface SessionRecord {
   requests: SignatureRequest[];
   pieceSize: number;
   created: string;
-}
-
-export interface Plan {
-  plan: "none" | "known-base" | "unknown-base" | "full";
-  course: string;
-  title: string;
-  contentHash: string;
-  format: VersionRecord["format"];
-  publishedAt: string;
-  blob?: BlobManifest;
-  /** unknown base, round 2: which old entries to sign, and where to upload. */
-  session?: string;
-  signatures?: Array<[number, number, number]>;
-  pieceSize?: number;
 }
 
 const latestOf = (c: CourseRecord) => c.versions[c.versions.length - 1]!;
