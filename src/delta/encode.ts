@@ -3,8 +3,7 @@
  * same command choice as rdiff (inline literals up to 64 bytes, the smallest netint
  * widths), so identical matches give identical bytes.
  */
-import type { ByteSource } from "./bytes.js";
-import { OutputBuffer } from "./bytes.js";
+import { type ByteSource, OutputBuffer } from "./bytes.js";
 import {
   DELTA_MAGIC,
   intLen,

@@ -5,8 +5,8 @@
 import { stat } from "node:fs/promises";
 import { readChunks, readChunksReused, writeFileAtomic, writeStdout } from "../util/files.js";
 import { minimumStrongLen, recommendedBlockLen } from "./blocksize.js";
-import { DeltaError } from "./errors.js";
 import { type DeltaStats, generateDelta } from "./encode.js";
+import { DeltaError } from "./errors.js";
 import type { StrongKind, WeakKind } from "./format.js";
 import { MAX_STRONG_LEN } from "./format.js";
 import { applyDelta, FileBasis } from "./patch.js";

@@ -11,9 +11,9 @@ import {
   RK_ADJ,
   RK_INVM,
   RK_MULT,
+  ROLLSUM_CHAR_OFFSET,
   rabinKarp,
   rkPower,
-  ROLLSUM_CHAR_OFFSET,
   rollsumState,
 } from "./weaksum.js";
 

@@ -3,7 +3,7 @@
  * one. Every command is validated before it is applied: unknown opcodes, a COPY outside the
  * old file, lengths that overflow and a missing END are errors naming the delta offset.
  */
-import { open, type FileHandle } from "node:fs/promises";
+import { type FileHandle, open } from "node:fs/promises";
 import { ByteReader, type ByteSource, OutputBuffer } from "./bytes.js";
 import { DeltaError } from "./errors.js";
 import {

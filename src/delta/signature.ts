@@ -3,7 +3,7 @@
  * Generation streams (memory: one block plus the output buffer); parsing keeps the
  * checksums in two typed arrays, which is the "signature size" that bounds delta memory.
  */
-import { recommendedBlockLen, checkBlockLen, checkStrongLen } from "./blocksize.js";
+import { checkBlockLen, checkStrongLen, recommendedBlockLen } from "./blocksize.js";
 import { ByteReader, type ByteSource, OutputBuffer } from "./bytes.js";
 import { DeltaError } from "./errors.js";
 import {
@@ -58,11 +58,6 @@ export function resolveSignatureParams(opts: SignatureOptions = {}): SignaturePa
   checkBlockLen(blockLen);
   checkStrongLen(strongLen, strong);
   return { weak, strong, blockLen, strongLen };
-}
-
-/** Bytes of a signature for an old file of `fileSize` bytes. */
-export function signatureSize(fileSize: number, p: Pick<SignatureParams, "blockLen" | "strongLen">): number {
-  return SIG_HEADER_LEN + Math.ceil(fileSize / p.blockLen) * (4 + p.strongLen);
 }
 
 /** Stream the signature of `source`. */
@@ -172,19 +167,4 @@ export async function readSignature(source: ByteSource, what = "signature"): Pro
     weakSums: weakSums.subarray(0, count),
     strongSums: strongSums.subarray(0, count * strongLen),
   };
-}
-
-/** Serialize an in-memory signature (used by tests and by callers that build one). */
-export function encodeSignature(sig: Signature): Uint8Array {
-  const out = new Uint8Array(SIG_HEADER_LEN + sig.count * (4 + sig.strongLen));
-  putNetint(out, 0, sigMagic(sig.weak, sig.strong), 4);
-  putNetint(out, 4, sig.blockLen, 4);
-  putNetint(out, 8, sig.strongLen, 4);
-  let at = SIG_HEADER_LEN;
-  for (let i = 0; i < sig.count; i++) {
-    putNetint(out, at, sig.weakSums[i]!, 4);
-    out.set(sig.strongSums.subarray(i * sig.strongLen, (i + 1) * sig.strongLen), at + 4);
-    at += 4 + sig.strongLen;
-  }
-  return out;
 }
