@@ -252,20 +252,21 @@ async function syncCourse(
     }
   } catch (e) {
     if (e instanceof CourseDeltaMismatchError || e instanceof HcdFormatError) {
-      // A delta that does not produce the promised version is dropped; the next run starts over.
-      await jobs.del(id, true);
+      // A delta that does not produce the promised version is dropped, and the next run asks
+      // for the whole archive: asking for the same delta again would fail the same way forever.
+      await rejectPlan(store, id, e.message);
       await rm(staging, { recursive: true, force: true });
-      throw new SyncFailure(`delta rejected (${e.message}); the next sync starts over`, true);
+      throw new SyncFailure(`delta rejected (${e.message}); the next sync downloads the whole course`, true);
     }
     throw e;
   }
   await phase(job, "verifying");
   const check = await readManifest(archive);
   if (check.contentHash !== plan.contentHash || manifest.contentHash !== plan.contentHash) {
-    await jobs.del(id, true);
+    await rejectPlan(store, id, `content hash ${check.contentHash}`);
     await rm(staging, { recursive: true, force: true });
     throw new SyncFailure(
-      `rebuilt course has content hash ${check.contentHash}, expected ${plan.contentHash}`,
+      `rebuilt course has content hash ${check.contentHash}, expected ${plan.contentHash}; the next sync downloads the whole course`,
       true,
     );
   }
@@ -289,6 +290,7 @@ async function syncCourse(
     installedAt: new Date().toISOString(),
   };
   await lib.installed.put(id, record, true);
+  await store.table<RejectedPlan>("rejected").del(id, true);
   await jobs.del(id, true);
   await lib.sweep(id);
   await rm(staging, { recursive: true, force: true });
@@ -314,8 +316,10 @@ async function negotiate(
   o: SyncOptions,
 ): Promise<{ plan: Plan; bytesUp: number }> {
   const path = `/v1/courses/${encodeURIComponent(id)}`;
+  // After a rejected delta, say nothing about what we have: the master answers with the archive.
+  const fullOnly = (await store.table<RejectedPlan>("rejected").get(id)) !== undefined;
   const body = JSON.stringify({
-    ...(installed && { have: installed.contentHash }),
+    ...(installed && !fullOnly && { have: installed.contentHash }),
     ...(o.unknownBase && { unknownBase: true }),
   });
   let bytesUp = body.length;
@@ -377,4 +381,15 @@ function resumableError(e: unknown): boolean {
   if (e instanceof SyncFailure || e instanceof TransferError) return e.resumable;
   if (e instanceof HttpError) return !e.permanent;
   return true;
+}
+
+/** A delta that failed verification: the next negotiation for the course asks for the archive. */
+interface RejectedPlan {
+  reason: string;
+  at: string;
+}
+
+async function rejectPlan(store: Store, id: string, reason: string): Promise<void> {
+  await store.table<Job>("jobs").del(id, true);
+  await store.table<RejectedPlan>("rejected").put(id, { reason, at: new Date().toISOString() }, true);
 }

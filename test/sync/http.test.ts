@@ -6,16 +6,16 @@ import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readManifest, writeArchive } from "../../src/archive/index.js";
 import { CourseLibrary } from "../../src/agent/library.js";
 import { syncAll } from "../../src/agent/sync.js";
+import { readManifest, writeArchive } from "../../src/archive/index.js";
 import type { ScenarioFiles } from "../../src/demo/sample-course.js";
 import { publishCourse, type RunningMaster, startMaster } from "../../src/master/server.js";
 import { measure } from "../../src/measure.js";
 import { runCliAsync } from "../support/cli.js";
 import { scenarioFiles } from "./helpers.js";
-import { Readable } from "node:stream";
 
 const TOKEN = "publish-secret-1";
 const READ = "read-secret-1";
@@ -211,6 +211,55 @@ describe("HTTPS", () => {
       expect(untrusted.stderr).toMatch(/certificate|SELF_SIGNED|UNABLE_TO_VERIFY/i);
     } finally {
       await tlsMaster.close();
+    }
+  });
+});
+
+describe("a delta that fails verification", () => {
+  it("is rejected with the old version kept, and the next sync downloads the whole course", async () => {
+    const { readFile, writeFile } = await import("node:fs/promises");
+    const dir = join(work, "rejected");
+    const m = await startMaster({ dataDir: join(dir, "master"), publishToken: TOKEN, pieceSize: 16 * 1024 });
+    try {
+      const s = scen("small-text-change");
+      const pub = (file: string) => publishCourse({ masterUrl: m.url, token: TOKEN, course: "c9", file });
+      const v1 = await pub(s.old!);
+      const agentDir = join(dir, "agent");
+      const go = () => syncAll({ dataDir: agentDir, masterUrl: m.url, courses: ["c9"] });
+      expect((await go()).ok).toBe(true);
+      const v2 = await pub(s.new);
+      // Damage the master's copy of an old entry that v2 changed, by putting v2's bytes in its
+      // place: the master then copies "old" bytes the agent does not have.
+      const [oldM, newM] = [await readManifest(s.old!), await readManifest(s.new)];
+      const changed = newM.entries.find(
+        (e) => e.type === "file" && oldM.entries.some((o) => o.path === e.path && o.sha256 !== e.sha256),
+      )!;
+      const victim = join(m.storage.versionDir("c9", v1.contentHash), "tree", changed.path);
+      const newTree = join(m.storage.versionDir("c9", v2.contentHash), "tree", changed.path);
+      await writeFile(victim, await readFile(newTree));
+
+      const failed = await go();
+      expect(failed.courses[0]).toMatchObject({ type: "course-failed", resumable: true });
+      expect((failed.courses[0] as { error: string }).error).toMatch(/delta rejected|content hash/);
+      const lib = await CourseLibrary.open(agentDir);
+      const still = await lib.get("c9");
+      await lib.close();
+      expect(still?.contentHash).toBe(v1.contentHash);
+      expect((await readManifest(still!.archivePath)).contentHash).toBe(v1.contentHash);
+
+      const retried = await go();
+      expect(retried.courses[0]).toMatchObject({
+        type: "course-done",
+        plan: "full",
+        contentHash: v2.contentHash,
+      });
+      // Once a sync succeeded, deltas are used again.
+      const v3 = await pub(scen("small-addition").new);
+      const next = await go();
+      expect(next.courses[0]).toMatchObject({ type: "course-done", contentHash: v3.contentHash });
+      expect((next.courses[0] as { plan: string }).plan).not.toBe("full");
+    } finally {
+      await m.close();
     }
   });
 });
