@@ -23,6 +23,7 @@ import {
   backoffMs,
   type ClientOptions,
   checkBlobManifest,
+  DEFAULT_PIECE_SIZE,
   fetchBlob,
   HttpError,
   requestJson,
@@ -345,18 +346,28 @@ async function negotiate(
   const requests = plan.signatures.map(([index, blockLen, strongLen]) => ({ index, blockLen, strongLen }));
   const sigs = await signEntries(installed.treePath, view, requests);
   bytesUp += sigs.length;
-  const pieces = await uploadPieces({
-    ...client,
-    session: plan.session,
-    data: sigs,
-    pieceSize: plan.pieceSize,
-    progress: store.table("uploads"),
-  });
-  plan = await requestJson<Plan>(client, `${path}/signatures`, {
-    method: "POST",
-    body: JSON.stringify({ session: plan.session, pieces }),
-    headers: { "content-type": "application/json" },
-  });
+  const session = encodeURIComponent(plan.session);
+  if (sigs.length <= (plan.pieceSize ?? DEFAULT_PIECE_SIZE)) {
+    // One piece's worth: send it inline with the request that builds the delta.
+    plan = await requestJson<Plan>(client, `${path}/signatures?session=${session}`, {
+      method: "POST",
+      body: sigs,
+      headers: { "content-type": "application/octet-stream" },
+    });
+  } else {
+    const pieces = await uploadPieces({
+      ...client,
+      session: plan.session,
+      data: sigs,
+      pieceSize: plan.pieceSize,
+      progress: store.table("uploads"),
+    });
+    plan = await requestJson<Plan>(client, `${path}/signatures`, {
+      method: "POST",
+      body: JSON.stringify({ session: plan.session, pieces }),
+      headers: { "content-type": "application/json" },
+    });
+  }
   return { plan, bytesUp };
 }
 

@@ -202,8 +202,9 @@ export function createMasterApp(storage: MasterStorage, opts: MasterOptions): Ko
       ctx.body = await fullPlan(c);
       return;
     }
-    // Unknown base: ask for the entry summary (the agent POSTs it to /summary).
-    ctx.body = planFor(c, "unknown-base");
+    // Unknown base: ask for the entry summary (the agent POSTs it to /summary). The full plan
+    // comes with the next answer; this one only says what to do next.
+    ctx.body = { plan: "unknown-base", course: c.id } satisfies Pick<Plan, "plan" | "course">;
   });
 
   router.post("/courses/:id/summary", read, async (ctx) => {
@@ -260,24 +261,33 @@ export function createMasterApp(storage: MasterStorage, opts: MasterOptions): Ko
     ctx.body = { ok: true };
   });
 
+  // Signatures arrive inline (octet-stream, ?session=…) when they fit in one piece, which
+  // saves a round trip; larger ones are uploaded piecewise first, then named here (JSON).
   router.post("/courses/:id/signatures", read, json, async (ctx) => {
     const c = await course(ctx.params.id!);
-    const body = (ctx.request.body ?? {}) as { session?: unknown; pieces?: unknown };
+    const inline = Boolean(ctx.is("application/octet-stream"));
+    const body = (inline ? ctx.query : (ctx.request.body ?? {})) as { session?: unknown; pieces?: unknown };
     const s = await sessionOf(String(body.session));
     if (s.course !== c.id) throw new HttpProblem(400, "session belongs to another course");
-    const pieces = Number(body.pieces);
-    if (!Number.isInteger(pieces) || pieces < 0 || pieces > 100_000)
-      throw new HttpProblem(400, "invalid piece count");
-    const dir = join(storage.dir, "work", `session-${body.session}`);
-    const parts: Buffer[] = [];
-    for (let n = 0; n < pieces; n++) {
-      try {
-        parts.push(await readFile(join(dir, `piece-${n}`)));
-      } catch {
-        throw new HttpProblem(409, `signature piece ${n} has not been uploaded`);
+    let data: Buffer;
+    if (inline) {
+      data = await rawBody(ctx, s.pieceSize);
+    } else {
+      const pieces = Number(body.pieces);
+      if (!Number.isInteger(pieces) || pieces < 0 || pieces > 100_000)
+        throw new HttpProblem(400, "invalid piece count");
+      const dir = join(storage.dir, "work", `session-${body.session}`);
+      const parts: Buffer[] = [];
+      for (let n = 0; n < pieces; n++) {
+        try {
+          parts.push(await readFile(join(dir, `piece-${n}`)));
+        } catch {
+          throw new HttpProblem(409, `signature piece ${n} has not been uploaded`);
+        }
       }
+      data = Buffer.concat(parts);
     }
-    const sigs = await parseSignatures(Buffer.concat(parts), s.requests);
+    const sigs = await parseSignatures(data, s.requests);
     ctx.body = await buildUnknown(c, String(body.session), s, sigs);
   });
 

@@ -263,3 +263,35 @@ describe("a delta that fails verification", () => {
     }
   });
 });
+
+describe("unknown-base signatures", () => {
+  it("go up piecewise when they exceed one piece, inline otherwise", async () => {
+    const dir = join(work, "sigs");
+    // Tiny pieces force the piecewise upload; the default fits the same signatures inline.
+    for (const pieceSize of [256, 256 * 1024]) {
+      const m = await startMaster({ dataDir: join(dir, `m${pieceSize}`), publishToken: TOKEN, pieceSize });
+      try {
+        const puts: string[] = [];
+        m.server.on("request", (req) => {
+          if (req.method === "PUT" && req.url?.startsWith("/v1/uploads/")) puts.push(req.url);
+        });
+        const s = scen("small-text-change");
+        const pub = (file: string) => publishCourse({ masterUrl: m.url, token: TOKEN, course: "c5", file });
+        await pub(s.old!);
+        const agentDir = join(dir, `a${pieceSize}`);
+        expect((await syncAll({ dataDir: agentDir, masterUrl: m.url, courses: ["c5"] })).ok).toBe(true);
+        const v2 = await pub(s.new);
+        const r = await syncAll({ dataDir: agentDir, masterUrl: m.url, courses: ["c5"], unknownBase: true });
+        expect(r.courses[0]).toMatchObject({
+          type: "course-done",
+          plan: "unknown-base",
+          contentHash: v2.contentHash,
+        });
+        if (pieceSize === 256) expect(puts.length).toBeGreaterThan(1);
+        else expect(puts).toEqual([]);
+      } finally {
+        await m.close();
+      }
+    }
+  });
+});
