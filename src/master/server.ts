@@ -108,7 +108,7 @@ export async function publishCourse(o: {
     `/v1/courses/${encodeURIComponent(o.course)}${q}`,
     {
       method: "PUT",
-      body: createReadStream(o.file) as unknown as RequestInit["body"],
+      body: createReadStream(o.file),
       headers: { "content-type": "application/octet-stream", "content-length": String(size) },
     },
   );

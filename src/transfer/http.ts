@@ -1,5 +1,14 @@
+import {
+  Agent as HttpAgent,
+  request as httpRequest,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+} from "node:http";
+import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
+import { Readable } from "node:stream";
+
 /**
- * The agent's HTTP client: fetch with bearer token, a short connect/answer timeout and an
+ * The agent's HTTP client: requests with a bearer token, a short connect/answer timeout and an
  * inactivity timeout on bodies (a stalled link must not hang a sync), and backoff with
  * jitter for retries.
  */
@@ -30,69 +39,97 @@ export function joinUrl(base: string, path: string): string {
   return `${base.replace(/\/+$/, "")}${path}`;
 }
 
-/** fetch with the token and a timeout; the returned body stream carries the same idle timeout. */
+export interface RequestInit {
+  method?: string;
+  headers?: Record<string, string>;
+  /** A buffer, a string, or a stream (then give content-length in headers, or it is chunked). */
+  body?: Buffer | Uint8Array | string | Readable;
+}
+
+export interface Answer {
+  status: number;
+  ok: boolean;
+  headers: IncomingHttpHeaders;
+}
+
+// Keep-alive: a sync makes many small requests to one master.
+const agents = { "http:": new HttpAgent({ keepAlive: true }), "https:": new HttpsAgent({ keepAlive: true }) };
+
+/**
+ * One HTTP request on node:http(s) — not fetch, which adds accept-language, sec-fetch-mode
+ * and accept-encoding to every request (~70 bytes each, on links where every byte counts).
+ * The token goes in Authorization; the answer must start within timeoutMs and the body may
+ * not stall longer than that between chunks; the caller's signal aborts at any point.
+ */
 export async function request(
   opts: ClientOptions,
   path: string,
-  init: RequestInit & { headers?: Record<string, string> } = {},
-): Promise<{ res: Response; body: AsyncIterable<Uint8Array> }> {
+  init: RequestInit = {},
+): Promise<{ res: Answer; body: AsyncIterable<Uint8Array> }> {
   const url = joinUrl(opts.baseUrl, path);
   // A request started after the caller gave up must not go out at all.
   if (opts.signal?.aborted)
     throw opts.signal.reason instanceof Error ? opts.signal.reason : new Error("aborted");
   const timeoutMs = opts.timeoutMs ?? 30_000;
-  const ctrl = new AbortController();
-  const onAbort = () => ctrl.abort(opts.signal?.reason);
-  opts.signal?.addEventListener("abort", onAbort, { once: true });
-  let timer = setTimeout(() => ctrl.abort(new Error(`no answer from ${url} in ${timeoutMs} ms`)), timeoutMs);
+  const target = new URL(url);
   const headers: Record<string, string> = { ...init.headers };
   if (opts.token) headers.authorization = `Bearer ${opts.token}`;
-  let res: Response;
+  const body = init.body;
+  if (body !== undefined && !(body instanceof Readable))
+    headers["content-length"] = String(Buffer.byteLength(body));
+  const send = target.protocol === "https:" ? httpsRequest : httpRequest;
+  const agent = agents[target.protocol as keyof typeof agents];
+  if (!agent) throw new Error(`${url}: only http and https are supported`);
+  const req = send(target, { method: init.method ?? "GET", headers, agent });
+  let timer: NodeJS.Timeout | undefined;
+  const arm = (what: string) => {
+    clearTimeout(timer);
+    timer = setTimeout(() => req.destroy(new Error(`${url} ${what} for ${timeoutMs} ms`)), timeoutMs);
+  };
+  const onAbort = () =>
+    req.destroy(opts.signal?.reason instanceof Error ? opts.signal.reason : new Error("aborted"));
+  opts.signal?.addEventListener("abort", onAbort, { once: true });
+  const done = () => {
+    clearTimeout(timer);
+    opts.signal?.removeEventListener("abort", onAbort);
+  };
+  arm("gave no answer");
+  let res: IncomingMessage;
   try {
-    res = await fetch(url, { ...init, headers, signal: ctrl.signal, duplex: "half" } as RequestInit);
+    res = await new Promise<IncomingMessage>((resolve, reject) => {
+      req.once("response", resolve);
+      req.once("error", reject);
+      if (body instanceof Readable) body.pipe(req);
+      else req.end(body);
+    });
   } catch (e) {
-    clearTimeout(timer);
-    opts.signal?.removeEventListener("abort", onAbort);
-    const reason = ctrl.signal.aborted ? ctrl.signal.reason : e;
-    if (reason === e && e instanceof Error) {
-      // undici says only "fetch failed"; the cause (ECONNREFUSED, ECONNRESET …) is what helps.
-      const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-      throw new Error(`${url}: ${cause?.code ?? cause?.message ?? e.message}`, { cause: e });
-    }
-    throw reason instanceof Error ? reason : new Error(String(reason));
+    done();
+    const err = e as NodeJS.ErrnoException;
+    throw err.code ? new Error(`${url}: ${err.code}`, { cause: e }) : err;
   }
-  const reader = res.body?.getReader();
-  async function* body(): AsyncGenerator<Uint8Array> {
+  const status = res.statusCode ?? 0;
+  async function* stream(): AsyncGenerator<Uint8Array> {
     try {
-      if (!reader) return;
-      for (;;) {
-        clearTimeout(timer);
-        timer = setTimeout(() => ctrl.abort(new Error(`${url} stalled for ${timeoutMs} ms`)), timeoutMs);
-        const r = await reader.read();
-        if (r.done) return;
-        yield r.value;
+      arm("stalled");
+      for await (const chunk of res as AsyncIterable<Buffer>) {
+        arm("stalled");
+        yield chunk;
       }
+      if (!res.complete) throw new Error(`${url}: the answer was cut off`);
     } catch (e) {
-      throw ctrl.signal.aborted && ctrl.signal.reason instanceof Error ? ctrl.signal.reason : e;
+      const err = e as NodeJS.ErrnoException;
+      throw err.code && !err.message.startsWith(url) ? new Error(`${url}: ${err.code}`, { cause: e }) : err;
     } finally {
-      clearTimeout(timer);
-      opts.signal?.removeEventListener("abort", onAbort);
-      reader?.releaseLock();
+      done();
+      // An answer not read to its end cannot share the connection with the next request.
+      if (!res.complete) res.destroy();
     }
   }
-  if (!reader) {
-    clearTimeout(timer);
-    opts.signal?.removeEventListener("abort", onAbort);
-  }
-  return { res, body: body() };
+  return { res: { status, ok: status >= 200 && status < 300, headers: res.headers }, body: stream() };
 }
 
 /** Request expecting a JSON answer; non-2xx statuses become HttpErrors with the server's message. */
-export async function requestJson<T>(
-  opts: ClientOptions,
-  path: string,
-  init: RequestInit & { headers?: Record<string, string> } = {},
-): Promise<T> {
+export async function requestJson<T>(opts: ClientOptions, path: string, init: RequestInit = {}): Promise<T> {
   const { res, body } = await request(opts, path, init);
   const parts: Uint8Array[] = [];
   for await (const c of body) parts.push(c);

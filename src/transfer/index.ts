@@ -1,5 +1,5 @@
 /** transfer/ — blobs split into MD5-checked pieces; resumable download and upload over HTTP. */
-export { fetchBlob, type FetchBlobOptions, TransferError } from "./fetch.js";
+export { type FetchBlobOptions, fetchBlob, TransferError } from "./fetch.js";
 export { backoffMs, type ClientOptions, HttpError, joinUrl, request, requestJson, sleep } from "./http.js";
 export {
   type BlobManifest,

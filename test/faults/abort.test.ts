@@ -51,7 +51,10 @@ describe("aborting a sync", () => {
   // before each request (and before each piece).
   it("stopped as the download starts: no piece is fetched, the job is kept", async () => {
     const dir = await copyAgent(template.path, `${work.path}/agent`);
-    const proxy = await FaultProxy.start({ targetHost: "127.0.0.1", targetPort: Number(new URL(master.url).port) });
+    const proxy = await FaultProxy.start({
+      targetHost: "127.0.0.1",
+      targetPort: Number(new URL(master.url).port),
+    });
     try {
       const stop = new AbortController();
       const result = await syncAll({

@@ -40,7 +40,10 @@ class BadMaster {
       const body = Buffer.concat(chunks);
       const upstream = await fetch(`${target}${req.url}`, {
         method: req.method,
-        headers: { ...(req.headers.range && { range: req.headers.range }), "content-type": req.headers["content-type"] ?? "" },
+        headers: {
+          ...(req.headers.range && { range: req.headers.range }),
+          "content-type": req.headers["content-type"] ?? "",
+        },
         ...(body.length > 0 && { body }),
       });
       const data = Buffer.from(await upstream.arrayBuffer());
@@ -105,7 +108,11 @@ let trial = 0;
 const freshAgent = () => copyAgent(template.path, join(work.path, `agent-${trial++}`));
 
 describe("malformed plans from the master", () => {
-  type Plan = { plan: string; blob: { id: string; size: number; pieceSize: number; md5: string[] }; contentHash: string };
+  type Plan = {
+    plan: string;
+    blob: { id: string; size: number; pieceSize: number; md5: string[] };
+    contentHash: string;
+  };
   const cases: Array<[string, (p: Plan) => unknown]> = [
     ["no blob", (p) => ({ ...p, blob: undefined })],
     ["blob id not hex", (p) => ({ ...p, blob: { ...p.blob, id: "../../etc/passwd" } })],
@@ -123,7 +130,12 @@ describe("malformed plans from the master", () => {
       const dir = await freshAgent();
       bad.rewrite = (path, body) => (path.endsWith("/sync") ? mutate(body as Plan) : body);
       try {
-        const { result } = await syncQuiet({ dataDir: dir, masterUrl: bad.url, courses: [COURSE], timeoutMs: 5_000 });
+        const { result } = await syncQuiet({
+          dataDir: dir,
+          masterUrl: bad.url,
+          courses: [COURSE],
+          timeoutMs: 5_000,
+        });
         const c = result.courses[0]!;
         expect(c.type, JSON.stringify(c)).toBe("course-failed");
         if (c.type === "course-failed") expect(c.error).toMatch(/malformed|invalid|plan|hash|expected/i);
@@ -139,7 +151,12 @@ describe("malformed plans from the master", () => {
     const dir = await freshAgent();
     bad.rawPlan = "<html>proxy error</html>";
     try {
-      const { result } = await syncQuiet({ dataDir: dir, masterUrl: bad.url, courses: [COURSE], timeoutMs: 5_000 });
+      const { result } = await syncQuiet({
+        dataDir: dir,
+        masterUrl: bad.url,
+        courses: [COURSE],
+        timeoutMs: 5_000,
+      });
       const c = result.courses[0]!;
       expect(c.type).toBe("course-failed");
       if (c.type === "course-failed") expect(c.error).toMatch(/malformed JSON/);
@@ -170,7 +187,10 @@ describe("malformed plans from the master", () => {
     for (let run = 0; run < 3 && !last.result.ok; run++) {
       last = await syncQuiet({ dataDir: dir, masterUrl: bad.url, courses: [COURSE], budgetMs: 1_000 });
     }
-    expect(last.result.courses[0], JSON.stringify(last.result.courses[0])).toMatchObject({ type: "course-done", contentHash: newHash });
+    expect(last.result.courses[0], JSON.stringify(last.result.courses[0])).toMatchObject({
+      type: "course-done",
+      contentHash: newHash,
+    });
   }, 60_000);
 });
 
@@ -189,7 +209,18 @@ describe("hostile course ids in the catalog", () => {
     await writeFile(join(victim, "precious", "keep.txt"), "keep me");
     await writeFile(join(victim, "keep.txt"), "keep me");
     bad.rewrite = (path, body) =>
-      path.startsWith("/v1/catalog") ? [{ id: "../../../victim", title: "x", contentHash: newHash, format: "zip", size: 1, publishedAt: "" }] : body;
+      path.startsWith("/v1/catalog")
+        ? [
+            {
+              id: "../../../victim",
+              title: "x",
+              contentHash: newHash,
+              format: "zip",
+              size: 1,
+              publishedAt: "",
+            },
+          ]
+        : body;
     try {
       const { result } = await syncQuiet({ dataDir: dir, masterUrl: bad.url, timeoutMs: 5_000 });
       const c = result.courses[0];

@@ -8,7 +8,14 @@ import { readManifest } from "../../src/archive/index.js";
 import type { RunningMaster } from "../../src/master/server.js";
 import type { BlobManifest } from "../../src/transfer/index.js";
 import { FaultProxy } from "../support/fault-proxy.js";
-import { makeTempDir, mountSmallTmpfs, type SmallMount, startCli, type TempDir, tmpfsAvailable } from "../support/procs.js";
+import {
+  makeTempDir,
+  mountSmallTmpfs,
+  type SmallMount,
+  startCli,
+  type TempDir,
+  tmpfsAvailable,
+} from "../support/procs.js";
 import {
   COURSE,
   type CoursePair,
@@ -82,7 +89,6 @@ async function agentOnSmallDisk(): Promise<{ disk: SmallMount; dir: string }> {
 }
 
 describe.skipIf(!tmpfs.ok)("agent disk full", () => {
-
   it("full during applying: exit 75 with ENOSPC named, old version intact, resumes without downloading again", async () => {
     const { disk, dir } = await agentOnSmallDisk();
     try {
@@ -90,7 +96,10 @@ describe.skipIf(!tmpfs.ok)("agent disk full", () => {
       const filler = await fillUntil(disk.path, 2 * delta.size + 256 * 1024);
       const sync = startCli(["sync", "--data", dir, "--master", master.url, "--course", COURSE, "--json"]);
       const exit = await sync.waitForExit(120_000);
-      const failed = sync.stdoutLines().map((l) => JSON.parse(l)).find((e) => e.type === "course-failed");
+      const failed = sync
+        .stdoutLines()
+        .map((l) => JSON.parse(l))
+        .find((e) => e.type === "course-failed");
       expect(exit.code, sync.tail()).toBe(75);
       expect(failed?.error, sync.tail()).toMatch(/ENOSPC|no space/i);
       expect(failed?.resumable).toBe(true);
@@ -99,7 +108,10 @@ describe.skipIf(!tmpfs.ok)("agent disk full", () => {
       expect(job?.phase, "the job is kept for the next run").toBeDefined();
 
       await rm(filler);
-      const proxy = await FaultProxy.start({ targetHost: "127.0.0.1", targetPort: Number(new URL(master.url).port) });
+      const proxy = await FaultProxy.start({
+        targetHost: "127.0.0.1",
+        targetPort: Number(new URL(master.url).port),
+      });
       try {
         const { result, events } = await syncQuiet({ dataDir: dir, masterUrl: proxy.url, courses: [COURSE] });
         const done = result.courses[0]!;
@@ -107,7 +119,12 @@ describe.skipIf(!tmpfs.ok)("agent disk full", () => {
         if (done.type === "course-done") expect((await readManifest(done.path)).contentHash).toBe(newHash);
         await expectServedIntact(dir, [newHash]);
         expect(events.some((e) => e.type === "phase" && e.phase === "negotiating")).toBe(false);
-        report("disk-full-applying", { failedPhase: job?.phase, error: failed?.error, resumeBytesDown: proxy.stats().down.bytesOut, deltaBytes: delta.size });
+        report("disk-full-applying", {
+          failedPhase: job?.phase,
+          error: failed?.error,
+          resumeBytesDown: proxy.stats().down.bytesOut,
+          deltaBytes: delta.size,
+        });
         if (job?.phase !== "downloading") expect(proxy.stats().down.bytesOut).toBeLessThan(PIECE);
       } finally {
         await proxy.close();
@@ -138,13 +155,21 @@ describe.skipIf(!tmpfs.ok)("agent disk full", () => {
       await rm(filler);
       await expectServedIntact(dir, [oldHash]);
       expect((await jobOf(dir))?.phase).toBe("downloading");
-      const proxy = await FaultProxy.start({ targetHost: "127.0.0.1", targetPort: Number(new URL(master.url).port) });
+      const proxy = await FaultProxy.start({
+        targetHost: "127.0.0.1",
+        targetPort: Number(new URL(master.url).port),
+      });
       try {
         const { result: again } = await syncQuiet({ dataDir: dir, masterUrl: proxy.url, courses: [COURSE] });
         expect(again.ok).toBe(true);
         await expectServedIntact(dir, [newHash]);
         const down = proxy.stats().down.bytesOut;
-        report("disk-full-download", { error: failed.type === "course-failed" ? failed.error : "", secondsToFail: seconds, resumeBytesDown: down, deltaBytes: delta.size });
+        report("disk-full-download", {
+          error: failed.type === "course-failed" ? failed.error : "",
+          secondsToFail: seconds,
+          resumeBytesDown: down,
+          deltaBytes: delta.size,
+        });
         // Pieces that were written before the disk filled are not fetched again.
         expect(down).toBeLessThan(delta.size);
       } finally {

@@ -33,10 +33,22 @@ export async function writeCoursePair(scenario: ScenarioName, scale: number): Pr
 
 /** A master on loopback with small pieces, in its own temp dir. */
 export async function startTestMaster(
-  o: { pieceSize?: number; readToken?: string; maxArchiveBytes?: number; maxSummaryBytes?: number; host?: string; keepVersions?: number } = {},
+  o: {
+    pieceSize?: number;
+    readToken?: string;
+    maxArchiveBytes?: number;
+    maxSummaryBytes?: number;
+    host?: string;
+    keepVersions?: number;
+  } = {},
 ): Promise<{ master: RunningMaster; dir: TempDir }> {
   const dir = await makeTempDir("hc-faults-master-");
-  const master = await startMaster({ dataDir: dir.path, publishToken: PUBLISH_TOKEN, pieceSize: o.pieceSize ?? 32 * 1024, ...o });
+  const master = await startMaster({
+    dataDir: dir.path,
+    publishToken: PUBLISH_TOKEN,
+    pieceSize: o.pieceSize ?? 32 * 1024,
+    ...o,
+  });
   return { master, dir };
 }
 
@@ -75,7 +87,11 @@ export async function installedOf(dataDir: string, course = COURSE): Promise<Ins
  * The served version must be whole: the installed record names an archive file that exists
  * and whose entries hash to the recorded content hash (the hash is recomputed from the bytes).
  */
-export async function expectServedIntact(dataDir: string, allowed: string[], course = COURSE): Promise<InstalledCourse> {
+export async function expectServedIntact(
+  dataDir: string,
+  allowed: string[],
+  course = COURSE,
+): Promise<InstalledCourse> {
   const rec = await installedOf(dataDir, course);
   expect(rec, "an installed record must always exist").toBeDefined();
   expect(allowed).toContain(rec!.contentHash);
@@ -94,7 +110,8 @@ export async function agentWithOldVersion(file: string): Promise<{ dir: TempDir;
     const dir = await makeTempDir("hc-faults-agent-");
     const { result } = await syncQuiet({ dataDir: dir.path, masterUrl: master.url });
     const done = result.courses[0];
-    if (done?.type !== "course-done") throw new Error(`could not install the old version: ${JSON.stringify(done)}`);
+    if (done?.type !== "course-done")
+      throw new Error(`could not install the old version: ${JSON.stringify(done)}`);
     return { dir, contentHash: done.contentHash };
   } finally {
     await master.close();
@@ -113,7 +130,11 @@ export async function copyAgent(template: string, to: string): Promise<string> {
   try {
     for (const rec of await lib.list()) {
       const moved = (p: string) => (p.startsWith(template) ? to + p.slice(template.length) : p);
-      await lib.installed.put(rec.id, { ...rec, archivePath: moved(rec.archivePath), treePath: moved(rec.treePath) }, true);
+      await lib.installed.put(
+        rec.id,
+        { ...rec, archivePath: moved(rec.archivePath), treePath: moved(rec.treePath) },
+        true,
+      );
     }
   } finally {
     await lib.close();
@@ -122,7 +143,11 @@ export async function copyAgent(template: string, to: string): Promise<string> {
 }
 
 /** The blob the master would hand to an agent holding `have` (a cached delta or the archive). */
-export async function planBlob(master: RunningMaster, have: string | undefined, course = COURSE): Promise<{ plan: string; blob: BlobManifest }> {
+export async function planBlob(
+  master: RunningMaster,
+  have: string | undefined,
+  course = COURSE,
+): Promise<{ plan: string; blob: BlobManifest }> {
   const res = await fetch(`${master.url}/v1/courses/${course}/sync`, {
     method: "POST",
     headers: { "content-type": "application/json" },

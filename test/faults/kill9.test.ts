@@ -29,7 +29,14 @@ const PIECE = 16 * 1024;
 const RATE = 1_000_000;
 type Phase = "negotiating" | "uploading" | "downloading" | "applying" | "verifying" | "switching";
 /** Longest random delay after the phase's event before the kill, per phase (ms). */
-const MAX_DELAY: Record<Phase, number> = { negotiating: 40, uploading: 60, downloading: 500, applying: 250, verifying: 80, switching: 8 };
+const MAX_DELAY: Record<Phase, number> = {
+  negotiating: 40,
+  uploading: 60,
+  downloading: 500,
+  applying: 250,
+  verifying: 80,
+  switching: 8,
+};
 
 interface Trial {
   n: number;
@@ -74,7 +81,11 @@ beforeAll(async () => {
   delta = (await planBlob(master, oldHash)).blob;
   full = (await planBlob(master, undefined)).blob;
   expect(delta.md5.length).toBeGreaterThan(10);
-  proxy = await FaultProxy.start({ targetHost: "127.0.0.1", targetPort: Number(new URL(master.url).port), faults: { rateBytesPerSec: RATE } });
+  proxy = await FaultProxy.start({
+    targetHost: "127.0.0.1",
+    targetPort: Number(new URL(master.url).port),
+    faults: { rateBytesPerSec: RATE },
+  });
   work = await makeTempDir("hc-faults-kill-");
 }, 120_000);
 
@@ -89,12 +100,19 @@ afterAll(async () => {
       trials: outcomes.length,
       killedIn: byPhase,
       servedAfterKill: countBy(outcomes.map((o) => o.servedAfterKill)),
-      resumedWithoutRenegotiating: outcomes.filter((o) => o.jobAfterKill !== "none" && !o.resumeNegotiated).length,
+      resumedWithoutRenegotiating: outcomes.filter((o) => o.jobAfterKill !== "none" && !o.resumeNegotiated)
+        .length,
       deltaBytes: delta.size,
       staleJobsLeft: staleJobs,
       maxResumeBytesAfterDownload: Math.max(
         0,
-        ...outcomes.filter((o) => o.trial.kind === "known-base" && ["applying", "verifying", "switching"].includes(o.jobAfterKill)).map((o) => o.resumeBytesDown),
+        ...outcomes
+          .filter(
+            (o) =>
+              o.trial.kind === "known-base" &&
+              ["applying", "verifying", "switching"].includes(o.jobAfterKill),
+          )
+          .map((o) => o.resumeBytesDown),
       ),
     });
   }
@@ -119,7 +137,12 @@ function trials(): Trial[] {
   for (let i = 0; out.length < total; i++) {
     // Every tenth trial is unknown-base, every tenth (offset) a full download.
     if (i % 10 === 4) out.push({ n: out.length, kind: "unknown-base", target: "uploading" });
-    else if (i % 10 === 9) out.push({ n: out.length, kind: "full", target: fullTargets[Math.floor(i / 10) % fullTargets.length]! });
+    else if (i % 10 === 9)
+      out.push({
+        n: out.length,
+        kind: "full",
+        target: fullTargets[Math.floor(i / 10) % fullTargets.length]!,
+      });
     else out.push({ n: out.length, kind: "known-base", target: phases[known++ % phases.length]! });
   }
   return out;
@@ -162,10 +185,18 @@ async function runTrial(t: Trial): Promise<Outcome> {
   const job = await jobOf(dir);
 
   // Restart (the same code path as the CLI, in-process), straight to the master.
-  const resumeProxy = await FaultProxy.start({ targetHost: "127.0.0.1", targetPort: Number(new URL(master.url).port) });
+  const resumeProxy = await FaultProxy.start({
+    targetHost: "127.0.0.1",
+    targetPort: Number(new URL(master.url).port),
+  });
   let resume: Awaited<ReturnType<typeof syncQuiet>>;
   try {
-    resume = await syncQuiet({ dataDir: dir, masterUrl: resumeProxy.url, courses: [COURSE], ...(t.kind === "unknown-base" && { unknownBase: true }) });
+    resume = await syncQuiet({
+      dataDir: dir,
+      masterUrl: resumeProxy.url,
+      courses: [COURSE],
+      ...(t.kind === "unknown-base" && { unknownBase: true }),
+    });
   } finally {
     await resumeProxy.close();
   }
@@ -232,13 +263,18 @@ describe("kill -9 after a full download", () => {
   it("killed in verifying, the restart does not download the archive again", async () => {
     const dir = join(work.path, "full-after-download");
     await mkdir(dir, { recursive: true });
-    const proc = startCli(["sync", "--data", dir, "--master", proxy.url, "--course", COURSE, "--json"], { name: "full sync" });
+    const proc = startCli(["sync", "--data", dir, "--master", proxy.url, "--course", COURSE, "--json"], {
+      name: "full sync",
+    });
     await proc.waitForLine(/"phase":"verifying"/, { timeoutMs: 60_000, stream: "stdout" });
     proc.kill("SIGKILL");
     await proc.waitForExit();
     const job = await jobOf(dir);
     if (!job) return expect.fail(`the kill came too late (finished): ${proc.tail()}`);
-    const resumeProxy = await FaultProxy.start({ targetHost: "127.0.0.1", targetPort: Number(new URL(master.url).port) });
+    const resumeProxy = await FaultProxy.start({
+      targetHost: "127.0.0.1",
+      targetPort: Number(new URL(master.url).port),
+    });
     try {
       const { result } = await syncQuiet({ dataDir: dir, masterUrl: resumeProxy.url, courses: [COURSE] });
       expect(result.ok).toBe(true);
@@ -249,4 +285,3 @@ describe("kill -9 after a full download", () => {
     }
   }, 60_000);
 });
-

@@ -9,7 +9,15 @@ import { readManifest } from "../../src/archive/index.js";
 import type { RunningMaster } from "../../src/master/server.js";
 import { encodeSummary } from "../../src/sync/summary.js";
 import { makeTempDir, type TempDir } from "../support/procs.js";
-import { COURSE, type CoursePair, PUBLISH_TOKEN, publish, startTestMaster, syncQuiet, writeCoursePair } from "./helpers.js";
+import {
+  COURSE,
+  type CoursePair,
+  PUBLISH_TOKEN,
+  publish,
+  startTestMaster,
+  syncQuiet,
+  writeCoursePair,
+} from "./helpers.js";
 
 const READ_TOKEN = "read-secret-4567";
 const MAX_ARCHIVE = 1_000_000;
@@ -33,7 +41,13 @@ function raw(
       (res) => {
         const parts: Buffer[] = [];
         res.on("data", (c: Buffer) => parts.push(c));
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(parts).toString("utf8"), headers: res.headers }));
+        res.on("end", () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            text: Buffer.concat(parts).toString("utf8"),
+            headers: res.headers,
+          }),
+        );
         res.on("error", reject);
       },
     );
@@ -59,7 +73,12 @@ const P = auth(PUBLISH_TOKEN);
 
 beforeAll(async () => {
   course = await writeCoursePair("small-text-change", 0.05);
-  ({ master, dir: mdir } = await startTestMaster({ readToken: READ_TOKEN, maxArchiveBytes: MAX_ARCHIVE, maxSummaryBytes: 64 * 1024, pieceSize: 16 * 1024 }));
+  ({ master, dir: mdir } = await startTestMaster({
+    readToken: READ_TOKEN,
+    maxArchiveBytes: MAX_ARCHIVE,
+    maxSummaryBytes: 64 * 1024,
+    pieceSize: 16 * 1024,
+  }));
   expect((await stat(course.old)).size).toBeLessThan(MAX_ARCHIVE);
   oldHash = (await publish(master, course.old)).contentHash;
 });
@@ -99,7 +118,14 @@ describe("tokens", () => {
   });
 
   it("a token differing only in the last character or in length is refused (no prefix match)", async () => {
-    for (const t of [READ_TOKEN.slice(0, -1), `${READ_TOKEN.slice(0, -1)}8`, `${READ_TOKEN}0`, READ_TOKEN.toUpperCase(), `x${READ_TOKEN}`, ""]) {
+    for (const t of [
+      READ_TOKEN.slice(0, -1),
+      `${READ_TOKEN.slice(0, -1)}8`,
+      `${READ_TOKEN}0`,
+      READ_TOKEN.toUpperCase(),
+      `x${READ_TOKEN}`,
+      "",
+    ]) {
       const r = await raw("GET", "/v1/catalog", { headers: { authorization: `Bearer ${t}` } });
       expect([401, 403], JSON.stringify(t)).toContain(r.status);
     }
@@ -109,8 +135,11 @@ describe("tokens", () => {
 
 describe("malformed requests", () => {
   it("malformed JSON to /sync is a 400, not a 500", async () => {
-    for (const body of ["{", "{\"have\":", "[1,2", "\u0000\u0001"]) {
-      const r = await raw("POST", `/v1/courses/${COURSE}/sync`, { headers: { ...R, "content-type": "application/json" }, body });
+    for (const body of ["{", '{"have":', "[1,2", "\u0000\u0001"]) {
+      const r = await raw("POST", `/v1/courses/${COURSE}/sync`, {
+        headers: { ...R, "content-type": "application/json" },
+        body,
+      });
       expect(r.status, body).toBe(400);
     }
     // Wrong types are not trusted either: a non-string `have` is treated as "nothing held".
@@ -131,17 +160,27 @@ describe("malformed requests", () => {
       ["random", createHash("sha512").update("x").digest()],
     ];
     for (const [what, body] of bad) {
-      const r = await raw("POST", `/v1/courses/${COURSE}/summary`, { headers: { ...R, "content-type": "application/octet-stream" }, body });
+      const r = await raw("POST", `/v1/courses/${COURSE}/summary`, {
+        headers: { ...R, "content-type": "application/octet-stream" },
+        body,
+      });
       expect(r.status, what).toBe(400);
       expect(JSON.parse(r.text).error, what).toMatch(/\w/);
     }
-    const huge = await raw("POST", `/v1/courses/${COURSE}/summary`, { headers: R, body: Buffer.alloc(200 * 1024) });
+    const huge = await raw("POST", `/v1/courses/${COURSE}/summary`, {
+      headers: R,
+      body: Buffer.alloc(200 * 1024),
+    });
     expect([413, -1]).toContain(huge.status);
   });
 
   it("signature uploads: bad session ids, out-of-range piece numbers, wrong MD5, missing pieces and garbage signatures", async () => {
-    expect((await raw("PUT", "/v1/uploads/not-a-session/pieces/0", { headers: R, body: "x" })).status).toBe(400);
-    expect((await raw("PUT", `/v1/uploads/${"c".repeat(24)}/pieces/0`, { headers: R, body: "x" })).status).toBe(404);
+    expect((await raw("PUT", "/v1/uploads/not-a-session/pieces/0", { headers: R, body: "x" })).status).toBe(
+      400,
+    );
+    expect(
+      (await raw("PUT", `/v1/uploads/${"c".repeat(24)}/pieces/0`, { headers: R, body: "x" })).status,
+    ).toBe(404);
     // A real session: the old version's summary with a changed hash asks for signatures.
     const agent = await makeTempDir("hc-faults-agent-");
     try {
@@ -159,19 +198,41 @@ describe("malformed requests", () => {
       expect(plan.signatures?.length).toBeGreaterThan(0);
       const s = plan.session!;
       for (const n of ["-1", "1.5", "100001", "abc", "1e3x"]) {
-        expect((await raw("PUT", `/v1/uploads/${s}/pieces/${n}`, { headers: R, body: "x" })).status, n).toBe(400);
+        expect((await raw("PUT", `/v1/uploads/${s}/pieces/${n}`, { headers: R, body: "x" })).status, n).toBe(
+          400,
+        );
       }
       const md5 = createHash("md5").update("other").digest("hex");
-      expect((await raw("PUT", `/v1/uploads/${s}/pieces/0`, { headers: { ...R, "x-content-md5": md5 }, body: "data" })).status).toBe(422);
-      expect((await raw("PUT", `/v1/uploads/${s}/pieces/0`, { headers: R, body: Buffer.alloc(16 * 1024 + 1) })).status).toBe(413);
+      expect(
+        (
+          await raw("PUT", `/v1/uploads/${s}/pieces/0`, {
+            headers: { ...R, "x-content-md5": md5 },
+            body: "data",
+          })
+        ).status,
+      ).toBe(422);
+      expect(
+        (await raw("PUT", `/v1/uploads/${s}/pieces/0`, { headers: R, body: Buffer.alloc(16 * 1024 + 1) }))
+          .status,
+      ).toBe(413);
       const post = (body: unknown) =>
-        raw("POST", `/v1/courses/${COURSE}/signatures`, { headers: { ...R, "content-type": "application/json" }, body: JSON.stringify(body) });
+        raw("POST", `/v1/courses/${COURSE}/signatures`, {
+          headers: { ...R, "content-type": "application/json" },
+          body: JSON.stringify(body),
+        });
       expect((await post({ session: s, pieces: 2 })).status).toBe(409); // piece 0 never arrived
       expect((await post({ session: s, pieces: -1 })).status).toBe(400);
       expect((await post({ session: s, pieces: "many" })).status).toBe(400);
       expect((await post({ session: "../../etc", pieces: 1 })).status).toBe(400);
       // Garbage where the signatures should be: a 400, and the session still usable.
-      expect((await raw("PUT", `/v1/uploads/${s}/pieces/0`, { headers: R, body: Buffer.from("garbage signatures") })).status).toBe(200);
+      expect(
+        (
+          await raw("PUT", `/v1/uploads/${s}/pieces/0`, {
+            headers: R,
+            body: Buffer.from("garbage signatures"),
+          })
+        ).status,
+      ).toBe(200);
       const r = await post({ session: s, pieces: 1 });
       expect(r.status).toBe(400);
       expect(JSON.parse(r.text).error).toMatch(/\w/);
@@ -181,16 +242,26 @@ describe("malformed requests", () => {
   });
 
   it("piece numbers out of range are 416; bad blob ids 400/404", async () => {
-    const plan = JSON.parse((await raw("POST", `/v1/courses/${COURSE}/sync`, { headers: { ...R, "content-type": "application/json" }, body: "{}" })).text);
+    const plan = JSON.parse(
+      (
+        await raw("POST", `/v1/courses/${COURSE}/sync`, {
+          headers: { ...R, "content-type": "application/json" },
+          body: "{}",
+        })
+      ).text,
+    );
     const count = plan.blob.md5.length as number;
     expect(count).toBeGreaterThan(1);
     const piece = (n: string) => raw("GET", `/v1/blobs/${plan.blob.id}/pieces/${n}`, { headers: R });
     expect((await piece(String(count - 1))).status).toBe(200);
-    for (const n of [String(count), "-1", "99999999", "1.5", "x"]) expect((await piece(n)).status, n).toBe(416);
+    for (const n of [String(count), "-1", "99999999", "1.5", "x"])
+      expect((await piece(n)).status, n).toBe(416);
     expect((await raw("GET", `/v1/blobs/${"f".repeat(64)}/pieces/0`, { headers: R })).status).toBe(404);
     expect((await raw("GET", "/v1/blobs/..%2F..%2Fdb/pieces/0", { headers: R })).status).toBe(400);
     // A Range past the piece's end is a 416 too, not bytes of the next piece.
-    const r = await raw("GET", `/v1/blobs/${plan.blob.id}/pieces/0`, { headers: { ...R, range: `bytes=${16 * 1024}-` } });
+    const r = await raw("GET", `/v1/blobs/${plan.blob.id}/pieces/0`, {
+      headers: { ...R, range: `bytes=${16 * 1024}-` },
+    });
     expect(r.status).toBe(416);
   });
 });
@@ -222,7 +293,10 @@ describe("path traversal in course ids", () => {
         ["POST", `/v1/courses/${id}/sync`],
         ["POST", `/v1/courses/${id}/summary`],
       ] as const) {
-        const r = await raw(method, path, { headers: { ...R, "content-type": "application/json" }, body: "{}" });
+        const r = await raw(method, path, {
+          headers: { ...R, "content-type": "application/json" },
+          body: "{}",
+        });
         expect([400, 404], `${method} ${path}`).toContain(r.status);
       }
       const p = await raw("PUT", `/v1/courses/${id}`, { headers: P, body: archive });
@@ -231,7 +305,9 @@ describe("path traversal in course ids", () => {
     expect((await readdir(parent)).sort()).toEqual(before);
     const courses = await readdir(join(mdir.path, "courses"));
     expect(courses).toEqual([COURSE]);
-    const catalog = JSON.parse((await raw("GET", "/v1/catalog", { headers: R })).text) as Array<{ id: string }>;
+    const catalog = JSON.parse((await raw("GET", "/v1/catalog", { headers: R })).text) as Array<{
+      id: string;
+    }>;
     expect(catalog.map((c) => c.id)).toEqual([COURSE]);
   });
 });
@@ -244,7 +320,9 @@ describe("uploads", () => {
     if (declared.status === 413) expect(JSON.parse(declared.text).error).toMatch(/limit/);
     const streamed = await raw("PUT", `/v1/courses/big`, { headers: P, body: big, chunked: true });
     expect([413, -1]).toContain(streamed.status);
-    const catalog = JSON.parse((await raw("GET", "/v1/catalog", { headers: R })).text) as Array<{ id: string }>;
+    const catalog = JSON.parse((await raw("GET", "/v1/catalog", { headers: R })).text) as Array<{
+      id: string;
+    }>;
     expect(catalog.map((c) => c.id)).not.toContain("big");
     // Give the aborted stream a moment to unwind, then nothing may be left in work/.
     await new Promise((r) => setTimeout(r, 200));
@@ -267,7 +345,11 @@ describe("uploads", () => {
 
   it("a body that is not an archive is refused (4xx), the course keeps its version", async () => {
     const before = JSON.parse((await raw("GET", "/v1/catalog", { headers: R })).text);
-    for (const body of [Buffer.alloc(0), Buffer.from("PK\u0003\u0004 truncated zip"), createHash("sha256").update("noise").digest()]) {
+    for (const body of [
+      Buffer.alloc(0),
+      Buffer.from("PK\u0003\u0004 truncated zip"),
+      createHash("sha256").update("noise").digest(),
+    ]) {
       const r = await raw("PUT", `/v1/courses/${COURSE}`, { headers: P, body });
       expect(r.status).toBeGreaterThanOrEqual(400);
       expect(r.status).toBeLessThan(500);
@@ -280,14 +362,21 @@ describe("concurrent publishes of the same course", () => {
   it("two different archives at once: both land as versions, the catalog names one of them, every stored version is intact", async () => {
     const { master: m, dir } = await startTestMaster({ pieceSize: 16 * 1024 });
     try {
-      const results = await Promise.all([publish(m, course.old, "race"), publish(m, course.new, "race"), publish(m, course.old, "race")]);
+      const results = await Promise.all([
+        publish(m, course.old, "race"),
+        publish(m, course.new, "race"),
+        publish(m, course.old, "race"),
+      ]);
       const hashes = new Set(results.map((r) => r.contentHash));
       expect(hashes.size).toBe(2);
       // The third publish of the old archive either follows the new one (new version record) or
       // directly follows the first (unchanged): never a corrupted or half record.
       const rec = await m.storage.courses.get("race");
       expect(rec).toBeDefined();
-      const catalog = (await (await fetch(`${m.url}/v1/catalog`)).json()) as Array<{ id: string; contentHash: string }>;
+      const catalog = (await (await fetch(`${m.url}/v1/catalog`)).json()) as Array<{
+        id: string;
+        contentHash: string;
+      }>;
       expect(catalog).toHaveLength(1);
       expect(catalog[0]!.contentHash).toBe(rec!.versions.at(-1)!.contentHash);
       expect(new Set(rec!.versions.map((v) => v.contentHash)).size).toBe(rec!.versions.length);

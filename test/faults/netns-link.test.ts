@@ -6,8 +6,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readManifest } from "../../src/archive/index.js";
 import type { BlobManifest } from "../../src/transfer/index.js";
-import { NetnsPair, netnsAvailable } from "../support/netns.js";
 import { RemoteFaultProxy } from "../support/fault-proxy-remote.js";
+import { NetnsPair, netnsAvailable } from "../support/netns.js";
 import { type ManagedProcess, makeTempDir, startCli, type TempDir } from "../support/procs.js";
 import {
   COURSE,
@@ -73,7 +73,11 @@ async function progressAt(proc: ManagedProcess, fraction: number, timeoutMs: num
   let from = 0;
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const { index, match } = await proc.waitForLine(re, { from, stream: "stdout", timeoutMs: Math.max(1, deadline - Date.now()) });
+    const { index, match } = await proc.waitForLine(re, {
+      from,
+      stream: "stdout",
+      timeoutMs: Math.max(1, deadline - Date.now()),
+    });
     if (Number(match[1]) >= fraction * Number(match[2])) return;
     from = index + 1;
   }
@@ -84,7 +88,19 @@ describe.skipIf(!ns.ok)("master and agent in separate namespaces", () => {
     const p = pair!;
     const master = p.track(
       startCli(
-        ["master", "--data", masterData.path, "--host", p.masterIp, "--port", String(PORT), "--publish-token", PUBLISH_TOKEN, "--piece-size", String(PIECE)],
+        [
+          "master",
+          "--data",
+          masterData.path,
+          "--host",
+          p.masterIp,
+          "--port",
+          String(PORT),
+          "--publish-token",
+          PUBLISH_TOKEN,
+          "--piece-size",
+          String(PIECE),
+        ],
         { netns: p.master, name: "master in namespace" },
       ),
     );
@@ -107,11 +123,18 @@ describe.skipIf(!ns.ok)("master and agent in separate namespaces", () => {
     while (!result && runs < 6) {
       runs++;
       const sync = p.track(
-        startCli(["sync", "--data", agent, "--master", proxy.url, "--course", COURSE, "--json"], { netns: p.agent, name: `sync run ${runs}` }),
+        startCli(["sync", "--data", agent, "--master", proxy.url, "--course", COURSE, "--json"], {
+          netns: p.agent,
+          name: `sync run ${runs}`,
+        }),
       );
       if (runs === 1) {
         // Three drops while pieces are coming down: both ends, then the agent's (out of range), then the master's.
-        for (const [side, at, ms] of [["both", 0.2, 2_000], ["agent", 0.45, 1_500], ["master", 0.7, 3_000]] as const) {
+        for (const [side, at, ms] of [
+          ["both", 0.2, 2_000],
+          ["agent", 0.45, 1_500],
+          ["master", 0.7, 3_000],
+        ] as const) {
           try {
             await progressAt(sync, at, SLOW ? 600_000 : 120_000);
           } catch {

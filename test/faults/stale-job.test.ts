@@ -6,7 +6,15 @@ import { readManifest } from "../../src/archive/index.js";
 import type { RunningMaster } from "../../src/master/server.js";
 import { FaultProxy } from "../support/fault-proxy.js";
 import { makeTempDir, type TempDir } from "../support/procs.js";
-import { type CoursePair, expectServedIntact, jobOf, publish, startTestMaster, syncQuiet, writeCoursePair } from "./helpers.js";
+import {
+  type CoursePair,
+  expectServedIntact,
+  jobOf,
+  publish,
+  startTestMaster,
+  syncQuiet,
+  writeCoursePair,
+} from "./helpers.js";
 
 let a: CoursePair;
 let b: CoursePair;
