@@ -5,18 +5,18 @@
  * an rdiff delta against the most similar old entry; literal bytes.
  */
 import { createReadStream, createWriteStream } from "node:fs";
-import { mkdtemp, open, rm, stat } from "node:fs/promises";
+import { mkdtemp, open, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { finished } from "node:stream/promises";
-import { brotliCompressSync, constants as zc, createBrotliCompress } from "node:zlib";
+import { brotliCompressSync, createBrotliCompress, constants as zc } from "node:zlib";
 import type { Manifest, ManifestEntry } from "../archive/index.js";
-import { generateDelta, generateSignature, readSignature, type Signature } from "../delta/index.js";
 import { minimumStrongLen } from "../delta/blocksize.js";
+import { generateDelta, generateSignature, readSignature, type Signature } from "../delta/index.js";
 import { readChunks, writeFileAtomic } from "../util/files.js";
 import { basenameOf, canonicalOrder, entryId, globalLayout, type OldView } from "./course.js";
-import { CopyIndex, diffBytes } from "./ops.js";
 import { encodeHeader, type HcdEntry, type HcdHeader } from "./format.js";
+import { CopyIndex, diffBytes } from "./ops.js";
 
 /**
  * Below this an old entry is not worth a signature: its new version travels as a literal in
@@ -160,7 +160,7 @@ async function globalIndex(old: OldView): Promise<CopyIndex | undefined> {
   const total = layout.reduce((n, f) => n + f.size, 0);
   if (total > GLOBAL_BELOW || total === 0) return undefined;
   const all = Buffer.allocUnsafe(total);
-  for (const f of layout) (await readAll(join(old.root, f.path))).copy(all, f.start);
+  for (const f of layout) (await readFile(join(old.root, f.path))).copy(all, f.start);
   return new CopyIndex(all);
 }
 
@@ -175,13 +175,9 @@ async function localDelta(
   oldPath: string,
   oldSize: number,
   newPath: string,
-  newSize: number,
-): Promise<[DeltaKind, Buffer] | undefined> {
-  if (oldSize < OPS_BELOW && newSize < OPS_BELOW) {
-    const [old, neu] = await Promise.all([readAll(oldPath), readAll(newPath)]);
-    const d = diffBytes(old, neu);
-    return ["x", d];
-  }
+  neu: Buffer | undefined,
+): Promise<[DeltaKind, Buffer]> {
+  if (oldSize < OPS_BELOW && neu) return ["x", diffBytes(await readFile(oldPath), neu)];
   const blockLen = Math.min(2048, Math.max(64, Math.round(Math.sqrt(oldSize) / 64) * 16));
   const sig = await readSignature(generateSignature(readChunks(oldPath), { blockLen, strongLen: 16 }));
   const delta = await collect(generateDelta(sig, readChunks(newPath)));
@@ -282,13 +278,15 @@ export async function buildCourseDelta(opts: {
       continue;
     }
     const newPath = join(nextRoot, e.path);
-    const literalCost = e.size < 1 << 20 ? brotliSize(await readAll(newPath)) : e.size;
+    // Read once, reused by every estimate and diff below (only entries small enough for op lists).
+    const neu = e.size < OPS_BELOW ? await readFile(newPath) : undefined;
+    const literalCost = neu && neu.length < 1 << 20 ? brotliSize(neu) : e.size;
     const base = idx.base(e);
     let delta: [DeltaKind, Buffer] | undefined;
     if (base !== undefined) {
       const o = old.entries[base]!;
       if (old.root) {
-        delta = await localDelta(join(old.root, o.path), o.size, newPath, e.size);
+        delta = await localDelta(join(old.root, o.path), o.size, newPath, neu);
       } else {
         const sig = opts.signatures?.get(base);
         if (sig) {
@@ -297,21 +295,21 @@ export async function buildCourseDelta(opts: {
         }
       }
     }
+    let deltaCost = delta ? wireCost(delta[1]) : Number.POSITIVE_INFINITY;
     // Known base: content may also come from other old entries (moved text, a new
     // activity like an old one). Keep the cross-entry op list when it compresses smaller.
-    if (old.root && e.size < OPS_BELOW) {
+    if (old.root && neu) {
       global ??= globalIndex(old);
       const g = await global;
       if (g) {
-        const d = diffBytes(g, await readAll(newPath));
-        if (!delta || brotliSize(d) < brotliSize(delta[1])) delta = ["g", d];
+        const d = diffBytes(g, neu);
+        const cost = wireCost(d);
+        if (cost < deltaCost) {
+          delta = ["g", d];
+          deltaCost = cost;
+        }
       }
     }
-    const deltaCost = delta
-      ? delta[1].length < 4 << 20
-        ? brotliSize(delta[1])
-        : delta[1].length
-      : Number.POSITIVE_INFINITY;
     if (delta && deltaCost < literalCost) {
       const [src, data] = delta;
       h.c = src === "g" ? ["g", data.length] : [src, base!, data.length];
@@ -328,8 +326,9 @@ export async function buildCourseDelta(opts: {
   return writeDelta(opts.outPath, header, payloads, stats);
 }
 
-async function readAll(path: string): Promise<Buffer> {
-  return collect(readChunks(path));
+/** Estimated bytes on the wire: brotli-compressed size, or the raw size for large payloads. */
+function wireCost(payload: Buffer): number {
+  return payload.length < 4 << 20 ? brotliSize(payload) : payload.length;
 }
 
 async function writeDelta(
