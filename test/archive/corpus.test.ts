@@ -1,12 +1,11 @@
 // Real course exports from ../shared/corpus (read in place, never copied into the repo).
-import { existsSync, readdirSync } from "node:fs";
+import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { directorySource, extractArchive, readManifest, writeArchive } from "../../src/archive/index.js";
+import { CORPUS_DIR as CORPUS, corpusPresent as present } from "../support/corpus.js";
 import { run, sandbox } from "./helpers.js";
 
-const CORPUS = "/work/shared/corpus";
-const present = existsSync(CORPUS);
 if (!present) console.warn(`corpus tests skipped: ${CORPUS} is absent`);
 
 const files = present
