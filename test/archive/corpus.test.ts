@@ -9,8 +9,9 @@ import { run, sandbox } from "./helpers.js";
 if (!present) console.warn(`corpus tests skipped: ${CORPUS} is absent`);
 
 const files = present
-  ? readdirSync(CORPUS)
-      .filter((f) => !f.endsWith(".md"))
+  ? readdirSync(CORPUS, { withFileTypes: true })
+      .filter((e) => e.isFile() && !e.name.endsWith(".md"))
+      .map((e) => e.name)
       .sort()
   : [];
 
