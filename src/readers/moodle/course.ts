@@ -72,7 +72,11 @@ class MoodleCourseReader {
   async open(): Promise<Course<MoodleActivity>> {
     const info = path(await readXml(this.tree, "moodle_backup.xml"), "moodle_backup", "information");
     await this.attempt("files.xml", () => this.files.load(), undefined);
-    const course = await this.attempt("course/course.xml", () => readXml(this.tree, "course/course.xml"), {});
+    // moodle_backup.xml repeats what course.xml says, so a backup without course.xml still reads.
+    const hasCourseXml = await this.tree.exists("course/course.xml");
+    const course = hasCourseXml
+      ? await this.attempt("course/course.xml", () => readXml(this.tree, "course/course.xml"), {})
+      : {};
     const courseNode = obj(course.course);
     this.courseContextId = text(courseNode["@contextid"]) || text(info.original_course_contextid);
     this.format = {

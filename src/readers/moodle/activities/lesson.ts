@@ -124,8 +124,8 @@ function matchesNumber(spec: string, response: string): boolean {
   const [a, b] = spec.split(":").map((s) => Number(s.trim()));
   if (a === undefined || !Number.isFinite(a)) return false;
   if (b === undefined || !Number.isFinite(b)) return value === a;
-  // Moodle writes "min:max" for a range; a smaller second number is a tolerance around the first.
-  return b >= a ? value >= a && value <= b : Math.abs(value - a) <= b;
+  // "min:max" is a range, as Moodle's lesson reads it (an inverted range matches nothing).
+  return value >= a && value <= b;
 }
 
 /** The answer a response picks on a question page: an answer id (choices) or typed text. */
