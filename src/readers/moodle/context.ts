@@ -18,6 +18,8 @@ export interface ActivityContext {
   contextid: string;
   /** The <activity><TYPE> element of TYPE.xml. */
   body: XmlNode;
+  /** Names of the course's users by id ("Firstname Lastname"), from users.xml when the backup has it. */
+  userNames(): Promise<Map<string, string>>;
 }
 
 /** Moodle text formats (FORMAT_MOODLE, FORMAT_HTML, FORMAT_PLAIN, FORMAT_MARKDOWN). */

@@ -5,11 +5,11 @@
 import { dirname } from "node:path";
 import { ReaderError } from "../errors.js";
 import { CourseTree, safeRelative } from "../tree.js";
-import type { ActivitySummary, Course, OpenOptions, ReaderProblem, Section, SectionItem } from "../types.js";
+import type { ActivitySummary, OpenOptions, ReaderProblem, Section, SectionItem } from "../types.js";
 import { activityContent } from "./activities/index.js";
 import { type ActivityContext, richText } from "./context.js";
 import { defaultFileUrl, MoodleFiles } from "./files.js";
-import type { MoodleActivity } from "./model.js";
+import type { MoodleActivity, MoodleCourse } from "./model.js";
 import { type CourseFormat, defaultSectionName } from "./sections.js";
 import { int, list, obj, path, readXml, text, type XmlNode } from "./xml.js";
 
@@ -48,6 +48,7 @@ class MoodleCourseReader {
   readonly problems: ReaderProblem[] = [];
   private courseContextId = "";
   private format: CourseFormat = { format: "topics", moodleVersion: 0, startDate: 0 };
+  private names: Promise<Map<string, string>> | undefined;
 
   constructor(root: string, options: OpenOptions) {
     this.tree = new CourseTree(root);
@@ -69,48 +70,57 @@ class MoodleCourseReader {
     }
   }
 
-  async open(): Promise<Course<MoodleActivity>> {
+  async open(): Promise<MoodleCourse> {
     const info = path(await readXml(this.tree, "moodle_backup.xml"), "moodle_backup", "information");
     await this.attempt("files.xml", () => this.files.load(), undefined);
-    // moodle_backup.xml repeats what course.xml says, so a backup without course.xml still reads.
-    const hasCourseXml = await this.tree.exists("course/course.xml");
-    const course = hasCourseXml
-      ? await this.attempt("course/course.xml", () => readXml(this.tree, "course/course.xml"), {})
-      : {};
-    const courseNode = obj(course.course);
-    this.courseContextId = text(courseNode["@contextid"]) || text(info.original_course_contextid);
-    this.format = {
-      format: text(courseNode.format) || text(info.original_course_format) || "topics",
-      moodleVersion: Number(text(info.moodle_version)) || 0,
-      startDate: int(courseNode.startdate) || int(info.original_course_startdate),
-    };
+    const title = await this.readCourseFormat(info);
     const contents = path(info, "contents");
     const activities = await this.readActivities(list(path(contents, "activities").activity));
     const records = await this.readSections(list(path(contents, "sections").section));
+    for (const a of activities.filter((x) => !records.some((r) => r.id === x.sectionId))) {
+      this.problems.push({
+        file: `${a.directory}/module.xml`,
+        message: `is in no section of the backup`,
+        activityId: a.id,
+      });
+    }
     const labels = await this.readLabels(activities);
     const sectionOf = (r: SectionRecord): Section => this.section(r, activities, labels);
-    const sections = records.filter((r) => r.parentModuleId === "").map(sectionOf);
     const byId = new Map(activities.map((a) => [a.id, a]));
     const summary = ({ directory: _d, listed: _l, ...a }: ListedActivity): ActivitySummary => a;
     return {
       format: "moodle",
-      title: text(courseNode.fullname) || text(info.original_course_fullname),
-      sections,
+      title,
+      sections: records.filter((r) => r.parentModuleId === "").map(sectionOf),
       activities: activities.map(summary),
       problems: this.problems,
       activity: async (id) => {
         const a = byId.get(id);
         if (!a?.visible)
           throw new ReaderError("not-found", "moodle_backup.xml", `no activity ${JSON.stringify(id)}`);
-        if (a.type === "subsection") {
-          const r = records.find((s) => s.parentModuleId === id.split("_").pop());
-          if (!r) throw new ReaderError("missing-file", a.directory, "has no section of its own");
-          return { ...summary(a), introHtml: "", type: "subsection", section: sectionOf(r) };
-        }
-        return this.activity(a);
+        if (a.type !== "subsection") return this.activity(a);
+        const r = records.find((s) => s.parentModuleId === id.split("_").pop());
+        if (!r) throw new ReaderError("missing-file", a.directory, "has no section of its own");
+        return { ...summary(a), introHtml: "", type: "subsection", section: sectionOf(r) };
       },
       resolveFile: (key) => this.files.resolve(key),
+      richText: (value, format, area) => richText(this.files, value, format, area),
     };
+  }
+
+  /** The course's title, format and start date; moodle_backup.xml repeats them for backups without course.xml. */
+  private async readCourseFormat(info: XmlNode): Promise<string> {
+    const course = (await this.tree.exists("course/course.xml"))
+      ? await this.attempt("course/course.xml", () => readXml(this.tree, "course/course.xml"), {})
+      : {};
+    const c = obj(course.course);
+    this.courseContextId = text(c["@contextid"]) || text(info.original_course_contextid);
+    this.format = {
+      format: text(c.format) || text(info.original_course_format) || "topics",
+      moodleVersion: Number(text(info.moodle_version)) || 0,
+      startDate: int(c.startdate) || int(info.original_course_startdate),
+    };
+    return text(c.fullname) || text(info.original_course_fullname);
   }
 
   private async readActivities(entries: XmlNode[]): Promise<ListedActivity[]> {
@@ -207,6 +217,20 @@ class MoodleCourseReader {
     return { id: r.id, name: r.name, summaryHtml: r.summaryHtml, visible: r.visible, items };
   }
 
+  /** users.xml read once, when an activity first needs a name; without it, names are "". */
+  private userNames(): Promise<Map<string, string>> {
+    this.names ??= (async () => {
+      const names = new Map<string, string>();
+      if (!(await this.tree.exists("users.xml"))) return names;
+      const doc = await this.attempt("users.xml", () => readXml(this.tree, "users.xml"), {});
+      for (const u of list(obj(doc.users).user)) {
+        names.set(text(u["@id"]), `${text(u.firstname)} ${text(u.lastname)}`.trim());
+      }
+      return names;
+    })();
+    return this.names;
+  }
+
   private async activity(a: ListedActivity): Promise<MoodleActivity> {
     const file = `${a.directory}/${a.type}.xml`;
     const root = obj((await readXml(this.tree, file)).activity);
@@ -218,6 +242,7 @@ class MoodleCourseReader {
       directory: a.directory,
       contextid: text(root["@contextid"]),
       body: obj(root[a.type]),
+      userNames: () => this.userNames(),
     };
     const { directory: _d, listed: _l, ...summary } = a;
     const quiz = async () => ({
@@ -231,6 +256,6 @@ class MoodleCourseReader {
 }
 
 /** Open an extracted Moodle backup. Rejects only when moodle_backup.xml itself is unusable. */
-export function openMoodleCourse(root: string, options: OpenOptions = {}): Promise<Course<MoodleActivity>> {
+export function openMoodleCourse(root: string, options: OpenOptions = {}): Promise<MoodleCourse> {
   return new MoodleCourseReader(root, options).open();
 }

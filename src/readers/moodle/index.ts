@@ -5,7 +5,7 @@ import type { CourseReader } from "../types.js";
 import { openMoodleCourse } from "./course.js";
 import type { MoodleActivity } from "./model.js";
 
-export const moodleReader: CourseReader<MoodleActivity> = {
+export const moodleReader: CourseReader<MoodleActivity> & { open: typeof openMoodleCourse } = {
   format: "moodle",
   detect: (tree) => new CourseTree(tree).exists("moodle_backup.xml"),
   open: openMoodleCourse,

@@ -1,10 +1,11 @@
 // The Moodle course model: what each activity type gives a page to render. All HTML is the
 // course's own (untrusted: render it under a no-script policy) with files rewritten to references
 // and TeX rendered to MathML.
-import type { ActivitySummary, FileLink, Section } from "../types.js";
+import type { ActivitySummary, Course, FileLink, Section } from "../types.js";
 import type { ChoiceForm } from "./activities/choice.js";
 import type { FeedbackForm } from "./activities/feedback.js";
 import type { LessonPage } from "./activities/lesson.js";
+import type { FileArea } from "./files.js";
 
 export interface BookChapter {
   id: string;
@@ -32,6 +33,8 @@ export interface ForumPost {
   messageHtml: string;
   created: Date | null;
   userId: string;
+  /** "" when the backup was made without users. */
+  authorName: string;
   attachments: FileLink[];
 }
 
@@ -91,3 +94,12 @@ export type MoodleActivity =
   | (Base & { type: "subsection"; section: Section })
   /** A type this reader does not open: its name and description still show. */
   | (Base & { type: "other"; moodleType: string });
+
+/** A Moodle course: the common model plus the text helper the quiz engine uses for question texts. */
+export interface MoodleCourse extends Course<MoodleActivity> {
+  /**
+   * Any Moodle text field as a page shows it: text format applied, @@PLUGINFILE@@ links of `area`
+   * rewritten to file references, TeX rendered to MathML.
+   */
+  richText(value: string, format: string, area: FileArea): string;
+}

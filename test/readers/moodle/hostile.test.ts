@@ -6,7 +6,11 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ReaderError } from "../../../src/readers/errors.js";
 import { moodleReader, openCourse } from "../../../src/readers/index.js";
-import { type MoodleActivity, openMoodleCourse } from "../../../src/readers/moodle/index.js";
+import {
+  type MoodleActivity,
+  type MoodleCourse,
+  openMoodleCourse,
+} from "../../../src/readers/moodle/index.js";
 import type { Course } from "../../../src/readers/types.js";
 import {
   activityOf,
@@ -224,6 +228,14 @@ describe("Moodle reader: visibility, files, versions", () => {
       "image/png",
       true,
     ]);
+    // The same rewriting for any text field of the course, e.g. a question's text.
+    const question = (course as MoodleCourse).richText('<img src="@@PLUGINFILE@@/q.png">', "1", {
+      contextid: "80",
+      component: "question",
+      filearea: "questiontext",
+      itemid: "12",
+    });
+    expect(question).toBe('<img src="/f/80/question/questiontext/12/q.png">');
     const err = await rejection(course.resolveFile("60/mod_page/content/0/missing.png"));
     expect([err.code, err.message]).toEqual([
       "not-found",

@@ -126,10 +126,10 @@ describe.skipIf(!corpusPresent)(`Moodle 5.1 backups${corpusMissing}`, () => {
       "Introduce yourself",
       "Families who refuse to treat water",
     ]);
-    expect(forum.discussions[0]!.posts.map((p) => [p.id, p.parentId, p.subject])).toEqual([
-      ["141", null, "Introduce yourself"],
-      ["142", "141", "Re: Introduce yourself"],
-      ["143", "142", "Re: Introduce yourself"],
+    expect(forum.discussions[0]!.posts.map((p) => [p.id, p.parentId, p.subject, p.authorName])).toEqual([
+      ["141", null, "Introduce yourself", "Amina Otieno"],
+      ["142", "141", "Re: Introduce yourself", "Joseph Mwangi"],
+      ["143", "142", "Re: Introduce yourself", "Amina Otieno"],
     ]);
     expect(forum.discussions[1]!.posts[1]!.messageHtml).toBe(
       "<p>I tell them to leave the water open for 30 minutes after treating it; the smell goes away. Some prefer boiling.</p>",

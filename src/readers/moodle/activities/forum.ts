@@ -26,7 +26,7 @@ function threadOrder(posts: ForumPost[]): ForumPost[] {
   return out;
 }
 
-export function forumDiscussions(ctx: ActivityContext): ForumDiscussion[] {
+export function forumDiscussions(ctx: ActivityContext, names: Map<string, string>): ForumDiscussion[] {
   return list(path(ctx.body, "discussions").discussion).map((d) => {
     const posts = list(path(d, "posts").post)
       .filter((p) => text(p.deleted) !== "1")
@@ -41,6 +41,7 @@ export function forumDiscussions(ctx: ActivityContext): ForumDiscussion[] {
           messageHtml: rich(ctx, text(p.message), text(p.messageformat), "post", id),
           created: created > 0 ? new Date(created * 1000) : null,
           userId: text(p.userid),
+          authorName: names.get(text(p.userid)) ?? "",
           attachments: ctx.files.links({
             contextid: ctx.contextid,
             component: "mod_forum",

@@ -51,7 +51,7 @@ const CONTENT: Record<string, Content> = {
   folder: (ctx) => ({ files: area(ctx, "content") }),
   book: (ctx) => ({ chapters: bookChapters(ctx) }),
   glossary: (ctx) => glossaryEntries(ctx),
-  forum: (ctx) => ({ discussions: forumDiscussions(ctx) }),
+  forum: async (ctx) => ({ discussions: forumDiscussions(ctx, await ctx.userNames()) }),
   lesson: (ctx) => lessonPages(ctx),
   assign: (ctx) => ({
     attachments: area(ctx, "introattachment"),
