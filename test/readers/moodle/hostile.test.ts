@@ -243,6 +243,30 @@ describe("Moodle reader: visibility, files, versions", () => {
     ]);
   });
 
+  it("decodes character references once: an escaped tag stays text", async () => {
+    const root = await workspace().tree("entities", {
+      ...pages(["1"], {
+        "activities/page_1/page.xml": activityXml(
+          "page",
+          "60",
+          "<name>Caf&#233; &#x2014; menu</name><content>&lt;p&gt;Write &amp;lt;b&amp;gt; for bold&lt;/p&gt;</content><contentformat>1</contentformat>",
+        ),
+      }),
+    });
+    const page = await activityOf((await openCourse(root)) as Course<MoodleActivity>, "page_1", "page");
+    expect([page.name, page.contentHtml]).toEqual(["Page 1", "<p>Write &lt;b&gt; for bold</p>"]);
+    const named = await workspace().tree("entities-title", {
+      "moodle_backup.xml": backupXml({
+        sections: [{ id: "10" }],
+        activities: [{ id: "1", section: "10", type: "page", title: "Caf&#233; &#x2014; menu" }],
+      }),
+      "sections/section_10/section.xml": sectionXml("10", 0, "R&amp;D", "1"),
+      "activities/page_1/module.xml": moduleXml("page"),
+    });
+    const course = await openCourse(named);
+    expect([course.sections[0]!.name, course.activities[0]!.name]).toEqual(["R&D", "Café — menu"]);
+  });
+
   it("names unnamed sections as each Moodle version and format does", async () => {
     const course = async (name: string, version: string, format: string) => {
       const root = await workspace().tree(name, {
