@@ -78,7 +78,7 @@ export type MoodleActivity =
   | (Base & { type: "forum"; discussions: ForumDiscussion[] })
   | (Base & { type: "lesson"; pages: LessonPage[]; firstPageId: string | null })
   | (Base & { type: "assign"; attachments: FileLink[]; submissionTypes: string[] })
-  | (Base & { type: "imscp"; organization: ImscpItem[] })
+  | (Base & { type: "imscp"; organization: ImscpItem[]; files: FileLink[] })
   | (Base & { type: "choice"; form: ChoiceForm })
   | (Base & { type: "feedback"; form: FeedbackForm })
   | (Base & {

@@ -359,6 +359,12 @@ describe("Moodle reader: visibility, files, versions", () => {
         [["Details", "70/mod_imscp/content/2/sub/more info.html", []]],
       ],
     ]);
+    // Only the current revision's files; an older revision's manifest is not among them.
+    expect(pack.files.map((f) => f.key)).toEqual([
+      "70/mod_imscp/content/2/imsmanifest.xml",
+      "70/mod_imscp/content/2/index.html",
+      "70/mod_imscp/content/2/sub/more info.html",
+    ]);
   });
 
   it("shows a Moodle 4.5+ subsection as an activity holding its own section", async () => {

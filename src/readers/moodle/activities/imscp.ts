@@ -1,6 +1,8 @@
 // mod_imscp: an IMS content package unpacked into the activity's files. Its table of contents is
 // read from the package's own imsmanifest.xml (default organization, nested items), each item
 // linked to the file its resource points at.
+
+import type { FileLink } from "../../types.js";
 import type { ActivityContext } from "../context.js";
 import { type MoodleFile, MoodleFiles } from "../files.js";
 import type { ImscpItem } from "../model.js";
@@ -31,13 +33,17 @@ function items(
   });
 }
 
-export async function imscpOrganization(ctx: ActivityContext): Promise<ImscpItem[]> {
+/** The package's table of contents and all its files (keys are paths, so relative links between them resolve). */
+export async function imscpPackage(
+  ctx: ActivityContext,
+): Promise<{ organization: ImscpItem[]; files: FileLink[] }> {
   // Each revision of the package is its own item; the newest one is current.
   const content = ctx.files.inArea({ contextid: ctx.contextid, component: "mod_imscp", filearea: "content" });
   const revision = String(Math.max(0, ...content.map((f) => Number(f.itemid) || 0)));
   const files = content.filter((f) => f.itemid === revision);
   const manifest = files.find((f) => f.filepath === "/" && f.filename === "imsmanifest.xml");
-  if (!manifest) return [];
+  const links = files.map((f) => ctx.files.link(f));
+  if (!manifest) return { organization: [], files: links };
   const doc = await readXml(ctx.tree, MoodleFiles.contentPath(manifest));
   const root = obj(child(doc, "manifest"));
   const hrefOf = new Map<string, string>();
@@ -51,5 +57,5 @@ export async function imscpOrganization(ctx: ActivityContext): Promise<ImscpItem
     const clean = decodeURIComponent(href.split(/[?#]/)[0]!);
     return files.find((f) => `${f.filepath}${f.filename}` === `/${clean}`);
   };
-  return items(list(child(path(chosen), "item")), hrefOf, fileAt, ctx, 0);
+  return { organization: items(list(child(path(chosen), "item")), hrefOf, fileAt, ctx, 0), files: links };
 }

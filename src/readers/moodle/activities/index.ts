@@ -9,7 +9,7 @@ import { choiceForm } from "./choice.js";
 import { feedbackForm } from "./feedback.js";
 import { forumDiscussions } from "./forum.js";
 import { glossaryEntries } from "./glossary.js";
-import { imscpOrganization } from "./imscp.js";
+import { imscpPackage } from "./imscp.js";
 import { lessonPages } from "./lesson.js";
 import { quizSlots } from "./quiz.js";
 
@@ -61,7 +61,7 @@ const CONTENT: Record<string, Content> = {
       )
       .map((c) => text(c.plugin)),
   }),
-  imscp: async (ctx) => ({ organization: await imscpOrganization(ctx) }),
+  imscp: (ctx) => imscpPackage(ctx),
   choice: (ctx) => ({ form: choiceForm(ctx) }),
   feedback: (ctx) => ({ form: feedbackForm(ctx) }),
   quiz: async (ctx, quiz) => ({ ...(await quiz()), slots: quizSlots(ctx) }),
