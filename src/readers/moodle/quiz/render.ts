@@ -160,14 +160,6 @@ function select(
 /** Radios or checkboxes (or a dropdown inside a cloze) in the attempt's order. */
 function choices(q: MultichoiceQuestion, order: number[] | undefined, ctx: Ctx, prefix: string): string {
   const indexes = order ?? q.answers.map((_, i) => i);
-  if (prefix && q.single && q.layout === 0) {
-    return select(
-      ctx,
-      `${prefix}answer`,
-      `<span class="visually-hidden">${escapeHtml(ctx.s.answer)}</span>`,
-      indexes.map((i) => ({ value: String(i), text: plainText(q.answers[i]!.text.html) })),
-    );
-  }
   const items = indexes.map((i) => {
     const label = ctx.rich(q.answers[i]!.text);
     if (q.single) return radio(ctx, `${prefix}answer`, String(i), label);
@@ -203,8 +195,13 @@ function gapText(q: GapQuestion, slot: AttemptSlot, ctx: Ctx): string {
 
 function clozePart(part: ClozePart, n: number, slot: AttemptSlot, ctx: Ctx): string {
   const prefix = `sub${n}_`;
-  if (part.type === "multichoice") return choices(part, slot.orders[`part${n}`], ctx, prefix);
   const label = escapeHtml(fill(ctx.s.gap, { n }));
+  const order = slot.orders[`part${n}`] ?? [];
+  if (part.type === "multichoice" && part.single && part.layout === 0) {
+    const options = order.map((i) => ({ value: String(i), text: plainText(part.answers[i]!.text.html) }));
+    return `<span class="gap">${select(ctx, `${prefix}answer`, `<span class="visually-hidden">${label}</span>`, options)}</span>`;
+  }
+  if (part.type === "multichoice") return choices(part, order, ctx, prefix);
   const widest = Math.max(...part.answers.map((a) => plainText(a.text.html).length), 4);
   return `<span class="gap">${textInput(ctx, `${prefix}answer`, label, Math.min(widest + 2, 30), true)}</span>`;
 }

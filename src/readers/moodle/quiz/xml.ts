@@ -25,14 +25,38 @@ const REPEATED = new Set([
   "section",
 ]);
 
-const parser = new XMLParser({
-  ignoreAttributes: false,
-  attributeNamePrefix: "@",
-  parseTagValue: false,
-  parseAttributeValue: false,
-  trimValues: true,
-  isArray: (name) => REPEATED.has(name),
-});
+/** Question plugins whose data the engine reads; other plugins' data (STACK's test cases,
+ * CodeRunner's templates: most of a big questions.xml) is left unparsed, which makes reading
+ * the STACK demo bank about four times faster. */
+const READ_PLUGINS = new Set(
+  [
+    "multichoice",
+    "truefalse",
+    "shortanswer",
+    "numerical",
+    "match",
+    "gapselect",
+    "ddwtos",
+    "multianswer",
+    "essay",
+  ].map((t) => `plugin_qtype_${t}_question`),
+);
+
+function parserFor(xml: string): XMLParser {
+  const skipped = new Set<string>();
+  for (const m of xml.matchAll(/<(plugin_q(?:type|bank)_\w{1,64}_question|question_hints|tags)>/g)) {
+    if (!READ_PLUGINS.has(m[1]!)) skipped.add(`*.${m[1]}`);
+  }
+  return new XMLParser({
+    ignoreAttributes: false,
+    attributeNamePrefix: "@",
+    parseTagValue: false,
+    parseAttributeValue: false,
+    trimValues: true,
+    isArray: (name) => REPEATED.has(name),
+    stopNodes: [...skipped],
+  });
+}
 
 /** A parsed element: children by tag name, attributes as "@name". */
 export type XmlNode = Record<string, unknown>;
@@ -47,7 +71,7 @@ export function parseXml(xml: string, what: string): XmlNode {
       `${what} is not well-formed XML: ${valid.err.msg} (line ${valid.err.line})`,
     );
   }
-  return node(parser.parse(xml));
+  return node(parserFor(xml).parse(xml));
 }
 
 /** Read and parse `rel` inside an extracted backup tree. */
