@@ -3,7 +3,7 @@
 // rest of the quiz renders and grades. Also Moodle 4.x random slots, @@PLUGINFILE@@ links,
 // graded units and other rules checked on generated fixtures.
 import { existsSync } from "node:fs";
-import { copyFile, mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { extractArchive } from "../../../../src/archive/index.js";
