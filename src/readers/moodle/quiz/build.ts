@@ -3,6 +3,7 @@
 // that fails a check becomes a BrokenQuestion with a typed error; types the Pi cannot grade
 // become "ungradable" questions that still show their text.
 import type { BankQuestion, QuestionBank } from "./bank.js";
+import { parseClozeCode } from "./cloze.js";
 import { QuestionError } from "./errors.js";
 import type {
   Answer,
@@ -296,10 +297,14 @@ function multianswer(
     throw new QuestionError("bad-structure", common.id, "cloze has no sub-questions");
   const parts = sequence.map((subId): ClozePart | null => {
     const sub = bank.questions.get(subId);
-    if (!sub || !["multichoice", "shortanswer", "numerical"].includes(sub.qtype)) return null;
-    const built = buildQuestion(bank, subId);
-    if (built.type === "broken") throw built.error;
-    return built as ClozePart;
+    if (!sub) return null;
+    const built = ["multichoice", "shortanswer", "numerical"].includes(sub.qtype)
+      ? buildQuestion(bank, subId)
+      : null;
+    if (built && built.type !== "broken") return built as ClozePart;
+    if (built?.type === "broken" && built.error.code !== "bad-structure") throw built.error;
+    // The record has no usable answer data: rebuild the part from the cloze code in its text.
+    return parseClozeCode(textOf(sub.element, "questiontext"), subId, sub.categoryId);
   });
   return { ...common, type: "multianswer", parts };
 }
