@@ -9,6 +9,13 @@ import { children, flagOf, node, numberOf, readXmlFile, textOf, type XmlNode } f
 
 /** Read the quiz in `directory` (relative, e.g. "activities/quiz_581") of an extracted backup. */
 export async function readQuiz(treePath: string, directory: string): Promise<Quiz> {
+  // The directory comes from moodle_backup.xml: plain segments only, never out of the tree.
+  if (!/^[A-Za-z0-9_-]+(\/[A-Za-z0-9_-]+)*$/.test(directory)) {
+    throw new QuizError(
+      "bad-structure",
+      `quiz directory "${directory}" is not a plain path inside the backup`,
+    );
+  }
   const doc = await readXmlFile(treePath, `${directory}/quiz.xml`);
   return quizFromXml(doc);
 }

@@ -129,6 +129,7 @@ describe.skipIf(!present)("a damaged copy of the real 5.1 backup", () => {
   it("a broken or missing quiz.xml is a QuizError for the activity", async () => {
     const root = await treeWith("badquiz", questionsXml, quizXml.slice(0, 3000));
     await expect(readQuiz(root, QUIZ)).rejects.toMatchObject({ name: "QuizError", code: "malformed-xml" });
+    await expect(readQuiz(root, "activities/../../etc")).rejects.toMatchObject({ code: "bad-structure" });
     await expect(readQuiz(root, "activities/quiz_999")).rejects.toThrow(
       new QuizError("missing-file", "activities/quiz_999/quiz.xml is missing"),
     );
