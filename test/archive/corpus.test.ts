@@ -1,5 +1,5 @@
 // Real course exports from ../shared/corpus (read in place, never copied into the repo).
-import { readdirSync } from "node:fs";
+import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { directorySource, extractArchive, readManifest, writeArchive } from "../../src/archive/index.js";
@@ -10,7 +10,7 @@ if (!present) console.warn(`corpus tests skipped: ${CORPUS} is absent`);
 
 const files = present
   ? readdirSync(CORPUS)
-      .filter((f) => !f.endsWith(".md"))
+      .filter((f) => !f.endsWith(".md") && statSync(join(CORPUS, f)).isFile())
       .sort()
   : [];
 
