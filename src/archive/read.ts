@@ -203,12 +203,12 @@ function zipEntryName(raw: yauzl.Entry): string {
 }
 
 /** Unix file types a zip may claim that no course needs (S_IFIFO, S_IFCHR, S_IFBLK, S_IFSOCK). */
-const SPECIAL_FILE_TYPES: Record<number, string> = {
-  2401: "a FIFO",
-  4802: "a character device",
-  14406: "a block device",
-  26411: "a socket",
-};
+const SPECIAL_FILE_TYPES = new Map<number, string>([
+  [0o010000, "a FIFO"],
+  [0o020000, "a character device"],
+  [0o060000, "a block device"],
+  [0o140000, "a socket"],
+]);
 
 /** Unix mode from the external attributes when a Unix tool wrote the zip; else sane defaults. */
 function zipTypeAndMode(archive: string, raw: yauzl.Entry, name: string): { type: EntryType; mode: number } {
@@ -216,7 +216,7 @@ function zipTypeAndMode(archive: string, raw: yauzl.Entry, name: string): { type
   const unixMode = madeByUnix ? raw.externalFileAttributes >>> 16 : 0;
   const fileType = unixMode & 0o170000;
   const dosDir = (raw.externalFileAttributes & 0x10) !== 0;
-  const special = SPECIAL_FILE_TYPES[fileType];
+  const special = SPECIAL_FILE_TYPES.get(fileType);
   if (special)
     throw new UnsupportedEntryError(archive, name, `${special} is not supported in a course archive`);
   let type: EntryType = "file";
