@@ -75,6 +75,8 @@ export const masterConfigSchema = z.object({
     .int()
     .min(1024)
     .default(256 << 20),
+  /** Seconds a sync request may wait for a delta being built before "retry after" (503). */
+  answerWithin: z.coerce.number().min(0).max(600).default(5),
   /** Bytes of cached unknown-base deltas. */
   unknownCacheBytes: z.coerce
     .number()

@@ -34,6 +34,25 @@ export interface MasterOptions {
   maxArchiveBytes?: number;
   /** Largest entry summary an agent may send. */
   maxSummaryBytes?: number;
+  /**
+   * How long a sync request may wait for a delta being built; past it the answer is a 503
+   * with Retry-After and the build goes on (default 5 s: no request holds a connection long).
+   */
+  answerWithinMs?: number;
+}
+
+/** `work`'s result if it settles within `ms`, else undefined (it keeps running). */
+async function within<T>(work: Promise<T>, ms: number): Promise<T | undefined> {
+  work.catch(() => {}); // a failure after we stopped waiting is the next request's to see
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((r) => {
+    timer = setTimeout(() => r(undefined), ms);
+  });
+  try {
+    return await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** The bytes of a request body as they arrive, refusing more than `limit` (413). */
@@ -69,6 +88,8 @@ export function createMasterApp(storage: MasterStorage, opts: MasterOptions): Ko
   const app = new Koa();
   const router = new Router({ prefix: "/v1" });
   const sessions = storage.sessions;
+  const answerWithin = opts.answerWithinMs ?? 5000;
+  const retryAfter = Math.max(1, Math.ceil(answerWithin / 1000));
   const maxArchive = opts.maxArchiveBytes ?? 4 * 1024 ** 3;
   const maxSummary = opts.maxSummaryBytes ?? 16 << 20;
   const read = requireToken(opts.readToken, "handcarry");
@@ -199,7 +220,16 @@ export function createMasterApp(storage: MasterStorage, opts: MasterOptions): Ko
         ? c.versions.find((v) => v.contentHash === have)
         : undefined;
     if (held) {
-      ctx.body = await deltaOrFull(c, "known-base", await storage.knownBaseDelta(c.id, held, latest));
+      const delta =
+        (await storage.cachedKnownBase(c.id, held, latest)) ??
+        (await within(storage.knownBaseDelta(c.id, held, latest), answerWithin));
+      if (!delta)
+        throw new HttpProblem(
+          503,
+          `the delta from your version is being built: retry after ${retryAfter} s`,
+          retryAfter,
+        );
+      ctx.body = await deltaOrFull(c, "known-base", delta);
       return;
     }
     if (have === undefined) {

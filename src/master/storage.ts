@@ -53,6 +53,9 @@ export { COURSE_ID } from "../sync/course.js";
 /** hc1:<hex> → <hex>, for file names. */
 export const hashDir = (contentHash: string) => contentHash.replace(/^hc1:/, "");
 
+const knownBaseKey = (id: string, from: VersionRecord, to: VersionRecord) =>
+  `${id}/${hashDir(from.contentHash)}-${hashDir(to.contentHash)}`;
+
 export interface StorageLimits {
   /** Most bytes of cached unknown-base deltas (least recently used go first). */
   unknownCacheBytes?: number;
@@ -299,14 +302,41 @@ export class MasterStorage {
     await rm(this.versionDir(id, v.contentHash), { recursive: true, force: true });
   }
 
+  /** The cached known-base delta from one version to another, if it was built already. */
+  async cachedKnownBase(
+    id: string,
+    from: VersionRecord,
+    to: VersionRecord,
+  ): Promise<BlobManifest | undefined> {
+    const cached = await this.deltas.get(knownBaseKey(id, from, to));
+    return cached ? (await this.blobs.get(cached))?.manifest : undefined;
+  }
+
+  /**
+   * In the background, build the known-base deltas from every kept version to the newest
+   * one (newest first: the likeliest to be asked for), so agents find them ready.
+   */
+  prebuild(id: string): void {
+    void (async () => {
+      const record = await this.courses.get(id);
+      const latest = record?.versions.at(-1);
+      if (!record || !latest) return;
+      for (const from of record.versions.slice(0, -1).reverse()) {
+        if ((await this.courses.get(id))?.versions.at(-1)?.contentHash !== latest.contentHash) return;
+        await this.knownBaseDelta(id, from, latest);
+      }
+    })().catch(() => {
+      // Stopped, pruned or superseded meanwhile: a request builds what it needs itself.
+    });
+  }
+
   /** The known-base delta from one held version to another, built once and cached. */
   async knownBaseDelta(id: string, from: VersionRecord, to: VersionRecord): Promise<BlobManifest> {
-    const key = `${id}/${hashDir(from.contentHash)}-${hashDir(to.contentHash)}`;
+    const key = knownBaseKey(id, from, to);
     return this.withVersions(id, [from.contentHash, to.contentHash], () =>
       this.exclusive(`delta:${key}`, async () => {
-        const cached = await this.deltas.get(key);
-        const rec = cached ? await this.blobs.get(cached) : undefined;
-        if (rec) return rec.manifest;
+        const cached = await this.cachedKnownBase(id, from, to);
+        if (cached) return cached;
         const [oldM, newM] = await Promise.all([
           this.manifestOf(id, from.contentHash),
           this.manifestOf(id, to.contentHash),

@@ -10,12 +10,15 @@ import { call, type MasterProcess, PUBLISH_TOKEN, startMasterProcess } from "./h
 
 let master: MasterProcess;
 
+/** Generous limits: these build real deltas on a loaded 2-core machine. */
+const SLOW = 600_000;
+
 beforeAll(async () => {
   master = await startMasterProcess();
-});
+}, SLOW);
 afterAll(async () => {
   await master?.stop();
-});
+}, SLOW);
 
 const publish = (course: string, body: Buffer) =>
   call(`${master.url}/v1/courses/${course}`, {
@@ -47,7 +50,7 @@ const chainTarGz = async () =>
     ]),
   );
 
-describe("publishing refuses what a course never contains", () => {
+describe("publishing refuses what a course never contains", { timeout: SLOW }, () => {
   it.each([
     ["a symlink chain climbing out of the tree (zip)", chainZip, `entry "${UP.name}": symlink to`],
     ["a symlink chain climbing out of the tree (tar.gz)", chainTarGz, `entry "${UP.name}": symlink to`],

@@ -41,17 +41,20 @@ const postSummary = (m: MasterProcess) =>
     body: summary,
   });
 
+/** Generous limits: these build real deltas on a loaded 2-core machine. */
+const SLOW = 600_000;
+
 beforeAll(async () => {
   course = await writeCoursePair("small-text-change", 0.05);
   summary = encodeSummary(toOldView(await readManifest(course.old)));
-});
+}, SLOW);
 afterAll(async () => {
   for (const m of masters) await m.stop();
   for (const t of temps) await t.cleanup();
   await course?.dir.cleanup();
-});
+}, SLOW);
 
-describe("unknown-base results", () => {
+describe("unknown-base results", { timeout: SLOW }, () => {
   it("five identical unknown-base syncs keep one result on the master's disk", async () => {
     const m = await masterWithNewVersion([]);
     const template = await agentWithOldVersion(course.old);
@@ -84,7 +87,7 @@ describe("unknown-base results", () => {
   });
 });
 
-describe("upload sessions", () => {
+describe("upload sessions", { timeout: SLOW }, () => {
   it("an expired session is swept without any request: its directory and bytes are gone, then 404", async () => {
     const m = await masterWithNewVersion(["--session-ttl", "2"]);
     const plan = JSON.parse((await postSummary(m)).text) as { session: string };
