@@ -67,6 +67,22 @@ export const masterConfigSchema = z.object({
     .max(64 << 20)
     .default(256 * 1024),
   maxArchiveBytes: z.coerce.number().int().min(1).optional(),
+  /** Unknown-base upload sessions: seconds to live, how many at once, bytes they may hold. */
+  sessionTtl: z.coerce.number().min(0.1).max(86_400).default(900),
+  maxSessions: z.coerce.number().int().min(1).default(64),
+  maxSessionBytes: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(256 << 20),
+  /** Seconds a sync request may wait for a delta being built before "retry after" (503). */
+  answerWithin: z.coerce.number().min(0).max(600).default(5),
+  /** Bytes of cached unknown-base deltas. */
+  unknownCacheBytes: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(1024 ** 3),
   tlsCert: z.string().optional(),
   tlsKey: z.string().optional(),
 });

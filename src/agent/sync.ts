@@ -27,6 +27,7 @@ import {
   fetchBlob,
   HttpError,
   requestJson,
+  retryWhenNotReady,
   sleep,
   TransferError,
   uploadPieces,
@@ -324,11 +325,16 @@ async function negotiate(
     ...(o.unknownBase && { unknownBase: true }),
   });
   let bytesUp = body.length;
-  let plan = await requestJson<Plan>(client, `${path}/sync`, {
-    method: "POST",
-    body,
-    headers: { "content-type": "application/json" },
-  });
+  // A master still building the delta answers 503 with Retry-After: wait as asked and ask again.
+  let plan = await retryWhenNotReady(
+    () =>
+      requestJson<Plan>(client, `${path}/sync`, {
+        method: "POST",
+        body,
+        headers: { "content-type": "application/json" },
+      }),
+    o.signal,
+  );
   if (plan.plan !== "unknown-base" || plan.blob || !installed) return { plan, bytesUp };
   const manifest = await lib.manifest(installed);
   const view = toOldView(manifest);

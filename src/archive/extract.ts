@@ -2,20 +2,16 @@
 // that is renamed into place only when every entry came out whole.
 import { createHash, randomBytes } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { chmod, lstat, mkdir, open, rename, rm, symlink, utimes } from "node:fs/promises";
+import { chmod, lstat, mkdir, open, rename, rm, utimes } from "node:fs/promises";
 import { basename, dirname, join, resolve, sep } from "node:path";
 import { detectFormat } from "./detect.js";
 import { UnsafePathError } from "./errors.js";
 import { contentHash } from "./hash.js";
+import { refuseSymlink } from "./paths.js";
 import { type ReadOptions, readEntries } from "./read.js";
 import type { Manifest, ManifestEntry } from "./types.js";
 import type { ContentSource } from "./write.js";
 
-/**
- * Extract the archive at `archivePath` into `destDir`, which must not exist yet. Returns the
- * manifest of what was extracted. On any error nothing is left at `destDir` and the staging
- * directory is removed. Setuid/setgid/sticky bits are dropped; symlinks are created last.
- */
 export interface ExtractOptions extends ReadOptions {
   /**
    * fsync every file before the final rename. Off by default: an extracted tree is derived
@@ -24,6 +20,12 @@ export interface ExtractOptions extends ReadOptions {
   durable?: boolean;
 }
 
+/**
+ * Extract the archive at `archivePath` into `destDir`, which must not exist yet. Returns the
+ * manifest of what was extracted. On any error nothing is left at `destDir` and the staging
+ * directory is removed. Setuid/setgid/sticky bits are dropped; symlinks, hard links, devices
+ * and FIFOs are refused (see read.ts): only directories and regular files are ever created.
+ */
 export async function extractArchive(
   archivePath: string,
   destDir: string,
@@ -51,12 +53,7 @@ export async function extractArchive(
         await mkdir(target, { recursive: true, mode: 0o700 });
         entries.push({ ...info, sha256: createHash("sha256").digest("hex") });
       } else if (entry.type === "symlink") {
-        entries.push({
-          ...info,
-          sha256: createHash("sha256")
-            .update(entry.linkTarget ?? "")
-            .digest("hex"),
-        });
+        refuseSymlink(archivePath, entry.path, entry.linkTarget ?? ""); // the reader refuses them first
       } else {
         await mkdir(dirname(target), { recursive: true, mode: 0o700 });
         const hash = createHash("sha256");
@@ -72,10 +69,6 @@ export async function extractArchive(
         }
         entries.push({ ...info, sha256: hash.digest("hex") });
       }
-    }
-    // Links last: no file is ever written through a link the archive created.
-    for (const e of entries) {
-      if (e.type === "symlink") await symlink(e.linkTarget ?? "", join(staging, e.path));
     }
     for (const e of entries) {
       if (e.type === "file") {

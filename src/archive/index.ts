@@ -4,7 +4,7 @@ export * from "./errors.js";
 export { directorySource, type ExtractOptions, extractArchive } from "./extract.js";
 export { CONTENT_HASH_PREFIX, contentHash, EMPTY_SHA256, type HashableEntry } from "./hash.js";
 export { type ManifestJson, manifestFromJson, manifestToJson, readManifest } from "./manifest.js";
-export { checkSymlinkTarget, normalizeEntryPath, PathRegistry } from "./paths.js";
+export { normalizeEntryPath, PathRegistry, refuseSymlink } from "./paths.js";
 export { type ReadOptions, readEntries } from "./read.js";
 export { type OpenedArchive, openArchive } from "./source.js";
 export * from "./types.js";

@@ -2,7 +2,7 @@
 // time, every name and size checked before its bytes are handed out.
 import { createReadStream } from "node:fs";
 import { Readable } from "node:stream";
-import { createGunzip, crc32 } from "node:zlib";
+import { crc32, createGunzip } from "node:zlib";
 import * as tar from "tar-stream";
 import yauzl from "yauzl";
 import { detectFormat } from "./detect.js";
@@ -14,7 +14,7 @@ import {
   TruncatedArchiveError,
   UnsupportedEntryError,
 } from "./errors.js";
-import { checkSymlinkTarget, isRootName, normalizeEntryPath, PathRegistry } from "./paths.js";
+import { isRootName, normalizeEntryPath, PathRegistry, refuseSymlink } from "./paths.js";
 import {
   type ArchiveEntry,
   type ArchiveFormat,
@@ -118,7 +118,7 @@ export async function* readZip(
     for await (const raw of zipfile.eachEntry()) {
       const rawName = zipEntryName(raw);
       current = rawName;
-      const { type, mode } = zipTypeAndMode(raw, rawName);
+      const { type, mode } = zipTypeAndMode(archive, raw, rawName);
       if (type === "dir" && isRootName(rawName)) continue;
       if (raw.isEncrypted()) throw new EncryptedEntryError(archive, rawName);
       if (!raw.canDecodeFileData()) {
@@ -147,11 +147,14 @@ export async function* readZip(
         if (raw.uncompressedSize > MAX_LINK_TARGET) {
           throw new CorruptArchiveError(archive, path, `symlink target longer than ${MAX_LINK_TARGET} bytes`);
         }
-        const target = Buffer.concat(await Readable.from(openRaw()).toArray()).toString("utf8");
-        checkSymlinkTarget(archive, path, target);
-        yield entryWithContent({ path, type, size: raw.uncompressedSize, mode, mtime, linkTarget: target });
-      } else if (type === "dir") {
-        yield entryWithContent({ path, type, size: 0, mode, mtime });
+        refuseSymlink(
+          archive,
+          path,
+          Buffer.concat(await Readable.from(openRaw()).toArray()).toString("utf8"),
+        );
+      }
+      if (type === "dir") {
+        yield dirEntry({ path, type, size: 0, mode, mtime });
       } else {
         keeper?.openers.set(path, openRaw);
         let opened = false;
@@ -199,12 +202,23 @@ function zipEntryName(raw: yauzl.Entry): string {
   return yauzl.getFileNameLowLevel(raw.generalPurposeBitFlag, bytes, raw.extraFields, true);
 }
 
+/** Unix file types a zip may claim that no course needs (S_IFIFO, S_IFCHR, S_IFBLK, S_IFSOCK). */
+const SPECIAL_FILE_TYPES = new Map<number, string>([
+  [0o010000, "a FIFO"],
+  [0o020000, "a character device"],
+  [0o060000, "a block device"],
+  [0o140000, "a socket"],
+]);
+
 /** Unix mode from the external attributes when a Unix tool wrote the zip; else sane defaults. */
-function zipTypeAndMode(raw: yauzl.Entry, name: string): { type: EntryType; mode: number } {
+function zipTypeAndMode(archive: string, raw: yauzl.Entry, name: string): { type: EntryType; mode: number } {
   const madeByUnix = raw.versionMadeBy >> 8 === 3 || raw.versionMadeBy >> 8 === 19;
   const unixMode = madeByUnix ? raw.externalFileAttributes >>> 16 : 0;
   const fileType = unixMode & 0o170000;
   const dosDir = (raw.externalFileAttributes & 0x10) !== 0;
+  const special = SPECIAL_FILE_TYPES.get(fileType);
+  if (special)
+    throw new UnsupportedEntryError(archive, name, `${special} is not supported in a course archive`);
   let type: EntryType = "file";
   if (fileType === 0o120000) type = "symlink";
   else if (fileType === 0o040000 || name.endsWith("/") || name.endsWith("\\") || dosDir) type = "dir";
@@ -314,18 +328,16 @@ async function* readTar(archive: string, gzipped: boolean, limits: ReadLimits): 
         await drain(source);
         continue;
       }
-      const linkTarget = type === "symlink" ? (header.linkname ?? "") : undefined;
-      const size =
-        linkTarget !== undefined ? Buffer.byteLength(linkTarget) : type === "dir" ? 0 : header.size;
+      const size = type === "file" ? header.size : 0;
       const path = gate.admit(header.name, type, size);
       current = path;
+      if (type === "symlink") refuseSymlink(archive, path, header.linkname ?? "");
       const mode = (header.mode ?? 0) & 0o7777 || (type === "dir" ? 0o755 : 0o644);
       const mtime = header.mtime ?? new Date(0);
-      if (linkTarget !== undefined) checkSymlinkTarget(archive, path, linkTarget);
 
-      if (type !== "file") {
+      if (type === "dir") {
         await drain(source);
-        yield entryWithContent({ path, type, size, mode, mtime, linkTarget });
+        yield dirEntry({ path, type, size, mode, mtime });
         continue;
       }
       const state = { opened: false, finished: false, closed: false };
@@ -445,12 +457,9 @@ async function drain(source: AsyncIterable<unknown>): Promise<void> {
   }
 }
 
-/** An entry whose bytes are known up front: a directory (none) or a symlink (its target). */
-function entryWithContent(info: Omit<ArchiveEntry, "open">): ArchiveEntry {
-  const bytes = info.linkTarget !== undefined ? Buffer.from(info.linkTarget, "utf8") : Buffer.alloc(0);
-  const entry: ArchiveEntry = { ...info, open: () => Readable.from([bytes], { objectMode: false }) };
-  if (info.linkTarget === undefined) delete entry.linkTarget;
-  return entry;
+/** A directory entry: no bytes. */
+function dirEntry(info: Omit<ArchiveEntry, "open">): ArchiveEntry {
+  return { ...info, open: () => Readable.from([Buffer.alloc(0)], { objectMode: false }) };
 }
 
 function hex32(n: number): string {

@@ -8,9 +8,9 @@ import { Readable, type Writable } from "node:stream";
 import { createGzip, deflateRawSync } from "node:zlib";
 import * as tar from "tar-stream";
 import yazl from "yazl";
-import { ContentMismatchError, UnsafePathError, UnsafeSymlinkError } from "./errors.js";
+import { ContentMismatchError, UnsafePathError } from "./errors.js";
 import { contentHash } from "./hash.js";
-import { checkSymlinkTarget, normalizeEntryPath, PathRegistry } from "./paths.js";
+import { normalizeEntryPath, PathRegistry, refuseSymlink } from "./paths.js";
 import type { ArchiveFormat, EntryInfo, ManifestEntry } from "./types.js";
 
 /** An entry to write. With `sha256`, the bytes are checked against it as they stream. */
@@ -18,7 +18,7 @@ export interface WritableEntry extends EntryInfo {
   sha256?: string;
 }
 
-/** Where the bytes of each file entry come from (symlinks and dirs carry their own). */
+/** Where the bytes of each file entry come from (dirs have none). */
 export type ContentSource = (entry: WritableEntry) => Readable | Promise<Readable>;
 
 export interface WriteOptions {
@@ -107,7 +107,7 @@ export class ArchiveWriter {
     return new ArchiveWriter(outPath, format, tempPath, file, backend, level);
   }
 
-  /** Append one entry. `content` is required for files and ignored for dirs and symlinks. */
+  /** Append one entry. `content` is required for files and ignored for dirs (symlinks are refused). */
   async add(entry: WritableEntry, content?: Readable): Promise<void> {
     if (this.settled) throw new Error(`${this.path}: writer already finished`);
     if (this.failure) throw this.failure;
@@ -122,17 +122,7 @@ export class ArchiveWriter {
       this.record(entry, 0, EMPTY);
       return;
     }
-    if (entry.type === "symlink") {
-      const target = entry.linkTarget;
-      if (target === undefined) throw new UnsafeSymlinkError(this.path, path, "symlink without a target");
-      checkSymlinkTarget(this.path, path, target);
-      const bytes = Buffer.from(target, "utf8");
-      const sha256 = createHash("sha256").update(bytes).digest("hex");
-      this.check(entry, bytes.length, sha256);
-      await this.backend.addSymlink(path, mode, entry.mtime, target);
-      this.record(entry, bytes.length, sha256);
-      return;
-    }
+    if (entry.type === "symlink") refuseSymlink(this.path, path, entry.linkTarget ?? "");
     if (!content) throw new Error(`${this.path}: no content for file entry ${path}`);
     const iterator = (content as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
     const head: Buffer[] = [];
@@ -273,7 +263,6 @@ async function syncDir(dir: string): Promise<void> {
 
 interface Backend {
   addDir(path: string, mode: number, mtime: Date): Promise<void>;
-  addSymlink(path: string, mode: number, mtime: Date, target: string): Promise<void>;
   addFile(
     path: string,
     mode: number,
@@ -310,10 +299,6 @@ class ZipBackend implements Backend {
 
   async addDir(path: string, mode: number, mtime: Date): Promise<void> {
     this.zip.addEmptyDirectory(path, { mtime, mode: 0o040000 | mode });
-  }
-
-  async addSymlink(path: string, mode: number, mtime: Date, target: string): Promise<void> {
-    this.zip.addBuffer(Buffer.from(target, "utf8"), path, { mtime, mode: 0o120000 | mode, compress: false });
   }
 
   async addFile(
@@ -382,10 +367,6 @@ class TarBackend implements Backend {
 
   async addDir(path: string, mode: number, mtime: Date): Promise<void> {
     await this.entry({ name: `${path}/`, type: "directory", mode, mtime, size: 0 });
-  }
-
-  async addSymlink(path: string, mode: number, mtime: Date, target: string): Promise<void> {
-    await this.entry({ name: path, type: "symlink", linkname: target, mode, mtime, size: 0 });
   }
 
   async addFile(

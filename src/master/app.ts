@@ -3,9 +3,9 @@
  * unknown base / full), piecewise signature upload, and immutable content-addressed pieces
  * that any HTTP cache can serve.
  */
-import { createHash, randomBytes } from "node:crypto";
+import { createHash } from "node:crypto";
 import { createWriteStream } from "node:fs";
-import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import Router from "@koa/router";
@@ -14,14 +14,18 @@ import { koaBody } from "koa-body";
 import send from "send";
 import { ArchiveError } from "../archive/index.js";
 import { DeltaError } from "../delta/index.js";
-import type { Table } from "../store/index.js";
-import { buildCourseDelta, planSignatures, type SignatureRequest } from "../sync/build.js";
+import { buildCourseDelta, planSignatures } from "../sync/build.js";
+import type { OldView } from "../sync/course.js";
 import { HcdFormatError } from "../sync/format.js";
 import type { Plan } from "../sync/plan.js";
 import { decodeSummary, parseSignatures, SummaryError } from "../sync/summary.js";
 import { type BlobManifest, pieceCount, pieceRange } from "../transfer/index.js";
 import { requireToken } from "./auth.js";
+import { archiveProblemText, HttpProblem, withoutPath } from "./problem.js";
 import { COURSE_ID, type CourseRecord, hashDir, type MasterStorage } from "./storage.js";
+import { unknownResultKey } from "./unknown-results.js";
+
+export { HttpProblem } from "./problem.js";
 
 export interface MasterOptions {
   publishToken: string;
@@ -30,46 +34,62 @@ export interface MasterOptions {
   maxArchiveBytes?: number;
   /** Largest entry summary an agent may send. */
   maxSummaryBytes?: number;
+  /**
+   * How long a sync request may wait for a delta being built; past it the answer is a 503
+   * with Retry-After and the build goes on (default 5 s: no request holds a connection long).
+   */
+  answerWithinMs?: number;
 }
 
-export class HttpProblem extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
+/** `work`'s result if it settles within `ms`, else undefined (it keeps running). */
+async function within<T>(work: Promise<T>, ms: number): Promise<T | undefined> {
+  work.catch(() => {}); // a failure after we stopped waiting is the next request's to see
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((r) => {
+    timer = setTimeout(() => r(undefined), ms);
+  });
+  try {
+    return await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 
-interface SessionRecord {
-  course: string;
-  target: string;
-  base: string;
-  requests: SignatureRequest[];
-  pieceSize: number;
-  created: string;
-}
-
-const latestOf = (c: CourseRecord) => c.versions[c.versions.length - 1]!;
-
-/** Read a request body into memory, refusing more than `limit` bytes (413). */
-async function rawBody(ctx: Context, limit: number): Promise<Buffer> {
+/** The bytes of a request body as they arrive, refusing more than `limit` (413). */
+async function* bodyChunks(ctx: Context, limit: number): AsyncGenerator<Buffer> {
   const declared = Number(ctx.get("content-length") || 0);
   if (declared > limit) throw new HttpProblem(413, `body of ${declared} bytes exceeds the limit of ${limit}`);
-  const parts: Buffer[] = [];
   let n = 0;
   for await (const c of ctx.req as AsyncIterable<Buffer>) {
     n += c.length;
     if (n > limit) throw new HttpProblem(413, `body exceeds the limit of ${limit} bytes`);
-    parts.push(c);
+    yield c;
   }
+}
+
+/** Pass chunks through, feeding each to `hash` on the way. */
+async function* hashing(source: AsyncIterable<Buffer>, hash: ReturnType<typeof createHash>) {
+  for await (const c of source) {
+    hash.update(c);
+    yield c;
+  }
+}
+
+const latestOf = (c: CourseRecord) => c.versions[c.versions.length - 1]!;
+
+/** Read a (small) request body into memory, refusing more than `limit` bytes (413). */
+async function rawBody(ctx: Context, limit: number): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const c of bodyChunks(ctx, limit)) parts.push(c);
   return Buffer.concat(parts);
 }
 
 export function createMasterApp(storage: MasterStorage, opts: MasterOptions): Koa {
   const app = new Koa();
   const router = new Router({ prefix: "/v1" });
-  const sessions: Table<SessionRecord> = storage.store.table("sessions");
+  const sessions = storage.sessions;
+  const answerWithin = opts.answerWithinMs ?? 5000;
+  const retryAfter = Math.max(1, Math.ceil(answerWithin / 1000));
   const maxArchive = opts.maxArchiveBytes ?? 4 * 1024 ** 3;
   const maxSummary = opts.maxSummaryBytes ?? 16 << 20;
   const read = requireToken(opts.readToken, "handcarry");
@@ -81,9 +101,14 @@ export function createMasterApp(storage: MasterStorage, opts: MasterOptions): Ko
       await next();
     } catch (e) {
       const err = e as Error & { status?: number };
-      if (e instanceof HttpProblem) ctx.status = e.status;
-      else if (e instanceof ArchiveError) ctx.status = 422;
-      else if (e instanceof SummaryError || e instanceof DeltaError || e instanceof HcdFormatError)
+      let message = err.message;
+      if (e instanceof HttpProblem) {
+        ctx.status = e.status;
+        if (e.retryAfter !== undefined) ctx.set("Retry-After", String(e.retryAfter));
+      } else if (e instanceof ArchiveError) {
+        ctx.status = 422;
+        message = archiveProblemText(e);
+      } else if (e instanceof SummaryError || e instanceof DeltaError || e instanceof HcdFormatError)
         ctx.status = 400;
       else if (typeof err.status === "number" && err.status >= 400 && err.status < 500)
         ctx.status = err.status;
@@ -91,7 +116,7 @@ export function createMasterApp(storage: MasterStorage, opts: MasterOptions): Ko
         ctx.status = 500;
         ctx.app.emit("error", e, ctx);
       }
-      ctx.body = { error: ctx.status === 500 ? "internal error" : err.message };
+      ctx.body = { error: ctx.status === 500 ? "internal error" : withoutPath(message, storage.dir) };
       // The unread rest of the body would otherwise be parsed as the next request.
       if (!ctx.req.complete) ctx.set("Connection", "close");
     }
@@ -195,7 +220,16 @@ export function createMasterApp(storage: MasterStorage, opts: MasterOptions): Ko
         ? c.versions.find((v) => v.contentHash === have)
         : undefined;
     if (held) {
-      ctx.body = await deltaOrFull(c, "known-base", await storage.knownBaseDelta(c.id, held, latest));
+      const delta =
+        (await storage.cachedKnownBase(c.id, held, latest)) ??
+        (await within(storage.knownBaseDelta(c.id, held, latest), answerWithin));
+      if (!delta)
+        throw new HttpProblem(
+          503,
+          `the delta from your version is being built: retry after ${retryAfter} s`,
+          retryAfter,
+        );
+      ctx.body = await deltaOrFull(c, "known-base", delta);
       return;
     }
     if (have === undefined) {
@@ -217,103 +251,90 @@ export function createMasterApp(storage: MasterStorage, opts: MasterOptions): Ko
     }
     const next = await storage.manifestOf(c.id, target.contentHash);
     const requests = planSignatures(next, view);
-    const session = randomBytes(12).toString("hex");
-    const dir = join(storage.dir, "work", `session-${session}`);
-    await mkdir(dir, { recursive: true });
-    await writeFile(join(dir, "summary.json"), JSON.stringify(view));
-    const rec: SessionRecord = {
-      course: c.id,
-      target: target.contentHash,
-      base: view.contentHash,
-      requests,
-      pieceSize: storage.pieceSize,
-      created: new Date().toISOString(),
-    };
-    await sessions.put(session, rec, true);
+    const summaryJson = JSON.stringify(view);
+    const summaryDigest = createHash("sha256").update(summaryJson).digest("hex");
     if (requests.length === 0) {
-      ctx.body = await buildUnknown(c, session, rec, new Map());
+      ctx.body = await buildUnknown(c, target.contentHash, view, summaryDigest, "", new Map());
       return;
     }
+    const { id } = await sessions.open(
+      { course: c.id, target: target.contentHash, requests, pieceSize: storage.pieceSize, summaryDigest },
+      view,
+      summaryJson,
+    );
     ctx.body = {
       ...planFor(c, "unknown-base"),
-      session,
+      session: id,
       signatures: requests.map((r) => [r.index, r.blockLen, r.strongLen]),
       pieceSize: storage.pieceSize,
     } satisfies Plan;
   });
 
-  const sessionOf = async (id: string) => {
-    if (!/^[0-9a-f]{24}$/.test(id)) throw new HttpProblem(400, "invalid session id");
-    const s = await sessions.get(id);
-    if (!s) throw new HttpProblem(404, `no upload session ${id} (it may have expired: start the sync again)`);
-    return s;
-  };
-
   router.put("/uploads/:session/pieces/:n", read, async (ctx) => {
-    const s = await sessionOf(ctx.params.session!);
+    const id = ctx.params.session!;
+    const s = await sessions.get(id);
     const n = /^\d{1,9}$/.test(ctx.params.n ?? "") ? Number(ctx.params.n) : Number.NaN;
     if (!Number.isInteger(n) || n < 0 || n > 100_000) throw new HttpProblem(400, "invalid piece number");
     const data = await rawBody(ctx, s.pieceSize);
     const md5 = ctx.get("x-content-md5");
     if (md5 && createHash("md5").update(data).digest("hex") !== md5)
       throw new HttpProblem(422, `piece ${n} does not match its MD5`);
-    await writeFile(join(storage.dir, "work", `session-${ctx.params.session}`, `piece-${n}`), data);
+    await sessions.putPiece(id, s, n, data);
     ctx.body = { ok: true };
   });
 
   // Signatures arrive inline (octet-stream, ?session=…) when they fit in one piece, which
   // saves a round trip; larger ones are uploaded piecewise first, then named here (JSON).
+  // Either way they are parsed as they stream: the upload is never held whole.
   router.post("/courses/:id/signatures", read, json, async (ctx) => {
     const c = await course(ctx.params.id!);
     const inline = Boolean(ctx.is("application/octet-stream"));
     const body = (inline ? ctx.query : (ctx.request.body ?? {})) as { session?: unknown; pieces?: unknown };
-    const s = await sessionOf(String(body.session));
+    const id = String(body.session);
+    const s = await sessions.get(id);
     if (s.course !== c.id) throw new HttpProblem(400, "session belongs to another course");
-    let data: Buffer;
+    let source: AsyncIterable<Buffer>;
     if (inline) {
-      data = await rawBody(ctx, s.pieceSize);
+      source = bodyChunks(ctx, Math.max(s.pieceSize, s.uploadBytes));
     } else {
       const pieces = Number(body.pieces);
       if (!Number.isInteger(pieces) || pieces < 0 || pieces > 100_000)
         throw new HttpProblem(400, "invalid piece count");
-      const dir = join(storage.dir, "work", `session-${body.session}`);
-      const parts: Buffer[] = [];
-      for (let n = 0; n < pieces; n++) {
-        try {
-          parts.push(await readFile(join(dir, `piece-${n}`)));
-        } catch {
-          throw new HttpProblem(409, `signature piece ${n} has not been uploaded`);
-        }
-      }
-      data = Buffer.concat(parts);
+      source = sessions.pieces(id, s, pieces);
     }
-    const sigs = await parseSignatures(data, s.requests);
-    ctx.body = await buildUnknown(c, String(body.session), s, sigs);
+    const sigHash = createHash("sha256");
+    const sigs = await parseSignatures(hashing(source, sigHash), s.requests);
+    if (s.target !== latestOf(c).contentHash)
+      throw new HttpProblem(409, "a newer version was published meanwhile: start the sync again");
+    const view = await sessions.summary(id);
+    const plan = await buildUnknown(c, s.target, view, s.summaryDigest, sigHash.digest("hex"), sigs);
+    await sessions.close(id);
+    ctx.body = plan;
   });
 
+  /** The unknown-base delta for this summary and these signatures: cached, or built once. */
   const buildUnknown = async (
     c: CourseRecord,
-    session: string,
-    s: SessionRecord,
+    target: string,
+    view: OldView,
+    summaryDigest: string,
+    sigDigest: string,
     sigs: Awaited<ReturnType<typeof parseSignatures>>,
   ) => {
-    const latest = latestOf(c);
-    if (latest.contentHash !== s.target)
-      throw new HttpProblem(409, "a newer version was published meanwhile: start the sync again");
-    const dir = join(storage.dir, "work", `session-${session}`);
-    const view = JSON.parse(await readFile(join(dir, "summary.json"), "utf8"));
-    const out = join(storage.dir, "deltas", `${c.id}-unknown-${session}.hcd`);
-    await mkdir(join(storage.dir, "deltas"), { recursive: true });
-    await buildCourseDelta({
-      next: await storage.manifestOf(c.id, latest.contentHash),
-      nextRoot: join(storage.versionDir(c.id, latest.contentHash), "tree"),
-      old: view,
-      signatures: sigs,
-      outPath: out,
-    });
-    const blob = await storage.registerBlob(out);
-    await rm(dir, { recursive: true, force: true });
-    await sessions.del(session);
+    const key = unknownResultKey(c.id, target, summaryDigest, sigDigest);
+    const blob = await storage.withVersions(c.id, [target], () =>
+      storage.unknown.getOrBuild(key, c.id, target, async (outPath) => {
+        await mkdir(join(storage.dir, "deltas"), { recursive: true });
+        await buildCourseDelta({
+          next: await storage.manifestOf(c.id, target),
+          nextRoot: join(storage.versionDir(c.id, target), "tree"),
+          old: view,
+          signatures: sigs,
+          outPath,
+          signal: storage.signal,
+        });
+      }),
+    );
     return deltaOrFull(c, "unknown-base", blob);
   };
 

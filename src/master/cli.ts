@@ -12,6 +12,11 @@ export function registerMasterCommands(program: Command): void {
     .option("--read-token <token>", "token required to read/sync; open if unset (env HANDCARRY_READ_TOKEN)")
     .option("--keep-versions <n>", "versions kept per course for known-base deltas (default 5)")
     .option("--piece-size <bytes>", "piece size (default 262144)")
+    .option("--answer-within <seconds>", "longest a sync request waits for a delta being built (default 5)")
+    .option("--session-ttl <seconds>", "how long an unknown-base upload session lives (default 900)")
+    .option("--max-sessions <n>", "unknown-base upload sessions open at once (default 64)")
+    .option("--max-session-bytes <bytes>", "bytes all open upload sessions may hold (default 256 MiB)")
+    .option("--unknown-cache-bytes <bytes>", "bytes of cached unknown-base deltas (default 1 GiB)")
     .option("--tls-cert <file>", "serve HTTPS with this certificate")
     .option("--tls-key <file>", "and this key")
     .option("--config <file>", "JSON config file (keys as the long options in camelCase)")
@@ -32,6 +37,11 @@ export function registerMasterCommands(program: Command): void {
           readToken: o.readToken,
           keepVersions: o.keepVersions,
           pieceSize: o.pieceSize,
+          answerWithin: o.answerWithin,
+          sessionTtl: o.sessionTtl,
+          maxSessions: o.maxSessions,
+          maxSessionBytes: o.maxSessionBytes,
+          unknownCacheBytes: o.unknownCacheBytes,
           tlsCert: o.tlsCert,
           tlsKey: o.tlsKey,
         },
@@ -39,6 +49,12 @@ export function registerMasterCommands(program: Command): void {
       const { startMaster } = await import("./server.js");
       const m = await startMaster({
         ...cfg,
+        answerWithinMs: cfg.answerWithin * 1000,
+        sessions: {
+          ttlMs: cfg.sessionTtl * 1000,
+          maxSessions: cfg.maxSessions,
+          maxBytes: cfg.maxSessionBytes,
+        },
         ...(cfg.tlsCert && cfg.tlsKey && { tls: { cert: cfg.tlsCert, key: cfg.tlsKey } }),
       });
       process.stdout.write(`handcarry master listening on ${m.url} (data ${cfg.dataDir})\n`);

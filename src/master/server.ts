@@ -8,9 +8,9 @@ import { join } from "node:path";
 import { Store } from "../store/index.js";
 import { requestJson } from "../transfer/index.js";
 import { createMasterApp, type MasterOptions } from "./app.js";
-import { MasterStorage } from "./storage.js";
+import { MasterStorage, type StorageLimits } from "./storage.js";
 
-export interface StartMasterOptions extends MasterOptions {
+export interface StartMasterOptions extends MasterOptions, StorageLimits {
   dataDir: string;
   host?: string;
   port?: number;
@@ -31,7 +31,8 @@ export interface RunningMaster {
 
 export async function startMaster(o: StartMasterOptions): Promise<RunningMaster> {
   const store = await Store.open(join(o.dataDir, "db"));
-  const storage = new MasterStorage(o.dataDir, store, o.keepVersions, o.pieceSize);
+  const storage = new MasterStorage(o.dataDir, store, o.keepVersions, o.pieceSize, o);
+  await storage.start();
   const app = createMasterApp(storage, o);
   app.on("error", (err: Error) => {
     if ((err as { code?: string }).code === "ECONNRESET" || (err as { code?: string }).code === "EPIPE")
@@ -82,6 +83,8 @@ export async function startMaster(o: StartMasterOptions): Promise<RunningMaster>
         server.close(() => resolve());
         server.closeAllConnections();
       });
+      // Builds still running would read (or write) the data dir after close: stop them first.
+      await storage.close();
       await store.close();
     },
   };

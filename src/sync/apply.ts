@@ -8,8 +8,8 @@ import { createHash, randomBytes } from "node:crypto";
 import { closeSync, createReadStream, openSync, readSync } from "node:fs";
 import {
   chmod,
-  constants as fsc,
   copyFile,
+  constants as fsc,
   lstat,
   mkdir,
   open,
@@ -23,13 +23,13 @@ import {
 import { basename, dirname, join } from "node:path";
 import { createBrotliDecompress } from "node:zlib";
 import {
-  checkSymlinkTarget,
   contentHash,
   type EntryType,
   type Manifest,
   type ManifestEntry,
   normalizeEntryPath,
   PathRegistry,
+  refuseSymlink,
 } from "../archive/index.js";
 import { applyDelta, ByteReader, FileBasis } from "../delta/index.js";
 import { globalLayout, type OldView } from "./course.js";
@@ -180,7 +180,7 @@ export async function applyCourseDelta({ deltaPath, old, outRoot }: ApplyOptions
       const got = await content(target);
       const e: ManifestEntry = { path, type, size: got.size, mode, mtime, sha256: got.sha256 };
       if (got.linkTarget !== undefined) {
-        checkSymlinkTarget(deltaPath, path, got.linkTarget);
+        refuseSymlink(deltaPath, path, got.linkTarget);
         e.linkTarget = got.linkTarget;
         links.push(e);
       }

@@ -204,6 +204,8 @@ export async function buildCourseDelta(opts: {
   old: OldView;
   signatures?: Map<number, Signature>;
   outPath: string;
+  /** Give up (throwing its reason) at the next entry once this is aborted. */
+  signal?: AbortSignal;
 }): Promise<BuildStats> {
   const { next, nextRoot, old } = opts;
   const idx = new OldIndex(old);
@@ -249,6 +251,7 @@ export async function buildCourseDelta(opts: {
 
   let oi = 0;
   for (const e of entries) {
+    opts.signal?.throwIfAborted();
     while (oi < old.entries.length && comparePaths(old.entries[oi]!.path, e.path) < 0) {
       run(-1);
       oi++;

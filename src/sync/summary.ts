@@ -3,12 +3,14 @@
  * and the signatures the master asks for. Both are compact binary/JSON under brotli, and
  * both are parsed defensively: they arrive from the network.
  */
-import { brotliCompressSync, brotliDecompressSync, constants as zc } from "node:zlib";
-import { generateSignature, readSignature, type Signature } from "../delta/index.js";
-import { readChunks } from "../util/files.js";
-import { ID_HEX, type OldEntry, type OldView } from "./course.js";
-import type { SignatureRequest } from "./build.js";
+
 import { join } from "node:path";
+import { brotliCompressSync, brotliDecompressSync, constants as zc } from "node:zlib";
+import { ByteReader, generateSignature, readSignature, type Signature } from "../delta/index.js";
+import { SIG_HEADER_LEN } from "../delta/signature.js";
+import { readChunks } from "../util/files.js";
+import type { SignatureRequest } from "./build.js";
+import { ID_HEX, type OldEntry, type OldView } from "./course.js";
 
 export class SummaryError extends Error {
   constructor(message: string) {
@@ -88,35 +90,61 @@ export async function signEntries(
   return Buffer.concat(parts);
 }
 
-/** Master: parse the signatures, accepting only those it asked for. */
+/** Bytes of one rdiff signature: 12-byte header, then a weak sum and a strong sum per block. */
+const signatureLength = (size: number, r: SignatureRequest) =>
+  SIG_HEADER_LEN + Math.ceil(size / r.blockLen) * (4 + r.strongLen);
+
+/**
+ * Master: the exact size of the upload that answers `requests` for `view` (the layout of
+ * signEntries), so an upload session can reserve its disk space up front and refuse more.
+ */
+export function signatureUploadBytes(view: OldView, requests: SignatureRequest[]): number {
+  return requests.reduce((n, r) => n + 8 + signatureLength(view.entries[r.index]?.size ?? 0, r), 0);
+}
+
+/**
+ * Master: parse the signatures as they stream in, accepting only those it asked for. Only
+ * the parsed checksums are held, never the whole upload.
+ */
 export async function parseSignatures(
-  data: Buffer,
+  data: Uint8Array | AsyncIterable<Uint8Array>,
   requests: SignatureRequest[],
 ): Promise<Map<number, Signature>> {
+  const source =
+    data instanceof Uint8Array
+      ? (async function* () {
+          yield data;
+        })()
+      : data;
+  const reader = new ByteReader(source, "signature upload");
   const asked = new Map(requests.map((r) => [r.index, r]));
   const out = new Map<number, Signature>();
-  let at = 0;
-  while (at < data.length) {
-    if (at + 8 > data.length) throw new SummaryError(`signature upload is truncated at byte ${at}`);
-    const index = data.readUInt32BE(at);
-    const len = data.readUInt32BE(at + 4);
-    at += 8;
-    if (at + len > data.length) throw new SummaryError(`signature for entry ${index} is truncated`);
+  while (!(await reader.atEnd())) {
+    if (!(await reader.fill(8)))
+      throw new SummaryError(`signature upload is truncated at byte ${reader.position}`);
+    const head = await reader.read(8, "an entry header");
+    const view = new DataView(head.buffer, head.byteOffset, 8);
+    const index = view.getUint32(0);
+    const len = view.getUint32(4);
     const req = asked.get(index);
     if (!req) throw new SummaryError(`signature for entry ${index}, which was not requested`);
-    const sig = await readSignature(
-      (async function* () {
-        yield data.subarray(at, at + len);
-      })(),
-      `signature of entry ${index}`,
-    );
+    const sig = await readSignature(exactly(reader, len, index), `signature of entry ${index}`);
     if (sig.blockLen !== req.blockLen || sig.strongLen !== req.strongLen) {
       throw new SummaryError(
         `signature for entry ${index} uses block ${sig.blockLen}/${sig.strongLen}, not the requested ${req.blockLen}/${req.strongLen}`,
       );
     }
     out.set(index, sig);
-    at += len;
   }
   return out;
+}
+
+/** The next `len` bytes of `reader` as a stream of their own. */
+async function* exactly(reader: ByteReader, len: number, index: number): AsyncGenerator<Uint8Array> {
+  for (let left = len; left > 0; ) {
+    const chunk = await reader.readSome(left);
+    if (!chunk) throw new SummaryError(`signature for entry ${index} is truncated`);
+    left -= chunk.length;
+    yield chunk;
+  }
 }

@@ -17,6 +17,8 @@ export class HttpError extends Error {
     readonly status: number,
     readonly url: string,
     message: string,
+    /** Seconds the server asked to wait before the same request (Retry-After), if it did. */
+    readonly retryAfter?: number,
   ) {
     super(message);
     this.name = "HttpError";
@@ -139,7 +141,13 @@ export async function requestJson<T>(opts: ClientOptions, path: string, init: Re
     try {
       msg = (JSON.parse(text) as { error?: string }).error ?? text;
     } catch {}
-    throw new HttpError(res.status, joinUrl(opts.baseUrl, path), `${res.status} from ${path}: ${msg}`);
+    const wait = Number(res.headers["retry-after"]);
+    throw new HttpError(
+      res.status,
+      joinUrl(opts.baseUrl, path),
+      `${res.status} from ${path}: ${msg}`,
+      Number.isFinite(wait) && wait >= 0 ? wait : undefined,
+    );
   }
   try {
     return JSON.parse(text) as T;
@@ -166,4 +174,26 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
       { once: true },
     );
   });
+}
+
+/**
+ * Run `fn` again while the server answers 503 with Retry-After ("not ready yet"), waiting as
+ * asked (at most 60 s at a time), until `budgetMs` of waiting is spent.
+ */
+export async function retryWhenNotReady<T>(
+  fn: () => Promise<T>,
+  signal?: AbortSignal,
+  budgetMs = 15 * 60_000,
+): Promise<T> {
+  for (let waited = 0; ; ) {
+    try {
+      return await fn();
+    } catch (e) {
+      if (!(e instanceof HttpError) || e.status !== 503 || e.retryAfter === undefined) throw e;
+      const ms = Math.min(60_000, Math.max(100, e.retryAfter * 1000));
+      if (waited + ms > budgetMs) throw e;
+      waited += ms;
+      await sleep(ms, signal);
+    }
+  }
 }

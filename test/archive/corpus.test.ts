@@ -1,5 +1,5 @@
 // Real course exports from ../shared/corpus (read in place, never copied into the repo).
-import { readdirSync } from "node:fs";
+import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { directorySource, extractArchive, readManifest, writeArchive } from "../../src/archive/index.js";
@@ -9,9 +9,8 @@ import { run, sandbox } from "./helpers.js";
 if (!present) console.warn(`corpus tests skipped: ${CORPUS} is absent`);
 
 const files = present
-  ? readdirSync(CORPUS, { withFileTypes: true })
-      .filter((e) => e.isFile() && !e.name.endsWith(".md"))
-      .map((e) => e.name)
+  ? readdirSync(CORPUS)
+      .filter((f) => !f.endsWith(".md") && statSync(join(CORPUS, f)).isFile())
       .sort()
   : [];
 

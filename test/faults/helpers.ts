@@ -148,11 +148,18 @@ export async function planBlob(
   have: string | undefined,
   course = COURSE,
 ): Promise<{ plan: string; blob: BlobManifest }> {
-  const res = await fetch(`${master.url}/v1/courses/${course}/sync`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify(have ? { have } : {}),
-  });
+  const ask = () =>
+    fetch(`${master.url}/v1/courses/${course}/sync`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(have ? { have } : {}),
+    });
+  let res = await ask();
+  // A delta still being built: come back when the master says.
+  for (let tries = 0; res.status === 503 && tries < 600; tries++) {
+    await new Promise((r) => setTimeout(r, Number(res.headers.get("retry-after") ?? 1) * 1000));
+    res = await ask();
+  }
   const body = (await res.json()) as { plan: string; blob: BlobManifest };
   if (!body.blob) throw new Error(`no blob in plan ${JSON.stringify(body)}`);
   return body;

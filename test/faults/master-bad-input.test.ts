@@ -220,7 +220,16 @@ describe("malformed requests", () => {
           headers: { ...R, "content-type": "application/json" },
           body: JSON.stringify(body),
         });
-      expect((await post({ session: s, pieces: 2 })).status).toBe(409); // piece 0 never arrived
+      expect((await post({ session: s, pieces: 1 })).status).toBe(409); // piece 0 never arrived
+      // More pieces than this session's signatures can take: refused before any is read.
+      const beyond = await post({ session: s, pieces: 2 });
+      expect(beyond.status).toBe(400);
+      expect(JSON.parse(beyond.text).error).toBe("this session's signatures take 1 piece(s), not 2");
+      const late = await raw("PUT", `/v1/uploads/${s}/pieces/1`, { headers: R, body: "x" });
+      expect(late.status).toBe(400);
+      expect(JSON.parse(late.text).error).toBe(
+        "piece 1 is beyond the last piece (0) of this session's signatures",
+      );
       expect((await post({ session: s, pieces: -1 })).status).toBe(400);
       expect((await post({ session: s, pieces: "many" })).status).toBe(400);
       expect((await post({ session: "../../etc", pieces: 1 })).status).toBe(400);

@@ -1,0 +1,78 @@
+// A real `handcarry master` builds known-base deltas when a version is published, and a
+// sync request never waits long for one: "not ready, retry after N s" (503 + Retry-After),
+// which the agent honours.
+import { existsSync } from "node:fs";
+import { readdir } from "node:fs/promises";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { fullCourse, generateCourse, writeCourse } from "../../src/demo/sample-course.js";
+import { publishCourse } from "../../src/master/server.js";
+import { until } from "../agent/helpers.js";
+import { agentWithOldVersion, syncQuiet } from "../faults/helpers.js";
+import { makeTempDir, type TempDir } from "../support/procs.js";
+import { call, type MasterProcess, PUBLISH_TOKEN, startMasterProcess } from "./helpers.js";
+
+const COURSE = "field-health";
+let files: TempDir;
+let master: MasterProcess;
+const archive = (n: number) => join(files.path, `v${n}.mbz`);
+const publish = async (n: number) =>
+  (await publishCourse({ masterUrl: master.url, token: PUBLISH_TOKEN, course: COURSE, file: archive(n) }))
+    .contentHash;
+const ask = (have: string) =>
+  call(`${master.url}/v1/courses/${COURSE}/sync`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ have }),
+  });
+const deltaFiles = async () => (await readdir(join(master.dataDir, "deltas")).catch(() => [])).length;
+
+/** Generous limits: these build real deltas on a loaded 2-core machine. */
+const SLOW = 600_000;
+
+beforeAll(async () => {
+  files = await makeTempDir("hc-bg-files-");
+  for (const [n, seed] of [
+    [1, 1],
+    [2, 2],
+    [3, 3],
+  ] as const)
+    await writeCourse(generateCourse(fullCourse({ seed, scale: 0.3 })), "zip", archive(n));
+  // Answer at once: whatever is not built yet is a 503 telling when to come back.
+  master = await startMasterProcess(["--answer-within", "0"]);
+}, SLOW);
+afterAll(async () => {
+  await master?.stop();
+  await files?.cleanup();
+}, SLOW);
+
+describe("deltas built on publish", { timeout: SLOW }, () => {
+  it("a request during the build is a 503 with Retry-After; the delta appears without any request", async () => {
+    const v1 = await publish(1);
+    await publish(2);
+    const early = await ask(v1);
+    expect(early.status, early.text).toBe(503);
+    expect(early.headers.get("retry-after")).toBe("1");
+    expect(JSON.parse(early.text).error).toBe("the delta from your version is being built: retry after 1 s");
+    await until(async () => (await deltaFiles()) === 1, "the v1 → v2 delta built in the background", 300_000);
+    // Written, then registered (piece MD5s): ready moments later, with no rebuild.
+    await until(async () => (await ask(v1)).status === 200, "the delta to be offered", 300_000);
+    const ready = await ask(v1);
+    expect(JSON.parse(ready.text).plan).toBe("known-base");
+    expect(await deltaFiles()).toBe(1);
+  });
+
+  it("an agent told to retry later waits as asked and then syncs with the known-base delta", async () => {
+    const agent = await agentWithOldVersion(archive(2));
+    try {
+      await publish(3); // v2 → v3 and v1 → v3 are now built in the background
+      const { result } = await syncQuiet({ dataDir: agent.dir.path, masterUrl: master.url });
+      const done = result.courses[0];
+      expect(done?.type, JSON.stringify(done)).toBe("course-done");
+      if (done?.type === "course-done") expect(done.plan).toBe("known-base");
+      expect(existsSync(join(master.dataDir, "deltas"))).toBe(true);
+    } finally {
+      await agent.dir.cleanup();
+    }
+  });
+});
