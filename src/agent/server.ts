@@ -1,13 +1,16 @@
 // The hotspot web server (Koa): course list, Moodle course viewer, file browser, downloads
 // with HTTP Range (send), status page and /api/status, and the password-protected admin
 // area. Phones on the hotspot have no internet: every page is self-contained.
-import { readdir, realpath, stat } from "node:fs/promises";
+import { readdir, stat } from "node:fs/promises";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { extname, join, sep } from "node:path";
+import { extname, join } from "node:path";
 import Router from "@koa/router";
 import Koa, { type Context } from "koa";
-import send from "send";
+import { HttpError } from "../http/errors.js";
+import { requestSegments, resolveInRoot } from "../http/request-path.js";
+import { sendFile } from "../http/send-file.js";
+import { realPathInside } from "../util/real-path.js";
 import { type AdminAuth, LoginThrottle } from "./admin.js";
 import type { KnownNetwork } from "./config.js";
 import {
@@ -119,14 +122,7 @@ const CAPTIVE_PROBES = [
 const SESSION_COOKIE = "hc_admin";
 const FORM_LIMIT = 16 * 1024;
 
-export class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+export { HttpError };
 
 function html(ctx: Context, body: string, status = 200): void {
   ctx.status = status;
@@ -143,36 +139,9 @@ export function disposition(kind: "inline" | "attachment", filename: string): st
   return `${kind}; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(filename)}`;
 }
 
-/**
- * Stream a file with Range, If-Range and conditional GET (send). Koa steps aside
- * (ctx.respond = false) so send owns the response; errors become plain 404/416/500.
- */
-function sendFile(ctx: Context, path: string, headers: Record<string, string>, maxAgeSec = 0): Promise<void> {
-  ctx.respond = false;
-  const res = ctx.res;
-  // Koa starts every response as 404; send only sets the status for 206/304/416 and errors.
-  res.statusCode = 200;
-  return new Promise<void>((resolve) => {
-    const stream = send(ctx.req, path, { dotfiles: "allow", index: false, maxAge: maxAgeSec * 1000 });
-    stream.on("headers", (r) => {
-      for (const [k, v] of Object.entries(headers)) r.setHeader(k, v);
-    });
-    stream.on("error", (err: Error & { status?: number }) => {
-      const status = err.status ?? 500;
-      if (!res.headersSent) {
-        for (const k of res.getHeaderNames()) res.removeHeader(k);
-        res.statusCode = status;
-        res.setHeader("Content-Type", "text/plain; charset=utf-8");
-        res.end(status === 404 ? "Not found\n" : `Error ${status}\n`);
-      } else {
-        res.destroy();
-      }
-      resolve();
-    });
-    stream.on("end", () => resolve());
-    res.on("close", () => resolve());
-    stream.pipe(res);
-  });
+/** The shared sender with this server's defaults: no sniffing, a max-age for immutable course files. */
+function sendCourseFile(ctx: Context, path: string, headers: Record<string, string>, maxAgeSec = 0) {
+  return sendFile(ctx, path, { headers: { ...headers, "X-Content-Type-Options": "nosniff" }, maxAgeSec });
 }
 
 function courseKindCache() {
@@ -214,23 +183,6 @@ async function readForm(ctx: Context): Promise<URLSearchParams> {
     chunks.push(chunk);
   }
   return new URLSearchParams(Buffer.concat(chunks).toString("utf8"));
-}
-
-/** Decoded, checked path segments of a browse URL; null if any is unsafe. */
-export function browseSegments(rest: string): string[] | null {
-  const raw = rest.split("/").filter((s) => s !== "");
-  const out: string[] = [];
-  for (const r of raw) {
-    let s: string;
-    try {
-      s = decodeURIComponent(r);
-    } catch {
-      return null;
-    }
-    if (s === "." || s === ".." || s.includes("/") || s.includes("\\") || s.includes("\0")) return null;
-    out.push(s);
-  }
-  return out;
 }
 
 export function createHotspotApp(o: HotspotAppOptions): Koa {
@@ -292,7 +244,7 @@ export function createHotspotApp(o: HotspotAppOptions): Koa {
     // Moodle restores .mbz files (zip or tar.gz inside); other archives keep their format's extension.
     const ext = (await isMoodleBackup(course.treePath)) ? "mbz" : course.format;
     const date = course.publishedAt.slice(0, 10);
-    await sendFile(ctx, course.archivePath, {
+    await sendCourseFile(ctx, course.archivePath, {
       "Content-Type":
         course.format === "zip"
           ? "application/zip"
@@ -300,7 +252,6 @@ export function createHotspotApp(o: HotspotAppOptions): Koa {
             ? "application/x-tar"
             : "application/gzip",
       "Content-Disposition": disposition("attachment", `${course.id}-${date}.${ext}`),
-      "X-Content-Type-Options": "nosniff",
     });
   });
 
@@ -310,7 +261,13 @@ export function createHotspotApp(o: HotspotAppOptions): Koa {
     if (!moodle) throw new HttpError(404, "This course has no activities.");
     const activity = moodle.sections.flatMap((s) => s.activities).find((a) => a.moduleId === ctx.params.mid);
     if (!activity) throw new HttpError(404, "No such activity.");
-    return { course, moodle, content: await readActivity(course.treePath, moodle, activity) };
+    try {
+      return { course, moodle, content: await readActivity(course.treePath, moodle, activity) };
+    } catch (err) {
+      if (err instanceof MoodleBackupError)
+        throw new HttpError(422, `This activity cannot be shown (${err.message}).`);
+      throw err;
+    }
   };
 
   router.get("/c/:id/m/:mid", async (ctx) => {
@@ -338,13 +295,15 @@ export function createHotspotApp(o: HotspotAppOptions): Koa {
     if (!file) throw new HttpError(404, "No such file.");
     const type = MIME.test(file.mimetype) ? file.mimetype : "application/octet-stream";
     const inline = INLINE_TYPES.test(type) && ctx.query.download === undefined;
-    await sendFile(
+    // Its bytes must really be inside the course tree, whatever links lead there.
+    const real = await realPathInside(course.treePath, moodleFilePath(file));
+    if (!real) throw new HttpError(404, "No such file.");
+    await sendCourseFile(
       ctx,
-      join(course.treePath, moodleFilePath(file)),
+      real,
       {
         "Content-Type": type,
         "Content-Disposition": disposition(inline ? "inline" : "attachment", file.filename),
-        "X-Content-Type-Options": "nosniff",
       },
       3600,
     );
@@ -354,18 +313,11 @@ export function createHotspotApp(o: HotspotAppOptions): Koa {
     const id = decodeURIComponent(ctx.captures?.[0] ?? (ctx.params as Record<string, string>)["0"] ?? "");
     const rest = ctx.path.slice(`/c/${ctx.path.split("/")[2]}/browse`.length);
     const course = await courseOr404(id);
-    const parts = browseSegments(rest);
+    const parts = requestSegments(rest);
     if (!parts) throw new HttpError(400, "Bad path.");
-    const root = await realpath(course.treePath);
-    const target = join(root, ...parts);
-    let real: string;
-    try {
-      real = await realpath(target);
-    } catch {
-      throw new HttpError(404, "Not found.");
-    }
-    // A symlink inside the tree must not lead out of it.
-    if (real !== root && !real.startsWith(root + sep)) throw new HttpError(404, "Not found.");
+    // Decoded once here; the real path (links followed) must stay inside the tree.
+    const real = await resolveInRoot(course.treePath, parts);
+    if (!real) throw new HttpError(404, "Not found.");
     const s = await stat(real);
     if (s.isDirectory()) {
       if (!ctx.path.endsWith("/")) {
@@ -386,10 +338,9 @@ export function createHotspotApp(o: HotspotAppOptions): Koa {
     const name = parts[parts.length - 1] ?? "file";
     const type = EXT_TYPES[extname(name).toLowerCase()] ?? "application/octet-stream";
     const inline = INLINE_TYPES.test(type) && ctx.query.download === undefined;
-    await sendFile(ctx, real, {
+    await sendCourseFile(ctx, real, {
       "Content-Type": type === "text/plain" ? "text/plain; charset=utf-8" : type,
       "Content-Disposition": disposition(inline ? "inline" : "attachment", name),
-      "X-Content-Type-Options": "nosniff",
     });
   });
 

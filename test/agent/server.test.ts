@@ -3,7 +3,6 @@
 // Range downloads, the file browser's path safety, status JSON, and the admin area's auth.
 import { createHash } from "node:crypto";
 import { readFile, symlink } from "node:fs/promises";
-import { request } from "node:http";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -13,6 +12,7 @@ import type { Device } from "../../src/device/index.js";
 import {
   agentConfig,
   FakeLink,
+  rawRequest,
   simulatedDevice,
   smallAdditionPair,
   type TestMaster,
@@ -172,18 +172,7 @@ describe("downloads", () => {
   });
 });
 
-/** A raw request, so the path reaches the server exactly as written (fetch would normalize "..")). */
-function rawGet(path: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const u = new URL(base);
-    const req = request({ host: u.hostname, port: u.port, path, method: "GET" }, (res) => {
-      res.resume();
-      resolve(res.statusCode ?? 0);
-    });
-    req.on("error", reject);
-    req.end();
-  });
-}
+const rawGet = async (path: string) => (await rawRequest(base, path)).status;
 
 describe("file browser", () => {
   it("browses a non-Moodle archive and serves files with safe types", async () => {
