@@ -1,7 +1,8 @@
 // Admin password and sessions. The password comes from config/env, or is generated on
 // first start (scrypt hash kept in the agent's database, the clear text written once to
 // DIR/admin-password.txt, mode 0600, for the person setting the box up). Comparisons are
-// constant-time; sessions are HMAC-signed cookies with an expiry, keyed per process.
+// constant-time; sessions are HMAC-signed cookies with an expiry, keyed per process, and
+// remembered until logout so that logging out revokes them.
 import { createHash, createHmac, randomBytes, scrypt, timingSafeEqual } from "node:crypto";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -24,8 +25,13 @@ function equalDigests(a: Buffer, b: Buffer): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
+/** Sessions open at once; logging in again beyond this ends the oldest. */
+const MAX_SESSIONS = 32;
+
 export class AdminAuth {
   private readonly key = randomBytes(32);
+  /** Nonces of the sessions not logged out (a signed cookie alone could not be revoked). */
+  private readonly live = new Set<string>();
 
   private constructor(
     private readonly configured: Buffer | null,
@@ -68,8 +74,16 @@ export class AdminAuth {
 
   /** A cookie value: "<expiry ms>.<random>.<hmac>". */
   issueSession(now = Date.now()): string {
-    const payload = `${now + SESSION_MS}.${randomBytes(9).toString("base64url")}`;
+    const nonce = randomBytes(9).toString("base64url");
+    const payload = `${now + SESSION_MS}.${nonce}`;
+    this.live.add(nonce);
+    if (this.live.size > MAX_SESSIONS) this.live.delete(this.live.values().next().value as string);
     return `${payload}.${this.sign(payload)}`;
+  }
+
+  /** Log out: the cookie stops working even if someone kept a copy. */
+  endSession(value: string | undefined): void {
+    if (value && this.verifySession(value)) this.live.delete(value.split(".")[1]!);
   }
 
   verifySession(value: string | undefined, now = Date.now()): boolean {
@@ -80,8 +94,9 @@ export class AdminAuth {
     const mac = Buffer.from(value.slice(cut + 1));
     const want = Buffer.from(this.sign(payload));
     if (!equalDigests(mac, want)) return false;
-    const expiry = Number(payload.split(".")[0]);
-    return Number.isFinite(expiry) && expiry > now;
+    const [expiryText, nonce] = payload.split(".");
+    const expiry = Number(expiryText);
+    return Number.isFinite(expiry) && expiry > now && this.live.has(nonce ?? "");
   }
 
   /** Per-session token for admin forms: pages served here embed course HTML, so forms need more than the cookie. */

@@ -397,9 +397,10 @@ export function createHotspotApp(o: HotspotAppOptions): Koa {
       ctx.set("Retry-After", String(Math.ceil(wait / 1000)));
       return null;
     }
+    // Counted before the slow check: guesses sent in parallel cannot all slip in while scrypt runs.
+    throttle.failed(client);
     const ok = await o.auth.check(password);
     if (ok) throttle.succeeded(client);
-    else throttle.failed(client);
     return ok;
   };
 
@@ -415,6 +416,8 @@ export function createHotspotApp(o: HotspotAppOptions): Koa {
 
   router.post("/admin/logout", async (ctx) => {
     await adminForm(ctx);
+    // Ended here, not only in the browser: a copied cookie is worth nothing after logout.
+    o.auth.endSession(ctx.cookies.get(SESSION_COOKIE));
     ctx.cookies.set(SESSION_COOKIE, "", { httpOnly: true, sameSite: "strict", path: "/", maxAge: 0 });
     ctx.redirect("/admin");
   });
