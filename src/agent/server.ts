@@ -8,6 +8,7 @@ import { extname, join } from "node:path";
 import Router from "@koa/router";
 import Koa, { type Context } from "koa";
 import { HttpError } from "../http/errors.js";
+import { type ConnectionLimits, createLimitedServer } from "../http/limits.js";
 import { requestSegments, resolveInRoot } from "../http/request-path.js";
 import { sendFile } from "../http/send-file.js";
 import { realPathInside } from "../util/real-path.js";
@@ -525,15 +526,19 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** Listen; resolves with the URL once the port is bound. */
-export function listen(app: Koa, host: string, port: number): Promise<RunningServer> {
+/** Listen with the per-client connection cap and short deadlines; resolves once the port is bound. */
+export function listen(
+  app: Koa,
+  host: string,
+  port: number,
+  limits: Partial<ConnectionLimits> = {},
+): Promise<RunningServer> {
   return new Promise((resolve, reject) => {
-    const server = app.listen(port, host);
+    // Phones on a weak link keep connections open; one of them must not pin the process.
+    const server = createLimitedServer(app.callback(), limits);
     server.once("error", reject);
-    server.once("listening", () => {
+    server.listen(port, host, () => {
       server.off("error", reject);
-      // Phones on a weak link keep connections open; do not let a slow one pin the process.
-      server.keepAliveTimeout = 10_000;
       const addr = server.address() as AddressInfo;
       const shown =
         host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host.includes(":") ? `[${host}]` : host;

@@ -33,7 +33,8 @@ describe("login throttle", () => {
       checked++;
       return check(password);
     };
-    const hotspot = await hotspotOnLoopback([], { auth });
+    // 100 connections at once from this one address: above the per-client cap of a real hotspot.
+    const hotspot = await hotspotOnLoopback([], { auth }, { perClient: 200 });
     try {
       const statuses = await Promise.all(
         Array.from({ length: 100 }, async (_, i) => {

@@ -24,6 +24,7 @@ import {
 } from "../../src/agent/server.js";
 import { generateCourse, scenarios, writeCourse } from "../../src/demo/sample-course.js";
 import { createDevice, type Device } from "../../src/device/index.js";
+import type { ConnectionLimits } from "../../src/http/limits.js";
 import { publishCourse, type RunningMaster, startMaster } from "../../src/master/server.js";
 import { Store } from "../../src/store/index.js";
 
@@ -212,6 +213,7 @@ export function stubControl(status: Partial<AgentStatus> = {}): AgentControl & {
 export async function hotspotOnLoopback(
   courses: ServedCourse[],
   o: Partial<HotspotAppOptions> = {},
+  limits: Partial<ConnectionLimits> = {},
 ): Promise<RunningServer & { auth: AdminAuth }> {
   const db = await tempDir("hc-hotspot-db-");
   const store = await Store.open(db.path);
@@ -229,7 +231,7 @@ export async function hotspotOnLoopback(
     auth,
     ...o,
   });
-  const running = await listen(app, "127.0.0.1", 0);
+  const running = await listen(app, "127.0.0.1", 0, limits);
   return {
     ...running,
     auth,
@@ -253,10 +255,11 @@ export function rawRequest(
   path: string,
   headers: Record<string, string> = {},
   method = "GET",
+  localAddress?: string,
 ): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
     const u = new URL(base);
-    const req = request({ host: u.hostname, port: u.port, path, method, headers }, (res) => {
+    const req = request({ host: u.hostname, port: u.port, path, method, headers, localAddress }, (res) => {
       const chunks: Buffer[] = [];
       res.on("data", (c: Buffer) => chunks.push(c));
       res.on("end", () =>
