@@ -194,7 +194,8 @@ export interface StatusView {
   nextSyncAt?: string;
   bytesSaved: number;
   online: boolean;
-  masterUrl: string;
+  /** Shown to the admin only. */
+  masterUrl?: string;
   courses: { id: string; title: string; contentHash: string; publishedAt: string; installedAt: string }[];
   disk: { availableBytes: number; totalBytes: number } | null;
   cpuTemperatureC: number | null;
@@ -226,7 +227,7 @@ export function statusPage(s: StatusView): string {
     s.error ? row("Last error", `<span class="err">${esc(s.error)}</span>`) : "",
     s.retryAt ? row("Retry at", esc(formatDate(s.retryAt))) : "",
     row("Network", s.online ? `<span class="ok">online</span>` : "offline"),
-    row("Master", esc(s.masterUrl)),
+    s.masterUrl !== undefined ? row("Master", esc(s.masterUrl)) : "",
     row(
       "Last sync",
       s.lastSync
@@ -267,6 +268,7 @@ export function loginPage(message?: string): string {
 export function adminPage(v: {
   csrf: string;
   masterUrl: string;
+  hasToken: boolean;
   networks: { ssid: string; secured: boolean }[];
   state: string;
   message?: string;
@@ -282,7 +284,7 @@ export function adminPage(v: {
     "Admin",
     (v.message ? `<section class="card"><p class="ok">${esc(v.message)}</p></section>` : "") +
       `<section class="card"><h2>Sync</h2><p class="meta">State: ${esc(v.state)}</p><form method="post" action="/admin/sync">${hidden}<button class="btn" type="submit">Sync now</button></form></section>` +
-      `<section class="card"><h2>Master</h2><form method="post" action="/admin/master">${hidden}<label>Master URL<input name="masterUrl" type="url" value="${esc(v.masterUrl)}" required></label><button class="btn" type="submit">Save</button></form></section>` +
+      `<section class="card"><h2>Master</h2><form method="post" action="/admin/master">${hidden}<label>Master URL<input name="masterUrl" type="url" value="${esc(v.masterUrl)}" required></label><label>Read token (${v.hasToken ? "one is saved for this master; empty keeps it" : "none for this master"}; a new master needs its own)<input name="token" type="password" autocomplete="off"></label>${v.hasToken && v.masterUrl.startsWith("http:") ? `<p class="err">This master is http://: the token crosses the network in clear. Prefer https://.</p>` : ""}<button class="btn" type="submit">Save</button></form></section>` +
       `<section class="card"><h2>Known Wi-Fi networks</h2><ul class="list">${nets || "<li>none</li>"}</ul><form method="post" action="/admin/networks">${hidden}<label>Network name (SSID)<input name="ssid" required maxlength="32"></label><label>Password (empty for an open network)<input name="password" type="password" maxlength="63"></label><button class="btn" type="submit">Add</button></form></section>` +
       `<section class="card"><form method="post" action="/admin/logout">${hidden}<button class="btn alt" type="submit">Log out</button></form></section>`,
     { back: "/" },

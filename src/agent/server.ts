@@ -13,7 +13,7 @@ import { requestSegments, resolveInRoot } from "../http/request-path.js";
 import { sendFile } from "../http/send-file.js";
 import { realPathInside } from "../util/real-path.js";
 import { type AdminAuth, LoginThrottle } from "./admin.js";
-import type { KnownNetwork } from "./config.js";
+import { type KnownNetwork, masterUrlProblem } from "./config.js";
 import {
   isMoodleBackup,
   MoodleBackupError,
@@ -64,7 +64,10 @@ export interface AgentControl {
   status(): Promise<AgentStatus>;
   syncNow(reason: string): void;
   masterUrl(): string;
-  setMasterUrl(url: string): Promise<void>;
+  /** Is a read token kept for the current master's origin? */
+  hasToken(): boolean;
+  /** Move to another master; a token, if given, is bound to the new master's origin. */
+  setMasterUrl(url: string, token?: string): Promise<void>;
   networks(): Promise<KnownNetwork[]>;
   addNetwork(network: KnownNetwork): Promise<void>;
   removeNetwork(ssid: string): Promise<void>;
@@ -345,13 +348,19 @@ export function createHotspotApp(o: HotspotAppOptions): Koa {
     });
   });
 
+  /** The full status for the admin; without the master and error details for anyone else. */
+  const statusFor = async (ctx: Context): Promise<AgentStatus> => {
+    const s = await o.control.status();
+    return session(ctx) ? s : publicStatus(s);
+  };
+
   router.get("/api/status", async (ctx) => {
     ctx.set("Cache-Control", "no-store");
-    ctx.body = await o.control.status();
+    ctx.body = await statusFor(ctx);
   });
 
   router.get("/status", async (ctx) => {
-    html(ctx, statusPage(await o.control.status()));
+    html(ctx, statusPage(await statusFor(ctx)));
   });
 
   // ---------------------------------------------------------------- admin
@@ -377,6 +386,7 @@ export function createHotspotApp(o: HotspotAppOptions): Koa {
       adminPage({
         csrf: o.auth.csrfFor(s),
         masterUrl: o.control.masterUrl(),
+        hasToken: o.control.hasToken(),
         networks: networks.map((n) => ({ ssid: n.ssid, secured: n.password !== undefined })),
         state: status.state,
         message,
@@ -401,7 +411,10 @@ export function createHotspotApp(o: HotspotAppOptions): Koa {
     // Counted before the slow check: guesses sent in parallel cannot all slip in while scrypt runs.
     throttle.failed(client);
     const ok = await o.auth.check(password);
-    if (ok) throttle.succeeded(client);
+    if (ok) {
+      throttle.succeeded(client);
+      await o.auth.passwordSeen();
+    }
     return ok;
   };
 
@@ -432,15 +445,11 @@ export function createHotspotApp(o: HotspotAppOptions): Koa {
   router.post("/admin/master", async (ctx) => {
     const form = await adminForm(ctx);
     const url = (form.get("masterUrl") ?? "").trim();
-    let parsed: URL;
-    try {
-      parsed = new URL(url);
-    } catch {
-      throw new HttpError(400, "Master URL: not a URL.");
-    }
-    if (!/^https?:$/.test(parsed.protocol))
-      throw new HttpError(400, "Master URL: must start with http:// or https://.");
-    await o.control.setMasterUrl(url.replace(/\/+$/, ""));
+    const problem = masterUrlProblem(url);
+    if (problem) throw new HttpError(400, `Master URL: ${problem}.`);
+    const token = (form.get("token") ?? "").trim();
+    if (token.length > 4096) throw new HttpError(400, "Read token: at most 4096 characters.");
+    await o.control.setMasterUrl(url.replace(/\/+$/, ""), token || undefined);
     ctx.redirect("/admin?done=Master+saved");
   });
 
@@ -500,6 +509,14 @@ export function createHotspotApp(o: HotspotAppOptions): Koa {
       html(ctx, layoutError(404, "Not found."), 404);
   });
   return app;
+}
+
+/** What anyone on the hotspot may see: no master URL, no error text (they name hosts and paths). */
+export function publicStatus(s: AgentStatus): AgentStatus {
+  const { masterUrl: _m, error: _e, lastSync, ...rest } = s;
+  if (!lastSync) return rest as AgentStatus;
+  const { error: _le, ...sync } = lastSync;
+  return { ...rest, lastSync: sync } as AgentStatus;
 }
 
 function layoutError(status: number, message: string): string {

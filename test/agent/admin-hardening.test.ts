@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AdminAuth } from "../../src/agent/admin.js";
 import { Store } from "../../src/store/index.js";
-import { hotspotOnLoopback, tempDir } from "./helpers.js";
+import { adminLogin, hotspotOnLoopback, postForm, tempDir } from "./helpers.js";
 
 let dir: Awaited<ReturnType<typeof tempDir>>;
 let store: Store;
@@ -14,13 +14,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await store?.close();
   await dir?.remove();
-});
-
-const form = (fields: Record<string, string>, cookie?: string): RequestInit => ({
-  method: "POST",
-  redirect: "manual",
-  headers: { "content-type": "application/x-www-form-urlencoded", ...(cookie && { cookie }) },
-  body: new URLSearchParams(fields).toString(),
 });
 
 describe("login throttle", () => {
@@ -38,7 +31,7 @@ describe("login throttle", () => {
     try {
       const statuses = await Promise.all(
         Array.from({ length: 100 }, async (_, i) => {
-          const res = await fetch(`${hotspot.url}/admin/login`, form({ password: `guess ${i}` }));
+          const res = await fetch(`${hotspot.url}/admin/login`, postForm({ password: `guess ${i}` }));
           await res.body?.cancel();
           return res.status;
         }),
@@ -56,18 +49,14 @@ describe("logout", () => {
   it("revokes the session: the old cookie no longer opens the admin page or posts a form", async () => {
     const hotspot = await hotspotOnLoopback([]);
     try {
-      const login = await fetch(`${hotspot.url}/admin/login`, form({ password: "correct horse battery" }));
-      expect(login.status).toBe(302);
-      const cookie = login.headers.get("set-cookie")!.split(";")[0]!;
-      const panel = await (await fetch(`${hotspot.url}/admin`, { headers: { cookie } })).text();
-      const csrf = /name="csrf" value="([^"]+)"/.exec(panel)![1]!;
-      const out = await fetch(`${hotspot.url}/admin/logout`, form({ csrf }, cookie));
+      const { cookie, csrf } = await adminLogin(hotspot.url, "correct horse battery");
+      const out = await fetch(`${hotspot.url}/admin/logout`, postForm({ csrf }, cookie));
       expect(out.status).toBe(302);
       // The browser forgets the cookie; a copy of it must be worth nothing now.
       const after = await (await fetch(`${hotspot.url}/admin`, { headers: { cookie } })).text();
       expect(after).toContain('type="password"');
       expect(after).not.toContain("Sync now");
-      const replay = await fetch(`${hotspot.url}/admin/sync`, form({ csrf }, cookie));
+      const replay = await fetch(`${hotspot.url}/admin/sync`, postForm({ csrf }, cookie));
       expect(replay.status).toBe(401);
     } finally {
       await hotspot.close();

@@ -200,6 +200,7 @@ export function stubControl(status: Partial<AgentStatus> = {}): AgentControl & {
     }),
     syncNow: (reason) => void synced.push(reason),
     masterUrl: () => master,
+    hasToken: () => false,
     setMasterUrl: async (url) => {
       master = url;
     },
@@ -273,4 +274,23 @@ export function rawRequest(
     req.on("error", reject);
     req.end();
   });
+}
+
+/** A form post as the admin page sends it (no redirects followed). */
+export function postForm(fields: Record<string, string>, cookie?: string): RequestInit {
+  return {
+    method: "POST",
+    redirect: "manual",
+    headers: { "content-type": "application/x-www-form-urlencoded", ...(cookie && { cookie }) },
+    body: new URLSearchParams(fields).toString(),
+  };
+}
+
+/** Log in to the admin page: the session cookie and the forms' CSRF token. */
+export async function adminLogin(base: string, password: string): Promise<{ cookie: string; csrf: string }> {
+  const login = await fetch(`${base}/admin/login`, postForm({ password }));
+  if (login.status !== 302) throw new Error(`login answered ${login.status}`);
+  const cookie = login.headers.get("set-cookie")!.split(";")[0]!;
+  const panel = await (await fetch(`${base}/admin`, { headers: { cookie } })).text();
+  return { cookie, csrf: /name="csrf" value="([^"]+)"/.exec(panel)![1]! };
 }

@@ -280,7 +280,10 @@ describe("admin", () => {
     expect((await get("/admin/master", withCookie({ csrf, masterUrl: "ftp://x" }))).status).toBe(400);
     const moved = await get("/admin/master", withCookie({ csrf, masterUrl: `${master.url}/` }));
     expect(moved.status).toBe(302);
-    expect(((await (await get("/api/status")).json()) as { masterUrl: string }).masterUrl).toBe(master.url);
+    const asAdmin = (await (await get("/api/status", { headers: { cookie } })).json()) as {
+      masterUrl: string;
+    };
+    expect(asAdmin.masterUrl).toBe(master.url);
     expect(
       (await get("/admin/networks", withCookie({ csrf, ssid: "Field office", password: "secret-pass" })))
         .status,
