@@ -7,21 +7,15 @@ import { chmod, mkdir, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { type HotspotControl, NmcliHotspot, SimulatedHotspot } from "../device/hotspot.js";
 import { createDevice, type Device } from "../device/index.js";
+import { type AgentStatus, type CourseSource, createHotspotApp, type ServedCourse } from "../hotspot/app.js";
+import { AdminAuth } from "../hotspot/auth.js";
+import { listen, type RunningServer } from "../http/listen.js";
 import { Store } from "../store/index.js";
 import { packageVersion } from "../version.js";
-import { AdminAuth } from "./admin.js";
 import type { AgentConfig } from "./config.js";
 import { ConnectivityMonitor, checkMaster } from "./connectivity.js";
 import { CourseLibrary } from "./library.js";
 import { SecretBox } from "./secrets.js";
-import {
-  type AgentStatus,
-  type CourseSource,
-  createHotspotApp,
-  listen,
-  type RunningServer,
-  type ServedCourse,
-} from "./server.js";
 import { AgentSettings } from "./settings.js";
 import {
   type AgentState,

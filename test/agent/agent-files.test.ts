@@ -5,9 +5,10 @@
 import { lstat, readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { adminLogin, postForm } from "../hotspot/helpers.js";
 import { runCliAsync } from "../support/cli.js";
 import { type ManagedProcess, repoRoot, startProcess } from "../support/procs.js";
-import { adminLogin, postForm, tempDir, until } from "./helpers.js";
+import { tempDir, until } from "./helpers.js";
 
 let dir: Awaited<ReturnType<typeof tempDir>>;
 const running: ManagedProcess[] = [];

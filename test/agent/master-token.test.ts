@@ -10,7 +10,8 @@ import { type RunningAgent, startAgent } from "../../src/agent/agent.js";
 import { AgentConfigError, parseAgentConfig } from "../../src/agent/config.js";
 import type { Device } from "../../src/device/index.js";
 import { startMaster } from "../../src/master/server.js";
-import { adminLogin, agentConfig, FakeLink, postForm, simulatedDevice, tempDir } from "./helpers.js";
+import { adminLogin, postForm } from "../hotspot/helpers.js";
+import { agentConfig, FakeLink, simulatedDevice, tempDir } from "./helpers.js";
 
 const READ_TOKEN = "read-secret-for-the-real-master";
 let dir: Awaited<ReturnType<typeof tempDir>>;

@@ -3,7 +3,8 @@
 // one at 127.0.0.2 asking for the course list.
 import { connect, type Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { hotspotOnLoopback, rawRequest, until } from "./helpers.js";
+import { until } from "../agent/helpers.js";
+import { hotspotOnLoopback, rawRequest } from "./helpers.js";
 
 let hotspot: Awaited<ReturnType<typeof hotspotOnLoopback>>;
 const sockets: Socket[] = [];

@@ -12,13 +12,13 @@ import type { Device } from "../../src/device/index.js";
 import {
   agentConfig,
   FakeLink,
-  rawRequest,
   simulatedDevice,
   smallAdditionPair,
   type TestMaster,
   tempDir,
   testMaster,
-} from "./helpers.js";
+} from "../agent/helpers.js";
+import { rawRequest } from "./helpers.js";
 
 let dir: Awaited<ReturnType<typeof tempDir>>;
 let master: TestMaster;

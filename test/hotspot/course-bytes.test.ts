@@ -5,7 +5,8 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { courseTree, hotspotOnLoopback, rawRequest, tempDir } from "./helpers.js";
+import { tempDir } from "../agent/helpers.js";
+import { courseTree, hotspotOnLoopback, rawRequest } from "./helpers.js";
 
 let dir: Awaited<ReturnType<typeof tempDir>>;
 let hotspot: Awaited<ReturnType<typeof hotspotOnLoopback>>;

@@ -1,9 +1,10 @@
 // The admin area against the real hotspot app on loopback: parallel password guesses are
 // throttled before the slow hash runs, and logging out ends the session on the server.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AdminAuth } from "../../src/agent/admin.js";
+import { AdminAuth } from "../../src/hotspot/auth.js";
 import { Store } from "../../src/store/index.js";
-import { adminLogin, hotspotOnLoopback, postForm, tempDir } from "./helpers.js";
+import { tempDir } from "../agent/helpers.js";
+import { adminLogin, hotspotOnLoopback, postForm } from "./helpers.js";
 
 let dir: Awaited<ReturnType<typeof tempDir>>;
 let store: Store;
