@@ -3,16 +3,16 @@
 // triggered by a network appearing, the schedule while online, a retry after a failure
 // (exponential backoff), the button, or the admin page.
 import { spawn } from "node:child_process";
-import { mkdir, stat } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import { dirname, join } from "node:path";
+import { type HotspotControl, NmcliHotspot, SimulatedHotspot } from "../device/hotspot.js";
 import { createDevice, type Device } from "../device/index.js";
 import { Store, type Table } from "../store/index.js";
 import { packageVersion } from "../version.js";
 import { AdminAuth } from "./admin.js";
 import type { AgentConfig, KnownNetwork } from "./config.js";
 import { ConnectivityMonitor, checkMaster } from "./connectivity.js";
-import { type HotspotControl, NmcliHotspot, SimulatedHotspot } from "../device/hotspot.js";
-import { CourseLibrary } from "./library.js";
+import { archiveExt, CourseLibrary } from "./library.js";
 import {
   type AgentStatus,
   type CourseSource,
@@ -77,14 +77,14 @@ export class LibraryView implements CourseSource {
   /** A course switched during a sync: serve the new version at once (its old files are being removed). */
   async switched(e: Extract<SyncEvent, { type: "course-done" }>): Promise<void> {
     const old = this.courses.get(e.course);
-    const size = (await stat(e.path).catch(() => null))?.size;
-    if (!old || size === undefined) return; // a new course appears at the refresh after the cycle
+    if (!old) return; // a new course appears at the refresh after the cycle
     this.courses.set(e.course, {
       ...old,
       contentHash: e.contentHash,
-      archivePath: e.path,
-      treePath: join(dirname(e.path), "tree"),
-      size,
+      format: e.format,
+      archivePath: join(dirname(e.path), `course.${archiveExt(e.format)}`),
+      treePath: e.path,
+      size: e.size,
       installedAt: new Date().toISOString(),
     });
   }
@@ -305,8 +305,7 @@ export async function startAgent(o: StartAgentOptions): Promise<RunningAgent> {
       bytesDown += c.bytesDown;
       bytesUp += c.bytesUp;
       if (c.result === "updated") {
-        const full = (await stat(c.path).catch(() => null))?.size ?? 0;
-        saved += Math.max(0, full - c.bytesDown - c.bytesUp);
+        saved += Math.max(0, c.size - c.bytesDown - c.bytesUp);
       }
     }
     await library.refresh();

@@ -10,6 +10,7 @@ import Koa, { type Context } from "koa";
 import send from "send";
 import { type AdminAuth, LoginThrottle } from "./admin.js";
 import type { KnownNetwork } from "./config.js";
+import { courseArchive } from "./library.js";
 import {
   isMoodleBackup,
   MoodleBackupError,
@@ -292,7 +293,7 @@ export function createHotspotApp(o: HotspotAppOptions): Koa {
     // Moodle restores .mbz files (zip or tar.gz inside); other archives keep their format's extension.
     const ext = (await isMoodleBackup(course.treePath)) ? "mbz" : course.format;
     const date = course.publishedAt.slice(0, 10);
-    await sendFile(ctx, course.archivePath, {
+    await sendFile(ctx, await courseArchive(course), {
       "Content-Type":
         course.format === "zip"
           ? "application/zip"
