@@ -9,7 +9,7 @@
  */
 import { readdir, readFile, rm, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { type ArchiveFormat, directorySource, type Manifest, writeArchive } from "../archive/index.js";
+import type { ArchiveFormat, Manifest } from "../archive/index.js";
 import { Store, type Table } from "../store/index.js";
 import { COURSE_ID } from "../sync/course.js";
 
@@ -123,6 +123,8 @@ export async function courseArchive(
   let pending = building.get(c.archivePath);
   if (!pending) {
     pending = (async () => {
+      // The archive writers load only when a laptop asks: the idle agent does not hold them.
+      const { directorySource, writeArchive } = await import("../archive/index.js");
       const m = await readVersionManifest(dirname(c.treePath));
       await writeArchive(c.archivePath, c.format, m.entries, directorySource(c.treePath));
       return c.archivePath;
