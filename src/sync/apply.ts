@@ -92,7 +92,11 @@ async function placeOld(
   target: string,
   mode: number,
 ): Promise<{ size: number; sha256: string; linked: boolean }> {
-  const st = await lstat(from);
+  const st = await lstat(from).catch((e: NodeJS.ErrnoException) => {
+    // A file missing from the installed tree: the delta cannot apply, the whole course can.
+    if (e.code === "ENOENT") throw new CourseDeltaMismatchError(from, "the installed file is missing");
+    throw e;
+  });
   if (!st.isFile() || st.size !== old.size) {
     throw new CourseDeltaMismatchError(
       from,

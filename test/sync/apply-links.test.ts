@@ -106,6 +106,23 @@ describe("applying a delta onto the installed tree", () => {
       `the installed file is 10 bytes, its manifest says ${victim.size} bytes`,
     );
   });
+
+  it("refuses an installed tree that lost an unchanged file", async () => {
+    const victim = files(old.m).find((e) => neu.m.entries.some((n) => n.sha256 === e.sha256))!;
+    const copy = join(dir.path, "lost");
+    const m = await extractArchive(join(dir.path, "old.mbz"), copy);
+    await rm(join(copy, victim.path));
+    const err = await applyCourseDelta({
+      deltaPath: delta,
+      old: toOldView(m, copy),
+      outRoot: join(dir.path, "never2"),
+    }).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(CourseDeltaMismatchError);
+    expect((err as Error).message).toContain("the installed file is missing");
+  });
 });
 
 describe("the download archive of an installed tree", () => {
