@@ -2,6 +2,7 @@
 // the wire against peers in the same run. Results land in bench/out/.
 import { benchDelta } from "./delta.js";
 import { benchIdle } from "./idle.js";
+import { benchPi } from "./pi.js";
 import { benchServe } from "./serve.js";
 import { benchTransfer } from "./transfer.js";
 
@@ -10,6 +11,7 @@ const suites: Record<string, (args: string[]) => Promise<void>> = {
   transfer: benchTransfer,
   serve: benchServe,
   idle: benchIdle,
+  pi: benchPi,
 };
 
 const [name = "delta", ...rest] = process.argv.slice(2);

@@ -8,8 +8,8 @@
 import { mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { readManifest } from "./archive/index.js";
 import { syncAll } from "./agent/sync.js";
+import { contentHash, hashTree, readManifest } from "./archive/index.js";
 import { publishCourse, startMaster } from "./master/server.js";
 
 export interface MeasureResult {
@@ -54,7 +54,7 @@ export async function measure(
       done.contentHash === expected &&
       published.contentHash === expected;
     const installed =
-      done?.type === "course-done" ? (await readManifest(done.path)).contentHash === expected : false;
+      done?.type === "course-done" ? contentHash(await hashTree(done.path)) === expected : false;
     return {
       ok: ok && installed,
       bytesUp: traffic.up,

@@ -14,7 +14,7 @@ import { Store } from "../store/index.js";
 import { packageVersion } from "../version.js";
 import type { AgentConfig } from "./config.js";
 import { ConnectivityMonitor, checkMaster } from "./connectivity.js";
-import { CourseLibrary } from "./library.js";
+import { archiveExt, CourseLibrary, courseArchive } from "./library.js";
 import { SecretBox } from "./secrets.js";
 import { AgentSettings } from "./settings.js";
 import {
@@ -73,14 +73,14 @@ export class LibraryView implements CourseSource {
   /** A course switched during a sync: serve the new version at once (its old files are being removed). */
   async switched(e: Extract<SyncEvent, { type: "course-done" }>): Promise<void> {
     const old = this.courses.get(e.course);
-    const size = (await stat(e.path).catch(() => null))?.size;
-    if (!old || size === undefined) return; // a new course appears at the refresh after the cycle
+    if (!old) return; // a new course appears at the refresh after the cycle
     this.courses.set(e.course, {
       ...old,
       contentHash: e.contentHash,
-      archivePath: e.path,
-      treePath: join(dirname(e.path), "tree"),
-      size,
+      format: e.format,
+      archivePath: join(dirname(e.path), `course.${archiveExt(e.format)}`),
+      treePath: e.path,
+      size: e.size,
       installedAt: new Date().toISOString(),
     });
   }
@@ -91,6 +91,10 @@ export class LibraryView implements CourseSource {
 
   async get(id: string): Promise<ServedCourse | undefined> {
     return this.courses.get(id);
+  }
+
+  archive(course: ServedCourse): Promise<string> {
+    return courseArchive(course);
   }
 }
 
@@ -299,8 +303,7 @@ export async function startAgent(o: StartAgentOptions): Promise<RunningAgent> {
       bytesDown += c.bytesDown;
       bytesUp += c.bytesUp;
       if (c.result === "updated") {
-        const full = (await stat(c.path).catch(() => null))?.size ?? 0;
-        saved += Math.max(0, full - c.bytesDown - c.bytesUp);
+        saved += Math.max(0, c.size - c.bytesDown - c.bytesUp);
       }
     }
     await library.refresh();

@@ -1,11 +1,14 @@
 /**
- * The agent's installed courses. A version lives in courses/<id>/<hash>/ (archive, tree/,
- * manifest.json); the `installed` record in LevelDB names the current one. Replacing that
- * record (a durable put) is the atomic switch: a crash before it serves the old version,
- * after it the new one.
+ * The agent's installed courses. A version lives in courses/<id>/<hash>/: the extracted
+ * tree/ (what the hotspot serves) and manifest.json (every entry's size and SHA-256,
+ * computed once when the version was installed); the `installed` record in LevelDB names
+ * the current one. Replacing that record (a durable put) is the atomic switch: a crash
+ * before it serves the old version, after it the new one. The next version hard-links its
+ * unchanged files to this tree, so an installed file is never written to. The archive a
+ * laptop downloads is made from the tree when first asked for (courseArchive).
  */
-import { readdir, readFile, rm } from "node:fs/promises";
-import { join } from "node:path";
+import { readdir, readFile, rm, stat } from "node:fs/promises";
+import { dirname, join } from "node:path";
 import type { ArchiveFormat, Manifest } from "../archive/index.js";
 import { Store, type Table } from "../store/index.js";
 import { COURSE_ID } from "../sync/course.js";
@@ -15,11 +18,11 @@ export interface InstalledCourse {
   title: string;
   contentHash: string;
   format: ArchiveFormat;
-  /** The course archive file to offer for download. */
+  /** Where the download archive is kept once made (see courseArchive); may not exist yet. */
   archivePath: string;
-  /** Extracted tree of the same version. */
+  /** Extracted tree of the version: the installed form. */
   treePath: string;
-  /** Archive bytes. */
+  /** Bytes of content (all file entries). */
   size: number;
   publishedAt: string;
   installedAt: string;
@@ -70,11 +73,7 @@ export class CourseLibrary {
   }
 
   async manifest(c: InstalledCourse): Promise<Manifest> {
-    const m = JSON.parse(
-      await readFile(join(this.versionDir(c.id, c.contentHash), "manifest.json"), "utf8"),
-    ) as Manifest;
-    for (const e of m.entries) e.mtime = new Date(e.mtime);
-    return m;
+    return readVersionManifest(this.versionDir(c.id, c.contentHash));
   }
 
   /** Remove version directories that are not the installed one (left by a switch or a crash). */
@@ -96,4 +95,41 @@ export class CourseLibrary {
   close(): Promise<void> {
     return this.store.close();
   }
+}
+
+async function readVersionManifest(versionDir: string): Promise<Manifest> {
+  const m = JSON.parse(await readFile(join(versionDir, "manifest.json"), "utf8")) as Manifest;
+  for (const e of m.entries) e.mtime = new Date(e.mtime);
+  return m;
+}
+
+/** Bytes of content of a version: what the course list shows as its size. */
+export const contentBytes = (m: Manifest): number =>
+  m.entries.reduce((sum, e) => sum + (e.type === "file" ? e.size : 0), 0);
+
+const building = new Map<string, Promise<string>>();
+
+/**
+ * The course archive to send to a laptop: the file kept at `archivePath` (the archive a full
+ * download brought, or one made earlier), else made now from the installed tree in the
+ * course's format and kept for the next request (Range resumes need the same bytes). Every
+ * file's SHA-256 is checked against the manifest while it streams into the archive, so a
+ * damaged tree fails here instead of going out. One build per version at a time.
+ */
+export async function courseArchive(
+  c: Pick<InstalledCourse, "archivePath" | "treePath" | "format">,
+): Promise<string> {
+  if (await stat(c.archivePath).catch(() => null)) return c.archivePath;
+  let pending = building.get(c.archivePath);
+  if (!pending) {
+    pending = (async () => {
+      // The archive writers load only when a laptop asks: the idle agent does not hold them.
+      const { directorySource, writeArchive } = await import("../archive/index.js");
+      const m = await readVersionManifest(dirname(c.treePath));
+      await writeArchive(c.archivePath, c.format, m.entries, directorySource(c.treePath));
+      return c.archivePath;
+    })().finally(() => building.delete(c.archivePath));
+    building.set(c.archivePath, pending);
+  }
+  return pending;
 }

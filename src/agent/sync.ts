@@ -1,18 +1,13 @@
 /**
  * The sync client: for each course, negotiate with the master (content hash first; entry
  * summary and signatures only for an unknown base), download the blob in resumable pieces,
- * rebuild and verify the new version in staging, then switch atomically and remove the old
- * one. The job's phase is persisted, so a run cut by a crash or a lost link resumes.
+ * build the new version's tree in staging (unchanged files hard-linked from the installed
+ * tree) and verify its content hash, make it durable in one pass, then switch atomically and
+ * remove the old one. The job's phase is persisted, so a run cut by a crash or a lost link resumes.
  */
-import { link, mkdir, rename, rm, stat } from "node:fs/promises";
+import { link, mkdir, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import {
-  directorySource,
-  extractArchive,
-  type Manifest,
-  readManifest,
-  writeArchive,
-} from "../archive/index.js";
+import { type ArchiveFormat, extractArchive, type Manifest } from "../archive/index.js";
 import { Store, type Table } from "../store/index.js";
 import { applyCourseDelta, CourseDeltaMismatchError } from "../sync/apply.js";
 import { COURSE_ID, toOldView } from "../sync/course.js";
@@ -32,8 +27,8 @@ import {
   TransferError,
   uploadPieces,
 } from "../transfer/index.js";
-import { fsyncDir, writeFileAtomic } from "../util/files.js";
-import { archiveExt, CourseLibrary, type InstalledCourse } from "./library.js";
+import { fsyncDir, syncFilesystem } from "../util/files.js";
+import { archiveExt, CourseLibrary, contentBytes, type InstalledCourse } from "./library.js";
 
 export type SyncPhase = "negotiating" | "uploading" | "downloading" | "applying" | "verifying" | "switching";
 
@@ -48,7 +43,11 @@ export type SyncEvent =
       bytesDown: number;
       bytesUp: number;
       contentHash: string;
+      /** The installed tree. */
       path: string;
+      /** Bytes of content of the installed version. */
+      size: number;
+      format: ArchiveFormat;
     }
   | { type: "course-failed"; course: string; error: string; resumable: boolean };
 
@@ -189,7 +188,9 @@ async function syncCourse(
         bytesDown: 0,
         bytesUp: negotiated.bytesUp,
         contentHash: installed!.contentHash,
-        path: installed!.archivePath,
+        path: installed!.treePath,
+        size: installed!.size,
+        format: installed!.format,
       };
     }
     job = {
@@ -239,8 +240,9 @@ async function syncCourse(
   let manifest: Manifest;
   try {
     if (plan.plan === "full") {
-      manifest = await extractArchive(blobPath, tree, { durable: true });
-      // A link, not a move: if this run dies before the switch, the blob is still there.
+      manifest = await extractArchive(blobPath, tree);
+      // Kept as the download a laptop asks for. A link, not a move: if this run dies before
+      // the switch, the blob is still there.
       await link(blobPath, archive);
     } else {
       if (!installed) throw new SyncFailure(`${plan.plan} plan but course ${id} is not installed`, false);
@@ -250,7 +252,6 @@ async function syncCourse(
         old: toOldView(oldManifest, installed.treePath),
         outRoot: tree,
       });
-      await writeArchive(archive, plan.format, manifest.entries, directorySource(tree));
     }
   } catch (e) {
     if (e instanceof CourseDeltaMismatchError || e instanceof HcdFormatError) {
@@ -263,12 +264,13 @@ async function syncCourse(
     throw e;
   }
   await phase(job, "verifying");
-  const check = await readManifest(archive);
-  if (check.contentHash !== plan.contentHash || manifest.contentHash !== plan.contentHash) {
-    await rejectPlan(store, id, `content hash ${check.contentHash}`);
+  // The hashes behind manifest.contentHash come from the bytes written in staging (new
+  // entries) and from the installed manifest (linked entries, whose files never change).
+  if (manifest.contentHash !== plan.contentHash) {
+    await rejectPlan(store, id, `content hash ${manifest.contentHash}`);
     await rm(staging, { recursive: true, force: true });
     throw new SyncFailure(
-      `rebuilt course has content hash ${check.contentHash}, expected ${plan.contentHash}; the next sync downloads the whole course`,
+      `rebuilt course has content hash ${manifest.contentHash}, expected ${plan.contentHash}; the next sync downloads the whole course`,
       true,
     );
   }
@@ -277,7 +279,11 @@ async function syncCourse(
   const target = lib.versionDir(id, plan.contentHash);
   await rm(target, { recursive: true, force: true });
   await mkdir(lib.courseDir(id), { recursive: true });
-  await writeFileAtomic(join(work, "manifest.json"), [Buffer.from(JSON.stringify(manifest))]);
+  await writeFile(join(work, "manifest.json"), JSON.stringify(manifest), { flag: "wx" });
+  // One durability pass for everything in staging (new files, links, directories, the
+  // manifest), then the rename and its directory: a crash before the durable put below
+  // still serves the old version, and after it the new tree is whole on disk.
+  await syncFilesystem(work);
   await rename(work, target);
   await fsyncDir(lib.courseDir(id));
   const record: InstalledCourse = {
@@ -287,7 +293,7 @@ async function syncCourse(
     format: plan.format,
     archivePath: join(target, `course.${archiveExt(plan.format)}`),
     treePath: join(target, "tree"),
-    size: (await stat(join(target, `course.${archiveExt(plan.format)}`))).size,
+    size: contentBytes(manifest),
     publishedAt: plan.publishedAt,
     installedAt: new Date().toISOString(),
   };
@@ -304,7 +310,9 @@ async function syncCourse(
     bytesDown: blob.size,
     bytesUp: job.bytesUp,
     contentHash: plan.contentHash,
-    path: record.archivePath,
+    path: record.treePath,
+    size: record.size,
+    format: record.format,
   };
 }
 

@@ -7,6 +7,7 @@ export { type ManifestJson, manifestFromJson, manifestToJson, readManifest } fro
 export { normalizeEntryPath, PathRegistry, refuseSymlink } from "./paths.js";
 export { type ReadOptions, readEntries } from "./read.js";
 export { type OpenedArchive, openArchive } from "./source.js";
+export { hashTree } from "./tree.js";
 export * from "./types.js";
 export {
   ArchiveWriter,

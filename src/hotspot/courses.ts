@@ -8,6 +8,8 @@ export interface CourseAccess {
   get(id: string): Promise<ServedCourse>;
   /** Its Moodle structure (cached per version), null when it is not a Moodle backup; 422 when broken. */
   moodle(course: ServedCourse): Promise<MoodleCourse | null>;
+  /** The course as one archive file, for the download route. */
+  archive(course: ServedCourse): Promise<string>;
 }
 
 export function courseAccess(source: CourseSource): CourseAccess {
@@ -28,6 +30,7 @@ export function courseAccess(source: CourseSource): CourseAccess {
       if (!c) throw new HttpError(404, "No such course.");
       return c;
     },
+    archive: (course) => source.archive(course),
     moodle(course) {
       const key = `${course.id}\0${course.contentHash}\0${course.treePath}`;
       let hit = cache.get(key);

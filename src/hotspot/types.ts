@@ -20,6 +20,8 @@ export interface ServedCourse {
 export interface CourseSource {
   list(): Promise<ServedCourse[]>;
   get(id: string): Promise<ServedCourse | undefined>;
+  /** The course as one archive file for a laptop to download (made from the tree when first asked). */
+  archive(course: ServedCourse): Promise<string>;
 }
 
 /** The status document of GET /api/status; `state` is the agent's state name. */

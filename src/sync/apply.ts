@@ -1,8 +1,12 @@
 /**
  * Agent side: apply a course delta to the old version's extracted tree, producing the new
- * tree in a staging directory. Every path is checked (no traversal, no duplicates, no
- * writes through links), every size and the final content hash are verified; on any error
- * the staging directory is removed and the old tree is untouched.
+ * tree in a staging directory. The work follows the change, not the course: unchanged
+ * entries are hard links to the installed files (their hashes come from the installed
+ * manifest, so they are not read again), only changed and new entries are written. Every
+ * path is checked (no traversal, no duplicates, no writes through links), every size and
+ * the final content hash are verified; on any error the staging directory is removed and
+ * the old tree is untouched. Nothing here fsyncs: the caller makes the staging tree durable
+ * in one pass before its atomic switch.
  */
 import { createHash, randomBytes } from "node:crypto";
 import { closeSync, createReadStream, openSync, readSync } from "node:fs";
@@ -10,6 +14,7 @@ import {
   chmod,
   copyFile,
   constants as fsc,
+  link,
   lstat,
   mkdir,
   open,
@@ -32,7 +37,7 @@ import {
   refuseSymlink,
 } from "../archive/index.js";
 import { applyDelta, ByteReader, FileBasis } from "../delta/index.js";
-import { globalLayout, type OldView } from "./course.js";
+import { globalLayout, type OldEntry, type OldView } from "./course.js";
 import { type HcdEntry, HcdFormatError, readLayout } from "./format.js";
 import { type OldBytes, patchBytes } from "./ops.js";
 
@@ -72,22 +77,54 @@ async function* fileRange(
   }
 }
 
-/** Copy an old entry's file into the new tree (a reflink where the filesystem can). */
-async function copyOld(from: string, target: string): Promise<{ size: number; sha256: string }> {
-  await copyFile(from, target, fsc.COPYFILE_EXCL | fsc.COPYFILE_FICLONE);
-  const hash = createHash("sha256");
-  for await (const chunk of createReadStream(target)) hash.update(chunk as Buffer);
-  // Durable before the switch, like every other file of the new version.
-  const fh = await open(target, "r");
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
+/** Why link(2) can fail where a copy works: another filesystem, or one without hard links. */
+const NO_LINK = new Set(["EXDEV", "EPERM", "EMLINK", "ENOTSUP", "EOPNOTSUPP", "ENOSYS"]);
+
+/**
+ * Put an unchanged old entry into the new tree without reading it: a hard link to the
+ * installed file (its hash is known from the installed manifest), or a copy of our own when
+ * the link cannot be made or the mode differs. Installed files are never modified in place,
+ * since the next version shares their inodes: only new names are made for them.
+ */
+async function placeOld(
+  from: string,
+  old: OldEntry,
+  target: string,
+  mode: number,
+): Promise<{ size: number; sha256: string; linked: boolean }> {
+  const st = await lstat(from).catch((e: NodeJS.ErrnoException) => {
+    // A file missing from the installed tree: the delta cannot apply, the whole course can.
+    if (e.code === "ENOENT") throw new CourseDeltaMismatchError(from, "the installed file is missing");
+    throw e;
+  });
+  if (!st.isFile() || st.size !== old.size) {
+    throw new CourseDeltaMismatchError(
+      from,
+      `the installed file is ${st.isFile() ? `${st.size} bytes` : "not a file"}, its manifest says ${old.size} bytes`,
+    );
   }
-  return { size: (await lstat(target)).size, sha256: hash.digest("hex") };
+  if ((st.mode & 0o777) === (mode & 0o777)) {
+    try {
+      await link(from, target);
+      return { size: old.size, sha256: old.sha256 ?? (await hashFile(target)), linked: true };
+    } catch (e) {
+      if (!NO_LINK.has((e as NodeJS.ErrnoException).code ?? "")) throw e;
+    }
+  }
+  await copyFile(from, target, fsc.COPYFILE_EXCL | fsc.COPYFILE_FICLONE);
+  return { size: old.size, sha256: old.sha256 ?? (await hashFile(target)), linked: false };
 }
 
-/** Write a stream to a new file, returning its size and SHA-256. */
+async function hashFile(path: string): Promise<string> {
+  const hash = createHash("sha256");
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest("hex");
+}
+
+/**
+ * Write a stream to a new file, returning its size and SHA-256. No fsync here: the caller
+ * makes the whole staging tree durable in one pass before the switch (see syncFilesystem).
+ */
 async function writeNew(
   path: string,
   source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
@@ -102,7 +139,6 @@ async function writeNew(
       let off = 0;
       while (off < chunk.length) off += (await fh.write(chunk, off, chunk.length - off)).bytesWritten;
     }
-    await fh.sync();
   } finally {
     await fh.close();
   }
@@ -151,12 +187,15 @@ export async function applyCourseDelta({ deltaPath, old, outRoot }: ApplyOptions
     const registry = new PathRegistry(deltaPath);
     const entries: ManifestEntry[] = [];
     const links: ManifestEntry[] = [];
-    const oldFile = (n: number, i: number) => {
+    /** Entries hard-linked to the installed version: their inodes are not ours to touch. */
+    const shared = new Set<ManifestEntry>();
+    const oldEntry = (n: number, i: number) => {
       const e = old.entries[n];
       if (e?.type !== "file")
         throw new HcdFormatError(deltaPath, `entry ${i} refers to old entry ${n}, which is not a file`);
-      return join(oldRoot, e.path);
+      return e;
     };
+    const oldFile = (n: number, i: number) => join(oldRoot, oldEntry(n, i).path);
     if (header.oldCount !== old.entries.length) {
       throw new CourseDeltaMismatchError(
         deltaPath,
@@ -167,7 +206,9 @@ export async function applyCourseDelta({ deltaPath, old, outRoot }: ApplyOptions
       path: string,
       type: EntryType,
       mode: number,
-      content: (target: string) => Promise<{ size: number; sha256: string; linkTarget?: string }>,
+      content: (
+        target: string,
+      ) => Promise<{ size: number; sha256: string; linkTarget?: string; linked?: boolean }>,
     ) => {
       path = normalizeEntryPath(deltaPath, path);
       registry.add(path, type);
@@ -185,6 +226,7 @@ export async function applyCourseDelta({ deltaPath, old, outRoot }: ApplyOptions
         links.push(e);
       }
       entries.push(e);
+      if (got.linked) shared.add(e);
     };
     const emptyDir = async () => ({ size: 0, sha256: createHash("sha256").digest("hex") });
     const link = (t: string) => async () => ({
@@ -211,7 +253,10 @@ export async function applyCourseDelta({ deltaPath, old, outRoot }: ApplyOptions
           const from = join(oldRoot, o.path);
           if (o.type === "dir") await add(o.path, "dir", header.dirMode, emptyDir);
           else if (o.type === "symlink") await add(o.path, "symlink", 0o777, link(await readlink(from)));
-          else await add(o.path, "file", header.fileMode, (target) => copyOld(from, target));
+          else
+            await add(o.path, "file", header.fileMode, (target) =>
+              placeOld(from, o, target, header.fileMode),
+            );
         }
         continue;
       }
@@ -227,7 +272,7 @@ export async function applyCourseDelta({ deltaPath, old, outRoot }: ApplyOptions
       else if (type === "symlink") await add(path, type, mode, link(op.k!));
       else {
         await add(path, type, mode, async (target) => {
-          const got = await writeEntry(op, i, target);
+          const got = await writeEntry(op, i, target, mode);
           if (got.size !== op.z) {
             throw new CourseDeltaMismatchError(
               deltaPath,
@@ -245,7 +290,7 @@ export async function applyCourseDelta({ deltaPath, old, outRoot }: ApplyOptions
     // Links last, so nothing is written through a link the delta created.
     for (const e of links) await symlink(e.linkTarget!, join(staging, e.path));
     for (const e of entries) {
-      if (e.type === "symlink") continue;
+      if (e.type === "symlink" || shared.has(e)) continue;
       await chmod(join(staging, e.path), e.type === "dir" ? (e.mode & 0o777) | 0o700 : e.mode & 0o777);
       await utimes(join(staging, e.path), e.mtime, e.mtime);
     }
@@ -259,9 +304,9 @@ export async function applyCourseDelta({ deltaPath, old, outRoot }: ApplyOptions
     await rename(staging, outRoot);
     return manifest;
 
-    async function writeEntry(h: HcdEntry, i: number, target: string) {
+    async function writeEntry(h: HcdEntry, i: number, target: string, mode: number) {
       const c = h.c!;
-      if (typeof c === "number") return copyOld(oldFile(c, i), target);
+      if (typeof c === "number") return placeOld(oldFile(c, i), oldEntry(c, i), target, mode);
       if (c[0] === "g") {
         const parts: Uint8Array[] = [];
         for await (const p of slice(body, c[1], deltaPath)) parts.push(p);

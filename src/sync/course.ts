@@ -17,6 +17,11 @@ export interface OldEntry {
   size: number;
   /** First ID_HEX hex digits of the content's SHA-256. */
   id: string;
+  /**
+   * The whole SHA-256, when the view comes from a manifest (the agent's own installed
+   * version): an unchanged entry's hash is then known without reading its bytes again.
+   */
+  sha256?: string;
 }
 
 /** What the master knows of the agent's copy: a whole manifest (known base) or the agent's summary. */
@@ -42,6 +47,7 @@ export function toOldView(manifest: Manifest, root?: string): OldView {
       type: e.type,
       size: e.size,
       id: e.sha256.slice(0, ID_HEX),
+      sha256: e.sha256,
     })),
     ...(root !== undefined && { root }),
   };

@@ -3,10 +3,11 @@
  * rename, fsync the directory) so a crash or power cut leaves the old file or the new
  * one, never half of one; and read a file as a stream of large chunks.
  */
-import { createReadStream } from "node:fs";
-import { open, rename, unlink } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
+import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { open, readdir, rename, unlink } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
 
 export const READ_CHUNK = 1 << 20;
 
@@ -45,6 +46,32 @@ export async function fsyncDir(dir: string): Promise<void> {
   } finally {
     await fh.close();
   }
+}
+
+/**
+ * Make everything written under `root` durable with one syncfs(2) of its filesystem (node has
+ * no syncfs; coreutils' `sync -f` is one), instead of an fsync per file: after it returns,
+ * every new file's data, every new name and hard link and every new directory is on stable
+ * storage (Linux ≥ 5.8 also reports writeback errors through it). Without `sync -f`, fsync
+ * each file and directory under `root`.
+ */
+export async function syncFilesystem(root: string): Promise<void> {
+  const viaSyncfs = await new Promise<boolean>((resolve, reject) =>
+    execFile("sync", ["-f", root], (err) => {
+      if (!err) resolve(true);
+      else if ((err as NodeJS.ErrnoException).code === "ENOENT") resolve(false);
+      else reject(new Error(`sync -f ${root} failed: ${err.message.trim()}`));
+    }),
+  );
+  if (!viaSyncfs) await fsyncTree(root);
+}
+
+async function fsyncTree(dir: string): Promise<void> {
+  for (const d of await readdir(dir, { withFileTypes: true })) {
+    if (d.isDirectory()) await fsyncTree(join(dir, d.name));
+    else if (d.isFile()) await fsyncDir(join(dir, d.name)); // a read-only fsync works on files too
+  }
+  await fsyncDir(dir);
 }
 
 /** Write `source` to `path` atomically; on any error the temp file is removed. */

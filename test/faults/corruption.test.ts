@@ -3,7 +3,6 @@
 // Ground truth comes from a recording tap between the agent and the corrupting proxy: it
 // holds the bytes the agent actually received, compared with the master's blob.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readManifest } from "../../src/archive/index.js";
 import type { RunningMaster } from "../../src/master/server.js";
 import { type BlobManifest, pieceRange } from "../../src/transfer/index.js";
 import { FaultProxy } from "../support/fault-proxy.js";
@@ -12,6 +11,7 @@ import {
   blobBytes,
   COURSE,
   type CoursePair,
+  installedHash,
   planBlob,
   publish,
   report,
@@ -82,7 +82,7 @@ describe("bit flips server → agent", () => {
         expect(done.type, JSON.stringify(done)).toBe("course-done");
         if (done.type === "course-done") {
           expect(done.contentHash).toBe(newHash);
-          expect((await readManifest(done.path)).contentHash).toBe(newHash);
+          expect(await installedHash(done.path)).toBe(newHash);
         }
       } finally {
         await agent.cleanup();

@@ -4,7 +4,6 @@
 import { open, rm, statfs } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readManifest } from "../../src/archive/index.js";
 import type { RunningMaster } from "../../src/master/server.js";
 import type { BlobManifest } from "../../src/transfer/index.js";
 import { FaultProxy } from "../support/fault-proxy.js";
@@ -21,6 +20,7 @@ import {
   type CoursePair,
   copyAgent,
   expectServedIntact,
+  installedHash,
   jobOf,
   planBlob,
   publish,
@@ -116,7 +116,7 @@ describe.skipIf(!tmpfs.ok)("agent disk full", () => {
         const { result, events } = await syncQuiet({ dataDir: dir, masterUrl: proxy.url, courses: [COURSE] });
         const done = result.courses[0]!;
         expect(done.type, JSON.stringify(done)).toBe("course-done");
-        if (done.type === "course-done") expect((await readManifest(done.path)).contentHash).toBe(newHash);
+        if (done.type === "course-done") expect(await installedHash(done.path)).toBe(newHash);
         await expectServedIntact(dir, [newHash]);
         expect(events.some((e) => e.type === "phase" && e.phase === "negotiating")).toBe(false);
         report("disk-full-applying", {

@@ -1,12 +1,12 @@
 // Shared set-up for the fault suites: course fixtures written once per file, an in-process
 // master with small pieces, an agent data dir holding the old version (copied per trial),
 // and the checks every suite makes on the agent's state after a fault.
-import { cp, mkdir, readFile, stat } from "node:fs/promises";
+import { cp, mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { expect } from "vitest";
 import { CourseLibrary, type InstalledCourse } from "../../src/agent/library.js";
 import { type SyncEvent, type SyncResult, syncAll } from "../../src/agent/sync.js";
-import { readManifest } from "../../src/archive/index.js";
+import { contentHash, hashTree } from "../../src/archive/index.js";
 import { publishCourse, type RunningMaster, startMaster } from "../../src/master/server.js";
 import { Store } from "../../src/store/index.js";
 import type { BlobManifest } from "../../src/transfer/index.js";
@@ -84,8 +84,9 @@ export async function installedOf(dataDir: string, course = COURSE): Promise<Ins
 }
 
 /**
- * The served version must be whole: the installed record names an archive file that exists
- * and whose entries hash to the recorded content hash (the hash is recomputed from the bytes).
+ * The served version must be whole: the installed record names a tree that exists and whose
+ * files hash to the recorded content hash (recomputed from the bytes on disk, not from any
+ * manifest), holding as many bytes as the record says.
  */
 export async function expectServedIntact(
   dataDir: string,
@@ -95,12 +96,15 @@ export async function expectServedIntact(
   const rec = await installedOf(dataDir, course);
   expect(rec, "an installed record must always exist").toBeDefined();
   expect(allowed).toContain(rec!.contentHash);
-  expect(rec!.archivePath.startsWith(dataDir), `${rec!.archivePath} is outside ${dataDir}`).toBe(true);
-  const m = await readManifest(rec!.archivePath);
-  expect(m.contentHash).toBe(rec!.contentHash);
-  expect((await stat(rec!.archivePath)).size).toBe(rec!.size);
+  expect(rec!.treePath.startsWith(dataDir), `${rec!.treePath} is outside ${dataDir}`).toBe(true);
+  const entries = await hashTree(rec!.treePath);
+  expect(contentHash(entries)).toBe(rec!.contentHash);
+  expect(entries.reduce((n, e) => n + (e.type === "file" ? e.size : 0), 0)).toBe(rec!.size);
   return rec!;
 }
+
+/** The content hash of an installed tree (a sync result's path), from the bytes on disk. */
+export const installedHash = async (tree: string): Promise<string> => contentHash(await hashTree(tree));
 
 /** Agent dir holding `file` as the installed version, synced from a throwaway master. */
 export async function agentWithOldVersion(file: string): Promise<{ dir: TempDir; contentHash: string }> {

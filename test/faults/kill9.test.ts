@@ -4,7 +4,6 @@
 import { mkdir, readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readManifest } from "../../src/archive/index.js";
 import type { RunningMaster } from "../../src/master/server.js";
 import type { BlobManifest } from "../../src/transfer/index.js";
 import { FaultProxy } from "../support/fault-proxy.js";
@@ -14,6 +13,7 @@ import {
   type CoursePair,
   copyAgent,
   expectServedIntact,
+  installedHash,
   installedOf,
   jobOf,
   planBlob,
@@ -205,7 +205,7 @@ async function runTrial(t: Trial): Promise<Outcome> {
   expect(done.type, JSON.stringify(done)).toBe("course-done");
   if (done.type !== "course-done") throw new Error("unreachable");
   expect(done.contentHash).toBe(newHash);
-  expect((await readManifest(done.path)).contentHash).toBe(newHash);
+  expect(await installedHash(done.path)).toBe(newHash);
   await expectServedIntact(dir, [newHash]);
   // Nothing left over: one version on disk, no staging, no job.
   expect(await readdir(join(dir, "courses", COURSE))).toEqual([newHash.replace(/^hc1:/, "")]);

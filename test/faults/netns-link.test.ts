@@ -4,7 +4,6 @@
 // completes and verifies. HANDCARRY_SLOW=1 runs the 50 MB update (a few MB otherwise).
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readManifest } from "../../src/archive/index.js";
 import type { BlobManifest } from "../../src/transfer/index.js";
 import { RemoteFaultProxy } from "../support/fault-proxy-remote.js";
 import { NetnsPair, netnsAvailable } from "../support/netns.js";
@@ -14,6 +13,7 @@ import {
   type CoursePair,
   copyAgent,
   expectServedIntact,
+  installedHash,
   PUBLISH_TOKEN,
   planBlob,
   publish,
@@ -155,7 +155,7 @@ describe.skipIf(!ns.ok)("master and agent in separate namespaces", () => {
     expect(drops).toHaveLength(3);
     expect(result, "the sync completed").toBeDefined();
     expect(result!.contentHash).toBe(newHash);
-    expect((await readManifest(result!.path)).contentHash).toBe(newHash);
+    expect(await installedHash(result!.path)).toBe(newHash);
     await expectServedIntact(agent, [newHash]);
     const stats = await proxy.stats();
     report(SLOW ? "netns-50mb" : "netns-small", {

@@ -94,7 +94,11 @@ export async function hotspotOnLoopback(
     }));
   const byId = new Map(courses.map((c) => [c.id, c]));
   const app = createHotspotApp({
-    courses: { list: async () => courses, get: async (id) => byId.get(id) },
+    courses: {
+      list: async () => courses,
+      get: async (id) => byId.get(id),
+      archive: async (c) => c.archivePath,
+    },
     control: stubControl(),
     auth,
     ...o,

@@ -5,6 +5,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningAgent, startAgent } from "../../src/agent/agent.js";
+import { courseArchive } from "../../src/agent/library.js";
 import { generateCourse, scenarios, writeCourse } from "../../src/demo/sample-course.js";
 import type { Device } from "../../src/device/index.js";
 import {
@@ -88,7 +89,7 @@ describe("30 concurrent downloads during a sync", () => {
     expect(agent.machine.name).toBe("updated");
     expect(agent.machine.state.lastSync).toMatchObject({ ok: true, updated: 1 });
 
-    const newArchive = await readFile((await agent.library.get("health"))!.archivePath);
+    const newArchive = await readFile(await courseArchive((await agent.library.get("health"))!));
     expect(newArchive.equals(oldArchive)).toBe(false);
     for (const { from, body } of bodies) {
       const matchesOld = oldArchive.subarray(from).equals(body);

@@ -8,9 +8,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CourseLibrary } from "../../src/agent/library.js";
+import { CourseLibrary, courseArchive } from "../../src/agent/library.js";
 import { syncAll } from "../../src/agent/sync.js";
-import { readManifest, writeArchive } from "../../src/archive/index.js";
+import { contentHash, hashTree, readManifest, writeArchive } from "../../src/archive/index.js";
 import type { ScenarioFiles } from "../../src/demo/sample-course.js";
 import { publishCourse, type RunningMaster, startMaster } from "../../src/master/server.js";
 import { measure } from "../../src/measure.js";
@@ -70,7 +70,8 @@ describe("sync over HTTP", () => {
     const installed = await lib.get("c1");
     await lib.close();
     expect(installed?.contentHash).toBe(v2.contentHash);
-    expect((await readManifest(installed!.archivePath)).contentHash).toBe(v2.contentHash);
+    // The download archive is made from the installed tree on request, with the same content.
+    expect((await readManifest(await courseArchive(installed!))).contentHash).toBe(v2.contentHash);
     // The old version is gone from disk once the new one is switched in.
     expect(existsSync(installed!.treePath)).toBe(true);
 
@@ -137,7 +138,8 @@ describe("handcarry sync CLI", () => {
     expect(last).toMatchObject({ type: "result", ok: true });
     expect(typeof last.path).toBe("string");
     expect(existsSync(last.path as string)).toBe(true);
-    expect((await readManifest(last.path as string)).contentHash).toBe(last.contentHash);
+    // The path is the installed tree; its bytes hash to the content hash.
+    expect(contentHash(await hashTree(last.path as string))).toBe(last.contentHash);
     expect(lines.some((l) => l.type === "phase")).toBe(true);
   });
 
@@ -245,7 +247,7 @@ describe("a delta that fails verification", () => {
       const still = await lib.get("c9");
       await lib.close();
       expect(still?.contentHash).toBe(v1.contentHash);
-      expect((await readManifest(still!.archivePath)).contentHash).toBe(v1.contentHash);
+      expect((await readManifest(await courseArchive(still!))).contentHash).toBe(v1.contentHash);
 
       const retried = await go();
       expect(retried.courses[0]).toMatchObject({

@@ -57,7 +57,7 @@ export function coursesRouter(source: CourseSource, courses: CourseAccess, contr
     // Moodle restores .mbz files (zip or tar.gz inside); other archives keep their format's extension.
     const ext = (await isMoodleBackup(course.treePath)) ? "mbz" : course.format;
     const date = course.publishedAt.slice(0, 10);
-    await sendCourseFile(ctx, course.archivePath, {
+    await sendCourseFile(ctx, await courses.archive(course), {
       "Content-Type": ARCHIVE_TYPES[course.format],
       "Content-Disposition": disposition("attachment", `${course.id}-${date}.${ext}`),
     });
