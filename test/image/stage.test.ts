@@ -131,6 +131,7 @@ describe.skipIf(skipReason !== "")("stage-handcarry on a debootstrapped Debian t
     "etc/NetworkManager/system-connections/handcarry-uplink.nmconnection",
     "etc/handcarry/agent.env",
     "opt/handcarry/node_modules/.handcarry-deps",
+    "etc/fstab",
     "opt/handcarry/dist/cli.js",
   ];
 
@@ -260,6 +261,24 @@ export HANDCARRY_HOTSPOT_CHANNEL=${CHANNEL}
     ]);
     expect(verify.stdout + verify.stderr).toBe("");
     expect(verify.code).toBe(0);
+    // NetworkManager's state (leases, timestamps) in RAM, mounted before it starts.
+    const nmState = await inRoot(["systemctl", "is-enabled", "var-lib-NetworkManager.mount"]);
+    expect(nmState.stdout.trim()).toBe("enabled");
+    const verifyMount = await inRoot([
+      "systemd-analyze",
+      "verify",
+      "--man=no",
+      "/usr/local/lib/systemd/system/var-lib-NetworkManager.mount",
+    ]);
+    expect(verifyMount.stdout + verifyMount.stderr).toBe("");
+    // The boot partition (the card note's passwords) readable by root only.
+    const fstab = (await rootFile("etc/fstab")).split("\n").filter((line) => line.includes("/boot/firmware"));
+    expect(fstab).toEqual([
+      "BOOTDEV  /boot/firmware  vfat    defaults,fmask=0077,dmask=0077          0       2",
+    ]);
+    expect(await rootFile("etc/udev/rules.d/60-handcarry-leds.rules")).toContain(
+      'KERNEL=="ACT|PWR|led0|led1"',
+    );
     const journald = await inRoot(["systemd-analyze", "cat-config", "systemd/journald.conf"]);
     expect(journald.stdout).toMatch(/^Storage=volatile$/m);
     expect((await stat(join(root, "usr/local/sbin/handcarry-setup"))).mode & 0o777).toBe(0o755);
@@ -336,7 +355,7 @@ export HANDCARRY_HOTSPOT_CHANNEL=${CHANNEL}
     expect(masterLines).toEqual([`HANDCARRY_MASTER=${MASTER_URL}`]);
   });
 
-  it("ships a config.json the shipped agent accepts, with the pins the firmware sets up", async () => {
+  it("ships a config.json the shipped agent accepts: onboard LEDs, the button the firmware sets up", async () => {
     const mode = await inRoot(["stat", "-c", "%U:%G %a", "/etc/handcarry/config.json"]);
     expect(mode.stdout.trim()).toBe("root:handcarry 640");
     // The agent's own loader, as handcarry-agent.service runs it (HANDCARRY_CONFIG + env).
@@ -349,17 +368,17 @@ export HANDCARRY_HOTSPOT_CHANNEL=${CHANNEL}
     const loaded = await inRoot(["node", "--input-type=module", "-e", load]);
     expect(loaded.stderr).toBe("");
     const device = JSON.parse(loaded.stdout) as {
-      leds: { statusPin: number; alertPin: number };
+      leds?: { statusPin?: number; alertPin?: number };
       button: { pin: number; ownsShutdown: boolean };
     };
+    // No LED pins: a bare Pi shows its states on the onboard ACT/PWR LEDs.
+    expect(device.leds?.statusPin).toBeUndefined();
+    expect(device.leds?.alertPin).toBeUndefined();
     const firmware = await readFile(join(repo, "firmware/config.txt"), "utf8");
-    const outputs = firmware
-      .match(/^gpio=([\d,]+)=op,dl$/m)?.[1]
-      ?.split(",")
-      .map(Number);
+    // Wired LEDs, when someone adds them, go on the pins the firmware keeps dark: 17 and 27.
+    expect(firmware.match(/^gpio=([\d,]+)=op,dl$/m)?.[1]).toBe("17,27");
     const pulledUp = firmware.match(/^gpio=(\d+)=ip,pu$/m)?.[1];
     const shutdownPin = firmware.match(/^dtoverlay=gpio-shutdown,gpio_pin=(\d+)/m)?.[1];
-    expect(outputs).toEqual([device.leds.statusPin, device.leds.alertPin]);
     expect(Number(pulledUp)).toBe(device.button.pin);
     // The kernel owns the shutdown pin (gpio-shutdown): the agent must not try to export it.
     expect(Number(shutdownPin)).not.toBe(device.button.pin);
@@ -386,8 +405,17 @@ export HANDCARRY_HOTSPOT_CHANNEL=${CHANNEL}
     ]) {
       expect(parsed.stdout.split("\n")).toContain(line);
     }
+    expect(parsed.stdout.split("\n")).toContain("shared-dhcp-lease-time=3600");
     const dns = await rootFile("etc/NetworkManager/dnsmasq-shared.d/handcarry.conf");
     expect(dns).toMatch(/^address=\/#\/10\.42\.0\.1$/m);
+    // No forwarding from the hotspot: the dispatcher script, executable, for that profile only.
+    const dispatcher = "etc/NetworkManager/dispatcher.d/50-handcarry-no-forward";
+    expect((await stat(join(root, dispatcher))).mode & 0o777).toBe(0o755);
+    // avahi announces handcarry.local on the hotspot interfaces only.
+    const avahi = (await rootFile("etc/avahi/avahi-daemon.conf")).split("\n");
+    expect(avahi.filter((line) => line.startsWith("allow-interfaces="))).toEqual([
+      "allow-interfaces=wlan0,uap0",
+    ]);
     const polkit = await rootFile("etc/polkit-1/rules.d/50-handcarry-networkmanager.rules");
     expect(polkit).toContain('subject.user === "handcarry"');
     // polkitd reads that rule; without it NetworkManager refuses the agent (not root).
@@ -527,7 +555,7 @@ export HANDCARRY_HOTSPOT_CHANNEL=${CHANNEL}
 
     it("names the hotspot after the device and writes fresh passwords where the carrier reads them", async () => {
       const a = await firstBoot(MACHINE_A);
-      expect(a.ssid).toBe("handcarry-CDEF"); // last four hex digits of the machine id, upper case
+      expect(a.ssid).toBe("handcarry-ABCDEF"); // last six hex digits of the machine id, upper case
       expect(a.profile).toContain(`ssid=${a.ssid}`);
       expect(a.profile).toContain(`psk=${a.psk}`);
       expect(a.psk).toMatch(/^[a-km-np-z2-9]{10}$/);
@@ -558,9 +586,53 @@ export HANDCARRY_HOTSPOT_CHANNEL=${CHANNEL}
       expect(await Promise.all(setupFiles.map((p) => sha256(join(root, p))))).toEqual(before);
 
       const b = await firstBoot(MACHINE_B);
-      expect(b.ssid).toBe("handcarry-32A7");
+      expect(b.ssid).toBe("handcarry-5432A7");
       expect(b.psk).not.toBe(a.psk);
       expect(b.admin[0]).not.toBe(a.admin[0]);
+    });
+
+    it("has a fail-safe that names the hotspot without nmcli when setup failed", async () => {
+      for (const [path, backup] of pristine) await copyFile(backup, join(root, path));
+      await rm(join(root, "etc/handcarry/device.env"), { force: true });
+      await rm(join(root, "boot/firmware/handcarry.txt"), { force: true });
+      await writeFile(join(root, "etc/machine-id"), `${MACHINE_A}\n`);
+      // Setup fails: nmcli is broken. The unit's ExecStopPost then runs the fail-safe.
+      await writeFile(join(root, "tmp/nmcli"), "#!/bin/sh\necho 'nmcli: broken' >&2\nexit 8\n", {
+        mode: 0o755,
+      });
+      const failed = await inRoot([
+        "env",
+        "PATH=/tmp:/usr/sbin:/usr/bin:/sbin:/bin",
+        "/usr/local/sbin/handcarry-setup",
+      ]);
+      expect(failed.code).not.toBe(0);
+      expect(existsSync(join(root, "etc/handcarry/device.env"))).toBe(false);
+      const safe = await inRoot([
+        "env",
+        "PATH=/tmp:/usr/sbin:/usr/bin:/sbin:/bin",
+        "/usr/local/sbin/handcarry-setup",
+        "--fail-safe",
+      ]);
+      expect(safe.code, safe.stderr).toBe(0);
+      expect(safe.stderr).toContain("setup did not complete; fail-safe hotspot name and password");
+      const device = await rootFile("etc/handcarry/device.env");
+      const psk = envValue(device, "HOTSPOT_PSK")[0] ?? "";
+      expect(envValue(device, "HOTSPOT_SSID")).toEqual(["handcarry-ABCDEF"]);
+      expect(psk).toMatch(/^[a-km-np-z2-9]{10}$/);
+      // The real nmcli reads the sed-edited profile back with the new name and password.
+      const hotspot = await parseProfile("handcarry-hotspot");
+      expect(hotspot.code, hotspot.stderr).toBe(0);
+      expect(hotspot.stdout.split("\n")).toEqual(
+        expect.arrayContaining(["ssid=handcarry-ABCDEF", `psk=${psk}`]),
+      );
+      const note = await rootFile("boot/firmware/handcarry.txt");
+      expect(note).toContain("Set up by the fail-safe");
+      expect(note).toContain(`Wi-Fi password:     ${psk}`);
+      // A fail-safe run after a setup that did complete changes nothing.
+      const before = await sha256(join(root, "etc/handcarry/device.env"));
+      expect((await inRoot(["/usr/local/sbin/handcarry-setup", "--fail-safe"])).code).toBe(0);
+      expect(await sha256(join(root, "etc/handcarry/device.env"))).toBe(before);
+      await rm(join(root, "tmp/nmcli"));
     });
 
     it("takes the master URL from the boot partition, and ignores a line that is not one", async () => {
