@@ -4,17 +4,23 @@
 // that the agent runs, the units are enabled and verify, the user, hotspot profiles and
 // firmware fragments are right, the second run changed nothing, and first-boot setup
 // gives each device its own hotspot name and passwords.
-import { spawn } from "node:child_process";
-import { createHash } from "node:crypto";
-import { createWriteStream, existsSync, readFileSync } from "node:fs";
-import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { existsSync, readFileSync } from "node:fs";
+import { copyFile, mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  bashQuote,
+  commandExists,
+  imageTestDir as here,
+  installStage,
+  repo,
+  run,
+  sha256,
+  sweepStaleRuns,
+  unmountBelow,
+} from "./support.js";
 
-const here = dirname(fileURLToPath(import.meta.url));
-const repo = resolve(here, "../..");
 const packageVersion = (JSON.parse(readFileSync(join(repo, "package.json"), "utf8")) as { version: string })
   .version;
 
@@ -24,10 +30,6 @@ const UPLINK_SSID = "Field Office: 2.4 GHz";
 const UPLINK_PSK = "uplink pass 'quoted' $x";
 const COUNTRY = "KE";
 const CHANNEL = "11";
-
-function commandExists(name: string): boolean {
-  return (process.env.PATH ?? "").split(":").some((dir) => dir !== "" && existsSync(join(dir, name)));
-}
 
 const skipReason =
   process.getuid?.() !== 0
@@ -39,83 +41,6 @@ if (skipReason !== "") {
   console.warn(
     `test/image/stage.test.ts skipped: ${skipReason}; CI runs it as root with debootstrap installed`,
   );
-}
-
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Run a command, output into memory (and a log file when given). */
-function run(
-  cmd: string,
-  args: string[],
-  options: { env?: NodeJS.ProcessEnv; log?: string; input?: string } = {},
-) {
-  return new Promise<Result>((resolvePromise, reject) => {
-    const child = spawn(cmd, args, { env: options.env ?? process.env, stdio: ["pipe", "pipe", "pipe"] });
-    const log = options.log ? createWriteStream(options.log, { flags: "a" }) : undefined;
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => {
-      stdout += chunk.toString();
-      log?.write(chunk);
-    });
-    child.stderr.on("data", (chunk: Buffer) => {
-      stderr += chunk.toString();
-      log?.write(chunk);
-    });
-    child.on("error", reject);
-    child.on("close", (code) => {
-      log?.end();
-      resolvePromise({ code: code ?? -1, stdout, stderr });
-    });
-    child.stdin.end(options.input ?? "");
-  });
-}
-
-/** Run a step that must succeed; on failure the error carries the end of its output. */
-async function step(name: string, cmd: string, args: string[], env: NodeJS.ProcessEnv, log: string) {
-  const started = performance.now();
-  const result = await run(cmd, args, { env, log });
-  // Reported, never asserted: where the minutes of this test go.
-  console.log(`image test: ${name} took ${((performance.now() - started) / 1000).toFixed(1)} s`);
-  if (result.code !== 0) {
-    const tail = `${result.stdout}\n${result.stderr}`.trim().split("\n").slice(-40).join("\n");
-    throw new Error(`${name} failed (exit ${result.code}); full log ${log}; last lines:\n${tail}`);
-  }
-  return result;
-}
-
-async function sha256(path: string): Promise<string> {
-  return createHash("sha256")
-    .update(await readFile(path))
-    .digest("hex");
-}
-
-/** Unmount anything still mounted below dir (the scripts use private mount namespaces; this is the backstop). */
-async function unmountBelow(dir: string) {
-  const mounts = readFileSync("/proc/self/mounts", "utf8")
-    .split("\n")
-    .map((line) => line.split(" ")[1] ?? "")
-    .filter((target) => target.startsWith(`${dir}/`))
-    .sort()
-    .reverse();
-  for (const target of mounts) await run("umount", ["-l", target]);
-}
-
-/** Roots (~1 GB each) left by runs that were killed: older than two hours, nothing mounted. */
-async function sweepStaleRuns() {
-  const mounts = readFileSync("/proc/self/mounts", "utf8");
-  for (const name of await readdir(tmpdir())) {
-    if (!name.startsWith("handcarry-image-")) continue;
-    const dir = join(tmpdir(), name);
-    const info = await stat(dir).catch(() => undefined);
-    if (!info?.isDirectory() || Date.now() - info.mtimeMs < 2 * 3600_000) continue;
-    if (mounts.includes(` ${dir}/`)) continue;
-    await rm(dir, { recursive: true, force: true });
-  }
 }
 
 describe.skipIf(skipReason !== "")("stage-handcarry on a debootstrapped Debian trixie root", () => {
@@ -148,54 +73,20 @@ describe.skipIf(skipReason !== "")("stage-handcarry on a debootstrapped Debian t
     await sweepStaleRuns();
     tmp = await mkdtemp(join(tmpdir(), "handcarry-image-"));
     log = join(tmp, "build.log");
-    const cache = process.env.HANDCARRY_IMAGE_CACHE ?? "/var/tmp/handcarry-image-test";
-    const env: NodeJS.ProcessEnv = { ...process.env, HANDCARRY_TEST_APT_CACHE: join(cache, "apt") };
-    delete env.HANDCARRY_IN_MOUNT_NS;
-    const extraCa = process.env.NODE_EXTRA_CA_CERTS;
-    if (extraCa && existsSync(extraCa)) env.HANDCARRY_TEST_CA_BUNDLE = extraCa;
-
-    const base = join(tmp, "base");
-    const stage = join(tmp, "stage-handcarry");
-    const work = join(tmp, "work");
-    root = join(work, "rootfs");
-    // The cache (debootstrap tarball, apt archives) is shared by every test run on this
-    // machine: steps that touch it hold a lock, so parallel "npm test" runs take turns.
-    await mkdir(cache, { recursive: true });
-    const locked = (script: string, args: string[]): [string, string[]] => [
-      "flock",
-      [join(cache, ".lock"), script, ...args],
-    ];
-    await step("prepare-base.sh", ...locked(join(here, "prepare-base.sh"), [cache, base]), env, log);
-    // The agent is built with "npm run build", as build.sh does. HANDCARRY_IMAGE_APP_DIST
-    // (a dist/ built some other way) is only for working on the image while src/ is mid-change.
-    const appDist = process.env.HANDCARRY_IMAGE_APP_DIST;
-    const assembleArgs = appDist ? ["--app-dist", appDist, stage] : [stage];
-    await step("assemble-stage.sh", join(repo, "pi-gen-config/assemble-stage.sh"), assembleArgs, env, log);
-
-    // The repository's config plus overrides, the way build.sh writes them.
-    const config = join(tmp, "config");
-    const quote = (value: string) => `'${value.replaceAll("'", `'\\''`)}'`;
-    await writeFile(
-      config,
-      `${await readFile(join(repo, "pi-gen-config/config"), "utf8")}
-WPA_COUNTRY=${COUNTRY}
-export HANDCARRY_MASTER=${quote(MASTER_URL)}
-export HANDCARRY_UPLINK_SSID=${quote(UPLINK_SSID)}
-export HANDCARRY_UPLINK_PSK=${quote(UPLINK_PSK)}
+    const stage = await installStage(
+      tmp,
+      log,
+      `WPA_COUNTRY=${COUNTRY}
+export HANDCARRY_MASTER=${bashQuote(MASTER_URL)}
+export HANDCARRY_UPLINK_SSID=${bashQuote(UPLINK_SSID)}
+export HANDCARRY_UPLINK_PSK=${bashQuote(UPLINK_PSK)}
 export HANDCARRY_HOTSPOT_CHANNEL=${CHANNEL}
 `,
     );
-    const runStage = join(here, "run-stage.sh");
-    await step("stage, first run", ...locked(runStage, [config, base, stage, work]), env, log);
+    root = stage.root;
     for (const path of watched) firstRunHashes.set(path, await sha256(join(root, path)));
-    const second = await step(
-      "stage, second run",
-      ...locked(runStage, [config, base, stage, work]),
-      env,
-      log,
-    );
-    secondRunOutput = second.stdout + second.stderr;
-  }, 10 * 60_000);
+    secondRunOutput = await stage.rerun();
+  }, 25 * 60_000);
 
   afterAll(async () => {
     if (tmp === "") return;
