@@ -178,41 +178,31 @@ describe.skipIf(skipReason !== "")("the image, booted under qemu", () => {
   it("second boot keeps the device's name and passwords; a power cut mid-sync keeps the old course", async () => {
     expect(first, "the first boot ran").toBeDefined();
     const [admin] = envValue(settingsAfterFirst.agent, "HANDCARRY_ADMIN_PASSWORD");
-    // A new version on the master, delivered slowly enough to cut the power mid-sync.
+    // A new version on the master, delivered slowly (4 KiB/s) so the power can be cut while
+    // the boot's own sync of it runs.
     hashes.v2 = await master.publish(COURSE, files.v2, TITLE);
+    proxy.setFaults({ rateBytesPerSec: 4096 });
     const guest = boot("boot2");
-    let cutWhile = "";
+    const seen: string[] = [];
     try {
-      const report = await guest.report(REPORT_LIMIT_MS);
-      console.log(`boot test: second boot reported after ${guest.elapsedSec()} s`);
-      expect(report.failedUnits).toEqual([]);
-      expect(report.phone?.associated).toBe(true);
-      // Whatever the boot's own sync did, make one slow sync now and cut it.
-      proxy.setFaults({ rateBytesPerSec: 2048 });
-      proxy.resetStats();
-      const auth = `Basic ${Buffer.from(`admin:${admin}`).toString("base64")}`;
-      const status = async () =>
-        (await (await fromHost("/api/status")).json()) as {
-          state: string;
-          courses: { contentHash: string }[];
-        };
-      if ((await status()).courses[0]?.contentHash === hashes.v2) {
-        throw new Error(
-          "the second boot synced v2 before the cut could be staged; slow the proxy down earlier",
-        );
+      const end = Date.now() + REPORT_LIMIT_MS;
+      for (;;) {
+        const status = await fromHost("/api/status")
+          .then((r) => r.json() as Promise<{ state: string; courses: { contentHash: string }[] }>)
+          .catch(() => null);
+        if (status && seen.at(-1) !== status.state) seen.push(status.state);
+        if (status?.courses[0]?.contentHash === hashes.v2)
+          throw new Error(`v2 arrived before the cut (${seen})`);
+        if (status?.state === "syncing" || status?.state === "verifying") break;
+        if (Date.now() > end) throw new Error(`no sync seen in boot 2 (states: ${seen})`);
+        await new Promise((resolve) => setTimeout(resolve, 1000));
       }
-      const started = await fromHost("/api/admin/sync", { method: "POST", headers: { authorization: auth } });
-      expect(started.status).toBe(202);
-      // Mid-sync: some bytes of the update have crossed, not all.
-      const end = Date.now() + 10 * 60_000;
-      while (proxy.stats().down.bytesOut < 4096 && Date.now() < end) {
-        await new Promise((resolve) => setTimeout(resolve, 500));
-      }
-      cutWhile = (await status()).state;
+      console.log(`boot test: second boot syncing after ${guest.elapsedSec()} s; cutting the power`);
     } finally {
       await guest.cutPower();
     }
-    expect(["checking", "syncing", "verifying"]).toContain(cutWhile);
+    expect(seen.at(-1)).toMatch(/^(syncing|verifying)$/);
+    // Nothing was generated again: the same settings and card note as after the first boot.
     expect(await rootFile(disks, "/etc/handcarry/device.env")).toBe(settingsAfterFirst.device);
     expect(envValue(await rootFile(disks, "/etc/handcarry/agent.env"), "HANDCARRY_ADMIN_PASSWORD")).toEqual([
       admin,
