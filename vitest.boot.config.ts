@@ -6,7 +6,7 @@ export default defineConfig({
   test: {
     include: ["test/image/boot/**/*.boot.ts"],
     testTimeout: 60 * 60_000,
-    hookTimeout: 40 * 60_000,
+    hookTimeout: 60 * 60_000,
     maxWorkers: 1,
   },
 });

@@ -95,7 +95,7 @@ describe.skipIf(skipReason !== "")("the image, booted under qemu", () => {
       `# our master\r\nhttp://10.0.2.2:${proxy.port}\r\n`,
       tmp,
     );
-  }, 30 * 60_000);
+  }, 60 * 60_000);
 
   afterAll(async () => {
     await proxy?.close();
