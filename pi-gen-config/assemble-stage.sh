@@ -63,6 +63,7 @@ mkdir -p "${OUT}/03-system/files" "${OUT}/05-firmware/files"
 cp "${REPO}/systemd/handcarry-agent.service" "${REPO}/systemd/handcarry-setup.service" \
 	"${REPO}/systemd/handcarry-setup" "${REPO}/systemd/journald-volatile.conf" \
 	"${REPO}/systemd/handcarry-wifi-interfaces.service" "${REPO}/systemd/handcarry-wifi-interfaces" \
+	"${REPO}/systemd/var-lib-NetworkManager.mount" "${REPO}/systemd/60-handcarry-leds.rules" \
 	"${OUT}/03-system/files/"
 cp "${REPO}/firmware/config.txt" "${REPO}/firmware/cmdline.txt" "${OUT}/05-firmware/files/"
 

@@ -1,11 +1,12 @@
 #!/usr/bin/env node
-// handcarry — one entry point for every role: master, agent, sync, publish, delta, demo.
+// handcarry — one entry point for every role: master, agent, sync, publish, delta, demo, provision.
 import { Command } from "commander";
 import { registerAgentCommands } from "./agent/cli.js";
 import { registerSyncCommands } from "./agent/sync-cli.js";
 import { registerDeltaCommands } from "./delta/cli.js";
 import { registerDemoCommand } from "./demo/cli.js";
 import { registerMasterCommands } from "./master/cli.js";
+import { registerProvisionCommand } from "./provision/cli.js";
 import { packageVersion } from "./version.js";
 
 /** Token flags per command, and the environment variable that keeps the token off the command line. */
@@ -37,6 +38,7 @@ registerSyncCommands(program);
 registerAgentCommands(program);
 registerDemoCommand(program);
 registerDeltaCommands(program);
+registerProvisionCommand(program);
 
 warnSecretsOnArgv(process.argv.slice(2));
 program.parseAsync(process.argv).catch((err: unknown) => {

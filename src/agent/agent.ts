@@ -13,7 +13,7 @@ import { listen, type RunningServer } from "../http/listen.js";
 import { Store } from "../store/index.js";
 import { packageVersion } from "../version.js";
 import type { AgentConfig } from "./config.js";
-import { ConnectivityMonitor, checkMaster } from "./connectivity.js";
+import { ConnectivityMonitor, checkMaster, waitForClockSync } from "./connectivity.js";
 import { archiveExt, CourseLibrary, courseArchive } from "./library.js";
 import { SecretBox } from "./secrets.js";
 import { AgentSettings } from "./settings.js";
@@ -206,11 +206,12 @@ export async function startAgent(o: StartAgentOptions): Promise<RunningAgent> {
   const moveTo = async (
     to: AgentState["name"],
     patch: Parameters<AgentStateMachine["transition"]>[1] = {},
+    options: { persist?: boolean } = {},
   ) => {
     if (machine.name === to && to !== "syncing") return;
     if (!machine.canMove(to) && to === "verifying")
       await machine.transition("syncing", { course: patch.course, progress: 1 });
-    await machine.transition(to, patch);
+    await machine.transition(to, patch, options);
   };
 
   const onSyncEvent = (e: SyncEvent) => {
@@ -240,25 +241,36 @@ export async function startAgent(o: StartAgentOptions): Promise<RunningAgent> {
     }
   };
 
-  /** Record a failed cycle; `done` counts what the courses that did succeed brought. */
-  const fail = async (error: string, done = { updated: 0, bytesDown: 0, bytesUp: 0, saved: 0 }) => {
+  /**
+   * Record a failed cycle; `done` counts what the courses that did succeed brought.
+   * `persist: false` (the master did not answer): shown and backed off in memory only.
+   */
+  const fail = async (
+    error: string,
+    done = { updated: 0, bytesDown: 0, bytesUp: 0, saved: 0 },
+    options: { persist?: boolean } = {},
+  ) => {
     const failures = machine.state.failures + 1;
     const wait = backoffMs(failures, config.sync.retryMinSec, config.sync.retryMaxSec);
     await queue(() =>
-      moveTo("error", {
-        error,
-        failures,
-        retryAt: nowIso(wait),
-        bytesSaved: machine.state.bytesSaved + done.saved,
-        lastSync: {
-          at: nowIso(),
-          ok: false,
-          updated: done.updated,
-          bytesDown: done.bytesDown,
-          bytesUp: done.bytesUp,
+      moveTo(
+        "error",
+        {
           error,
+          failures,
+          retryAt: nowIso(wait),
+          bytesSaved: machine.state.bytesSaved + done.saved,
+          lastSync: {
+            at: nowIso(),
+            ok: false,
+            updated: done.updated,
+            bytesDown: done.bytesDown,
+            bytesUp: done.bytesUp,
+            error,
+          },
         },
-      }),
+        options,
+      ),
     );
     log.warn({ error, retryInSec: wait / 1000 }, "sync failed");
   };
@@ -274,9 +286,16 @@ export async function startAgent(o: StartAgentOptions): Promise<RunningAgent> {
       return;
     }
     log.info({ reason, master: masterUrl() }, "sync cycle");
-    await queue(() => moveTo("checking"));
-    const reach = await checkMaster(masterUrl(), config.sync.reachTimeoutMs, settings.token());
-    if (!reach.ok) return fail(reach.error);
+    // Until the master answers, only the first failure of a series is written: an idle Pi
+    // retrying an unreachable master must not wear its SD card with a durable put per try.
+    const memoryOnly = { persist: false };
+    const firstFailure = { persist: machine.state.failures === 0 };
+    await queue(() => moveTo("checking", {}, memoryOnly));
+    let reach = await checkMaster(masterUrl(), config.sync.reachTimeoutMs, settings.token());
+    // No clock on a Pi: before NTP, TLS says the master's certificate is "not yet valid".
+    if (!reach.ok && reach.clockBehind && (await waitForClockSync(() => closed)))
+      reach = await checkMaster(masterUrl(), config.sync.reachTimeoutMs, settings.token());
+    if (!reach.ok) return fail(reach.error, undefined, firstFailure);
     abort = new AbortController();
     let bytesDown = 0;
     let bytesUp = 0;

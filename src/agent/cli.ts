@@ -43,7 +43,10 @@ export function registerAgentCommands(program: Command): void {
       });
       const log = pino({ name: "handcarry-agent" }, pino.destination(2));
       const agent = await startAgent({ config, logger: log });
-      log.info({ url: agent.url, data: config.dataDir, master: config.masterUrl }, "agent serving");
+      // url is where this machine reaches it; listen says which addresses it answers on.
+      const everywhere = config.host === "0.0.0.0" || config.host === "::";
+      const listen = `${config.host}:${new URL(agent.url).port || 80}${everywhere ? " (all addresses)" : ""}`;
+      log.info({ listen, url: agent.url, data: config.dataDir, master: config.masterUrl }, "agent serving");
       await new Promise<void>((resolve) => {
         const stop = () => {
           process.off("SIGINT", stop);

@@ -168,7 +168,37 @@ export class ConnectivityMonitor extends EventEmitter<ConnectivityEvents> {
   }
 }
 
-export type Reachability = { ok: true; status: number } | { ok: false; error: string };
+/** clockBehind: TLS refused the certificate as not yet valid, i.e. this clock is behind. */
+export type Reachability = { ok: true; status: number } | { ok: false; error: string; clockBehind?: boolean };
+
+/** systemd-timesyncd creates this file once the clock is synchronised. */
+export const TIME_SYNC_FLAG = "/run/systemd/timesync/synchronized";
+
+/**
+ * Wait (up to timeoutMs, checking once a second) for the system clock to be synchronised.
+ * true when it is, false on timeout or when `stop()` says to give up. Used only after a
+ * "certificate not yet valid" failure, so serving offline never waits for NTP.
+ */
+export async function waitForClockSync(
+  stop: () => boolean,
+  timeoutMs = 60_000,
+  flag: string = TIME_SYNC_FLAG,
+): Promise<boolean> {
+  const { access } = await import("node:fs/promises");
+  const end = Date.now() + timeoutMs;
+  while (!stop()) {
+    if (
+      await access(flag).then(
+        () => true,
+        () => false,
+      )
+    )
+      return true;
+    if (Date.now() >= end) return false;
+    await new Promise((resolve) => setTimeout(resolve, 1000).unref());
+  }
+  return false;
+}
 
 /**
  * Can we talk to the master? One GET of its catalog with a short timeout. Any HTTP answer
@@ -193,6 +223,11 @@ export async function checkMaster(
       e.name === "TimeoutError"
         ? `no answer within ${timeoutMs} ms`
         : (e.cause?.code ?? e.cause?.message ?? e.message);
-    return { ok: false, error: `master ${masterUrl} unreachable: ${why}` };
+    const clockBehind = e.cause?.code === "CERT_NOT_YET_VALID";
+    return {
+      ok: false,
+      error: `master ${masterUrl} unreachable: ${why}`,
+      ...(clockBehind ? { clockBehind } : {}),
+    };
   }
 }

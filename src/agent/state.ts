@@ -144,9 +144,14 @@ export class AgentStateMachine extends EventEmitter<StateEvents> {
   /**
    * Move to `to`, keeping the long-lived fields (lastSync, bytesSaved, failures, …) and
    * dropping the per-state ones (progress, course, error, retryAt) unless the patch sets them.
-   * Resolves once the new state is on disk.
+   * Resolves once the new state is on disk; with `persist: false` it is announced but not
+   * written at all (the next persisted change writes the whole state anyway).
    */
-  async transition(to: AgentStateName, patch: TransitionPatch = {}): Promise<AgentState> {
+  async transition(
+    to: AgentStateName,
+    patch: TransitionPatch = {},
+    options: { persist?: boolean } = {},
+  ): Promise<AgentState> {
     const from = this.current;
     if (!this.canMove(to)) throw new InvalidTransitionError(from.name, to);
     const next: AgentState = {
@@ -155,7 +160,7 @@ export class AgentStateMachine extends EventEmitter<StateEvents> {
       name: to,
       since: to === from.name ? from.since : this.now().toISOString(),
     };
-    return this.commit(next, from);
+    return this.commit(next, from, options.persist ?? true);
   }
 
   /** Change long-lived fields (nextSyncAt, resumePending) without a transition. */
@@ -170,8 +175,12 @@ export class AgentStateMachine extends EventEmitter<StateEvents> {
     return this.writes;
   }
 
-  private async commit(next: AgentState, previous: AgentState): Promise<AgentState> {
+  private async commit(next: AgentState, previous: AgentState, persist = true): Promise<AgentState> {
     this.current = next;
+    if (!persist) {
+      this.emit("change", next, previous);
+      return next;
+    }
     // Progress ticks need not be durable (the sync client keeps its own piece progress);
     // state changes are.
     const durable = !(next.name === previous.name && next.name === "syncing");

@@ -3,7 +3,13 @@ import { readFile } from "node:fs/promises";
 import { type Button, type ButtonOptions, OnoffButton, SimulatedButton } from "./button.js";
 import { DEFAULT_PINS } from "./config.js";
 import { DEFAULT_GPIO_ROOT, listGpioChips, sysfsGpioNumbers } from "./gpio.js";
-import { LedController, OnoffLedDriver, SimulatedLedDriver } from "./leds.js";
+import {
+  LedController,
+  type LedDriver,
+  OnboardLedDriver,
+  OnoffLedDriver,
+  SimulatedLedDriver,
+} from "./leds.js";
 import { type ProbeOptions, SystemProbes } from "./probes.js";
 import {
   NmcliWifi,
@@ -23,14 +29,18 @@ export * from "./wifi.js";
 export interface DeviceConfig {
   /** "auto" (default): real on a Raspberry Pi with sysfs GPIO, simulated anywhere else. */
   mode?: "auto" | "real" | "simulated";
-  /** BCM pin numbers (the numbers on pinout.xyz), not sysfs numbers. */
+  /**
+   * BCM pin numbers (the numbers on pinout.xyz), not sysfs numbers. With neither pin set, a
+   * Pi shows its states on its onboard ACT (and PWR) LEDs; the default pins are used only
+   * on a board without them.
+   */
   leds?: { statusPin?: number; alertPin?: number; activeLow?: boolean };
   /** false: no button. */
   button?: false | (ButtonOptions & { pin?: number; activeLow?: boolean });
   wifi?: NmcliWifiOptions & { simulated?: SimulatedWifiOptions };
   probes?: ProbeOptions;
   /** Injectable for tests. */
-  roots?: { gpio?: string; deviceTreeModel?: string };
+  roots?: { gpio?: string; deviceTreeModel?: string; leds?: string };
   /** Hardware errors that must not stop the agent (a failed LED write); default: ignored. */
   onError?: (err: Error) => void;
 }
@@ -53,20 +63,20 @@ export interface Device {
 }
 
 export interface LowVoltageWatchOptions {
-  /** How often get_throttled is read. Default 5 s (one small sysfs read). */
+  /** How often the under-voltage alarm (hwmon rpi_volt) is read. Default 5 s (one small sysfs read). */
   intervalMs?: number;
   /** Keep the alert LED on this long after under-voltage was last seen, so a dip is noticed. Default 60 s. */
   holdMs?: number;
 }
 
 export interface LowVoltageWatch {
-  /** Read get_throttled now (joins a read already under way) and update the LED. */
+  /** Read the under-voltage alarm now (joins a read already under way) and update the LED. */
   check(): Promise<void>;
   stop(): void;
 }
 
 /**
- * Poll the firmware's under-voltage bit and show it on the alert LED. The "now" bit comes
+ * Poll the under-voltage alarm and show it on the alert LED. The "now" bit comes
  * and goes with load, so it is held for holdMs after it was last seen.
  */
 export function watchLowVoltage(
@@ -133,6 +143,16 @@ export async function detectPi(
   return { isPi: chips.length > 0, model };
 }
 
+/** Wired LEDs when pins are configured, else the onboard ones, else wired on the default pins. */
+async function openRealLeds(
+  config: DeviceConfig,
+  pins: { status: number; alert: number },
+): Promise<LedDriver> {
+  const pinsConfigured = config.leds?.statusPin !== undefined || config.leds?.alertPin !== undefined;
+  const onboard = pinsConfigured ? null : await OnboardLedDriver.open(config.roots?.leds);
+  return onboard ?? OnoffLedDriver.open(pins, { activeLow: config.leds?.activeLow ?? false });
+}
+
 export async function createDevice(config: DeviceConfig = {}): Promise<Device> {
   const mode = config.mode ?? "auto";
   const { isPi, model } = await detectPi(config.roots);
@@ -174,7 +194,7 @@ export async function createDevice(config: DeviceConfig = {}): Promise<Device> {
     },
     gpioRoot,
   );
-  const ledDriver = await OnoffLedDriver.open(pins, { activeLow: config.leds?.activeLow ?? false });
+  const ledDriver = await openRealLeds(config, pins);
   const leds = new LedController(ledDriver, ledErrorHandler(config));
   let button: OnoffButton | null = null;
   if (buttonConfig) {

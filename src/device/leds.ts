@@ -4,6 +4,9 @@
 // blinking LED and none for steady ones, so an idle agent wakes the CPU a few times a
 // second at most. The same engine drives the real LEDs (onoff) and the simulated twin,
 // which records a timeline instead of touching pins.
+import { readFileSync, writeFileSync } from "node:fs";
+import { readdir } from "node:fs/promises";
+import path from "node:path";
 import type { Gpio as OnoffGpio } from "onoff";
 
 export const LED_NAMES = ["status", "alert"] as const;
@@ -287,6 +290,89 @@ export class SimulatedLedDriver implements LedDriver {
     this.set("status", false);
     this.set("alert", false);
     this.closed = true;
+  }
+}
+
+/** Where the kernel lists the board's LEDs. */
+export const ONBOARD_LED_ROOT = "/sys/class/leds";
+
+/** Names of the onboard LEDs on Pi OS kernels (ACT/PWR), and on older ones (led0/led1). */
+const ONBOARD_NAMES: Readonly<Record<LedName, readonly string[]>> = {
+  status: ["ACT", "led0"],
+  alert: ["PWR", "led1"],
+};
+
+/** The selected trigger in a sysfs "trigger" file: "none rc-feedback [mmc0] timer" → "mmc0". */
+export function currentTrigger(text: string): string | null {
+  return /\[([^\]]+)\]/.exec(text)?.[1] ?? null;
+}
+
+/**
+ * The board's own LEDs through /sys/class/leds, for a bare Pi with nothing wired: green ACT
+ * shows the status track, red PWR the alert track. A board with ACT only (Pi Zero 2 W)
+ * shows both on ACT: lit while either is. The kernel's triggers (ACT blinks on SD access)
+ * are switched to "none" while the agent drives the LEDs and restored at close().
+ */
+export class OnboardLedDriver implements LedDriver {
+  private readonly levels: Record<LedName, boolean> = { status: false, alert: false };
+
+  private constructor(
+    private readonly dirs: Readonly<Record<LedName, string | null>>,
+    private readonly savedTriggers: ReadonlyMap<string, string>,
+  ) {}
+
+  /** null when the board has no ACT LED (not a Pi, or a kernel without it). */
+  static async open(root: string = ONBOARD_LED_ROOT): Promise<OnboardLedDriver | null> {
+    const present = new Set(await readdir(root).catch(() => [] as string[]));
+    const find = (led: LedName) => {
+      const name = ONBOARD_NAMES[led].find((n) => present.has(n));
+      return name === undefined ? null : path.join(root, name);
+    };
+    const dirs = { status: find("status"), alert: find("alert") };
+    if (dirs.status === null) return null;
+    const saved = new Map<string, string>();
+    for (const dir of [dirs.status, dirs.alert]) {
+      if (dir === null) continue;
+      try {
+        const trigger = currentTrigger(readFileSync(path.join(dir, "trigger"), "utf8"));
+        if (trigger !== null) saved.set(dir, trigger);
+        writeFileSync(path.join(dir, "trigger"), "none");
+      } catch (err) {
+        throw new Error(`cannot take the onboard LED ${dir}: ${(err as Error).message}`, { cause: err });
+      }
+    }
+    const driver = new OnboardLedDriver(dirs, saved);
+    driver.set("status", false);
+    driver.set("alert", false);
+    return driver;
+  }
+
+  /** What the board has: "ACT+PWR", or "ACT" alone (both tracks on it). */
+  get layout(): string {
+    return [this.dirs.status, this.dirs.alert]
+      .filter((dir): dir is string => dir !== null)
+      .map((dir) => path.basename(dir))
+      .join("+");
+  }
+
+  set(led: LedName, on: boolean): void {
+    this.levels[led] = on;
+    if (this.dirs.alert !== null) {
+      this.write(this.dirs[led] as string, on);
+    } else {
+      this.write(this.dirs.status as string, this.levels.status || this.levels.alert);
+    }
+  }
+
+  close(): void {
+    for (const [dir, trigger] of this.savedTriggers) {
+      this.write(dir, false);
+      writeFileSync(path.join(dir, "trigger"), trigger);
+    }
+  }
+
+  private write(dir: string, on: boolean): void {
+    writeFileSync(path.join(dir, "brightness"), on ? "1" : "0");
   }
 }
 

@@ -21,7 +21,11 @@ export interface DiskFree {
   availableBytes: number;
 }
 
-/** Decoded get_throttled bits. "Now" bits are live; "sinceBoot" bits are sticky until reboot. */
+/**
+ * Power flags in the layout of the firmware's get_throttled bits. "Now" bits are live;
+ * "sinceBoot" bits are sticky until reboot. From hwmon only under-voltage is known; the
+ * other flags are then false.
+ */
 export interface ThrottleFlags {
   raw: number;
   underVoltage: boolean;
@@ -167,6 +171,10 @@ export class SystemProbes {
   private readonly networkInterfaces: typeof os.networkInterfaces;
   private slowTemp: { at: number; value: Promise<number | null> } | undefined;
   private lastSnapshot: { at: number; value: Promise<ProbeSnapshot> } | undefined;
+  /** The rpi_volt hwmon directory once found (its number can change between boots, not at run time). */
+  private voltHwmon: Promise<string | null> | undefined;
+  /** Under-voltage seen by this process since it started (the kernel keeps no sticky bit). */
+  private underVoltageSeen = false;
   /** How often the slow fallback actually ran (status and tests). */
   slowCalls = 0;
 
@@ -199,13 +207,33 @@ export class SystemProbes {
     return this.slowTemp.value;
   }
 
-  /** null when the firmware file is missing (not a Pi, or an old kernel). */
+  /**
+   * Under-voltage from the raspberrypi-hwmon sensor ("rpi_volt", in0_lcrit_alarm = 1 while
+   * the supply is too low), as on every Pi OS kernel including the Pi 5. Not from
+   * get_throttled: that file is deprecated (a kernel warning at first read), the driver
+   * clears its sticky bits every ~2 s, and a Pi 5 has none. "Since boot" is therefore kept
+   * here, for as long as this process runs. null when there is no such sensor (not a Pi).
+   */
   async throttle(): Promise<ThrottleFlags | null> {
-    const text = await readText(path.join(this.sys, "devices/platform/soc/soc:firmware/get_throttled"));
-    if (text === null) return null;
-    const hex = text.trim().replace(/^0x/i, "");
-    if (!/^[0-9a-f]+$/i.test(hex)) return null;
-    return decodeThrottled(Number.parseInt(hex, 16));
+    this.voltHwmon ??= this.findHwmon("rpi_volt");
+    const dir = await this.voltHwmon;
+    if (dir === null) return null;
+    const text = await readText(path.join(dir, "in0_lcrit_alarm"));
+    if (text === null || !/^[01]$/.test(text.trim())) return null;
+    const now = text.trim() === "1";
+    if (now) this.underVoltageSeen = true;
+    return decodeThrottled((now ? 1 : 0) | (this.underVoltageSeen ? 1 << 16 : 0));
+  }
+
+  /** The /sys/class/hwmon/hwmonN directory whose "name" is `name`, or null. */
+  private async findHwmon(name: string): Promise<string | null> {
+    const base = path.join(this.sys, "class/hwmon");
+    const entries = await readdir(base).catch(() => [] as string[]);
+    for (const entry of entries.sort()) {
+      const dir = path.join(base, entry);
+      if ((await readText(path.join(dir, "name")))?.trim() === name) return dir;
+    }
+    return null;
   }
 
   async defaultRoute(): Promise<DefaultRoute | null> {

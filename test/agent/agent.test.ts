@@ -54,6 +54,16 @@ async function start(
   return { agent, device, states };
 }
 
+/** A URL on a loopback port with nothing behind it: a master that never answers. */
+async function deadMasterUrl(): Promise<string> {
+  const { createServer } = await import("node:net");
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
+  const url = `http://127.0.0.1:${(s.address() as import("node:net").AddressInfo).port}`;
+  await new Promise((r) => s.close(r));
+  return url;
+}
+
 /** Two connectivity looks: the debounce needs two agreeing observations. */
 async function settle(agent: RunningAgent): Promise<void> {
   await agent.connectivity.check();
@@ -117,12 +127,7 @@ describe("agent with the master down", () => {
   it("goes to error with a retry time, backs off, keeps the error across a restart, then recovers", async () => {
     const link = await FakeLink.create(join(dir.path, "link2"));
     await link.up();
-    // A port with nothing behind it.
-    const { createServer } = await import("node:net");
-    const s = createServer();
-    await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
-    const deadUrl = `http://127.0.0.1:${(s.address() as import("node:net").AddressInfo).port}`;
-    await new Promise((r) => s.close(r));
+    const deadUrl = await deadMasterUrl();
 
     let { agent, device, states } = await start("a2", { link, masterUrl: deadUrl });
     try {
@@ -153,11 +158,12 @@ describe("agent with the master down", () => {
 
       await agent.close();
       device.close();
-      // Restart: the error and its retry time survive.
+      // Restart: the error survives as first recorded. Later tries at an unreachable master
+      // are kept in memory only (no SD-card write per retry), so the backoff starts over.
       ({ agent, device, states } = await start("a2", { link, masterUrl: deadUrl }));
       expect(agent.machine.name).toBe("error");
-      expect(agent.machine.state.retryAt).toBe(second.retryAt);
-      expect(agent.machine.state.failures).toBe(2);
+      expect(agent.machine.state.retryAt).toBe(first.retryAt);
+      expect(agent.machine.state.failures).toBe(1);
     } finally {
       await agent.close();
       device.close();
@@ -172,6 +178,36 @@ describe("agent with the master down", () => {
     } finally {
       await again.agent.close();
       again.device.close();
+    }
+  });
+
+  it("writes nothing to its database while it keeps retrying a master that does not answer", async () => {
+    const link = await FakeLink.create(join(dir.path, "link-idle"));
+    await link.up();
+    const deadUrl = await deadMasterUrl();
+    const { agent, device } = await start("a-idle", { link, masterUrl: deadUrl });
+    const db = join(dir.path, "a-idle", "agent-db");
+    const { readdir, stat } = await import("node:fs/promises");
+    const files = async () =>
+      Promise.all(
+        (await readdir(db)).sort().map(async (name) => {
+          const info = await stat(join(db, name));
+          return `${name} ${info.size} ${info.mtimeMs}`;
+        }),
+      );
+    try {
+      await settle(agent);
+      await agent.idle();
+      expect(agent.machine.state.failures).toBe(1); // the first failure is recorded
+      const before = await files();
+      for (let i = 0; i < 3; i++) await agent.syncNow("retry");
+      expect(agent.machine.name).toBe("error");
+      expect(agent.machine.state.failures).toBe(4); // backed off in memory
+      expect(device.leds.state).toBe("error");
+      expect(await files()).toEqual(before);
+    } finally {
+      await agent.close();
+      device.close();
     }
   });
 

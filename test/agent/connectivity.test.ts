@@ -2,8 +2,14 @@
 // known Wi-Fi network on the twin, and the master reachability probe against real sockets.
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ConnectivityMonitor, checkMaster, observeLink } from "../../src/agent/connectivity.js";
+import {
+  ConnectivityMonitor,
+  checkMaster,
+  observeLink,
+  waitForClockSync,
+} from "../../src/agent/connectivity.js";
 import { SimulatedWifi, SystemProbes } from "../../src/device/index.js";
 import { FakeLink, tempDir } from "./helpers.js";
 
@@ -179,5 +185,23 @@ describe("checkMaster", () => {
       ok: false,
       error: expect.stringContaining("ECONNREFUSED"),
     });
+  });
+});
+
+describe("waitForClockSync", () => {
+  it("returns once timesyncd's flag file appears, false at its limit or when told to stop", async () => {
+    const { mkdtemp, rm, writeFile } = await import("node:fs/promises");
+    const { tmpdir } = await import("node:os");
+    const dir = await mkdtemp(join(tmpdir(), "hc-clock-"));
+    const flag = join(dir, "synchronized");
+    try {
+      expect(await waitForClockSync(() => false, 0, flag)).toBe(false);
+      expect(await waitForClockSync(() => true, 60_000, flag)).toBe(false);
+      const waiting = waitForClockSync(() => false, 60_000, flag);
+      await writeFile(flag, "");
+      expect(await waiting).toBe(true);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

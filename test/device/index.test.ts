@@ -139,11 +139,12 @@ describe("createDevice", () => {
 });
 
 describe("watchLowVoltage", () => {
-  it("lights the alert LED while the firmware reports under-voltage, holding it after a dip", async () => {
+  it("lights the alert LED while hwmon reports under-voltage, holding it after a dip", async () => {
     vi.useFakeTimers();
     const sys = path.join(tmp, "uv-sys");
-    const file = path.join(sys, "devices/platform/soc/soc:firmware/get_throttled");
+    const file = path.join(sys, "class/hwmon/hwmon2/in0_lcrit_alarm");
     await mkdir(path.dirname(file), { recursive: true });
+    await writeFile(path.join(sys, "class/hwmon/hwmon2/name"), "rpi_volt\n");
     await writeFile(file, "0\n");
     const driver = new SimulatedLedDriver();
     const leds = new LedController(driver);
@@ -155,11 +156,11 @@ describe("watchLowVoltage", () => {
     try {
       await watch.check();
       expect(driver.levels.alert).toBe(false);
-      await writeFile(file, "50005\n"); // under-voltage now (and since boot)
+      await writeFile(file, "1\n"); // under-voltage now
       vi.advanceTimersByTime(5000); // the interval starts a read...
       await watch.check(); // ...which this joins
       expect(driver.levels.alert).toBe(true);
-      await writeFile(file, "50000\n"); // the dip is over; only the since-boot bits remain
+      await writeFile(file, "0\n"); // the dip is over
       vi.advanceTimersByTime(59_000);
       await watch.check();
       expect(driver.levels.alert).toBe(true); // held

@@ -46,28 +46,43 @@ eth0\t00010A0A\t00000000\t0001\t0\t0\t100\t00FFFFFF\t0\t0\t0
 `;
 
 describe("system probes", () => {
-  it("decodes get_throttled bits, now and since boot", async () => {
+  it("reads under-voltage from hwmon rpi_volt and keeps it as seen since boot", async () => {
     const roots = await fakeRoots("throttle");
     const probes = new SystemProbes({ roots });
-    expect(await probes.throttle()).toBeNull(); // not a Pi
-    await put(path.join(roots.sys, "devices/platform/soc/soc:firmware/get_throttled"), "50005\n");
-    const t = await probes.throttle();
-    expect(t).toMatchObject({
-      raw: 0x50005,
+    expect(await probes.throttle()).toBeNull(); // not a Pi: no rpi_volt sensor
+    // Another sensor first, as on a real Pi (cpu_thermal), then the voltage one.
+    await put(path.join(roots.sys, "class/hwmon/hwmon0/name"), "cpu_thermal\n");
+    await put(path.join(roots.sys, "class/hwmon/hwmon1/name"), "rpi_volt\n");
+    await put(path.join(roots.sys, "class/hwmon/hwmon1/in0_lcrit_alarm"), "0\n");
+    const fresh = new SystemProbes({ roots });
+    expect(await fresh.throttle()).toMatchObject({
+      raw: 0,
+      underVoltage: false,
+      sinceBoot: { underVoltage: false },
+    });
+    await put(path.join(roots.sys, "class/hwmon/hwmon1/in0_lcrit_alarm"), "1\n");
+    expect(await fresh.throttle()).toMatchObject({
+      raw: 0x10001,
       underVoltage: true,
       frequencyCapped: false,
-      throttled: true,
-      softTempLimit: false,
-      sinceBoot: { underVoltage: true, frequencyCapped: false, throttled: true, softTempLimit: false },
+      throttled: false,
+      sinceBoot: { underVoltage: true, throttled: false },
     });
+    await put(path.join(roots.sys, "class/hwmon/hwmon1/in0_lcrit_alarm"), "0\n");
+    expect(await fresh.throttle()).toMatchObject({
+      raw: 0x10000,
+      underVoltage: false,
+      sinceBoot: { underVoltage: true },
+    });
+    // Never the deprecated firmware file, even when it is there.
+    await put(path.join(roots.sys, "devices/platform/soc/soc:firmware/get_throttled"), "50005\n");
+    expect((await new SystemProbes({ roots }).throttle())?.raw).toBe(0);
     expect(decodeThrottled(0x8000a)).toMatchObject({
       underVoltage: false,
       frequencyCapped: true,
       softTempLimit: true,
       sinceBoot: { softTempLimit: true, underVoltage: false },
     });
-    await put(path.join(roots.sys, "devices/platform/soc/soc:firmware/get_throttled"), "0x0\n");
-    expect((await probes.throttle())?.underVoltage).toBe(false);
   });
 
   it("reads the CPU temperature from thermal_zone0 and never calls the slow fallback then", async () => {
@@ -210,7 +225,8 @@ describe("system probes", () => {
   it("snapshots everything and reuses a snapshot within its TTL", async () => {
     const roots = await fakeRoots("snapshot");
     await put(path.join(roots.sys, "class/thermal/thermal_zone0/temp"), "51000\n");
-    await put(path.join(roots.sys, "devices/platform/soc/soc:firmware/get_throttled"), "1\n");
+    await put(path.join(roots.sys, "class/hwmon/hwmon3/name"), "rpi_volt\n");
+    await put(path.join(roots.sys, "class/hwmon/hwmon3/in0_lcrit_alarm"), "1\n");
     await put(path.join(roots.proc, "net/route"), ROUTE);
     const probes = new SystemProbes({ roots, dataPath: tmp, snapshotTtlMs: 60_000 });
     const a = await probes.snapshot();

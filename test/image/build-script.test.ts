@@ -4,6 +4,7 @@
 // SKIP_IMAGES and calls pi-gen's build-docker.sh (here a stand-in that reports what it
 // was given, since this machine has no Docker engine).
 import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -56,6 +57,8 @@ describe("pi-gen-config/build.sh", () => {
   let tmp = "";
   let env: NodeJS.ProcessEnv = {};
   let report = "";
+  let commit = "";
+  let bin = "";
 
   beforeAll(async () => {
     tmp = await mkdtemp(join(tmpdir(), "handcarry-build-sh-"));
@@ -75,17 +78,22 @@ describe("pi-gen-config/build.sh", () => {
       const result = await git(...args);
       if (result.code !== 0) throw new Error(`git ${args.join(" ")}: ${result.output}`);
     }
-    // build.sh only checks that docker exists; the stand-in build-docker.sh never calls it.
-    const bin = join(tmp, "bin");
+    commit = (await git("rev-parse", "HEAD")).output.trim();
+    // build.sh only checks that docker and qemu-aarch64 exist; the stand-in build-docker.sh
+    // calls neither.
+    bin = join(tmp, "bin");
     await mkdir(bin);
-    await writeFile(join(bin, "docker"), "#!/bin/sh\nexit 0\n");
-    await chmod(join(bin, "docker"), 0o755);
+    for (const tool of ["docker", "qemu-aarch64"]) {
+      await writeFile(join(bin, tool), "#!/bin/sh\nexit 0\n");
+      await chmod(join(bin, tool), 0o755);
+    }
 
     report = join(tmp, "report.txt");
     env = {
       ...process.env,
       PATH: `${bin}:${process.env.PATH ?? ""}`,
       PI_GEN_REF: TAG,
+      PI_GEN_COMMIT: commit,
       PI_GEN_URL: `file://${upstream}`,
       PI_GEN_DIR: join(tmp, "pi-gen"),
       FAKE_REPORT: report,
@@ -127,6 +135,39 @@ describe("pi-gen-config/build.sh", () => {
     const head = await run("git", ["-C", join(tmp, "pi-gen"), "describe", "--tags", "--exact-match"]);
     expect(head.output.trim()).toBe(TAG);
   }, 120_000);
+
+  it("stops before cloning when the host has no qemu-aarch64, naming the package", async () => {
+    // PATH without our stand-in qemu-aarch64, and without any real one.
+    const noQemu = join(tmp, "bin-no-qemu");
+    await mkdir(noQemu, { recursive: true });
+    await writeFile(join(noQemu, "docker"), "#!/bin/sh\nexit 0\n", { mode: 0o755 });
+    const path = [noQemu, ...(process.env.PATH ?? "").split(":")]
+      .filter((dir) => dir !== bin && !existsSync(join(dir, "qemu-aarch64")))
+      .join(":");
+    const result = await run(join(repo, "pi-gen-config/build.sh"), [], {
+      env: { ...env, PATH: path, PI_GEN_DIR: join(tmp, "pi-gen-no-qemu") },
+    });
+    expect(result.code).toBe(1);
+    expect(result.output).toContain("qemu-aarch64 is not on PATH");
+    expect(result.output).toContain("sudo apt-get install qemu-user-binfmt");
+    expect(existsSync(join(tmp, "pi-gen-no-qemu"))).toBe(false);
+  });
+
+  it("refuses a tag that does not name the pinned commit, and an unpinned build", async () => {
+    const moved = await run(join(repo, "pi-gen-config/build.sh"), [], {
+      env: { ...env, PI_GEN_COMMIT: "0".repeat(40), PI_GEN_DIR: join(tmp, "pi-gen-moved") },
+    });
+    expect(moved.code).toBe(1);
+    expect(moved.output).toContain(
+      `pi-gen tag ${TAG} is commit ${commit}, not the pinned ${"0".repeat(40)}; not building`,
+    );
+    const unpinned = await run(join(repo, "pi-gen-config/build.sh"), [], {
+      env: { ...env, PI_GEN_COMMIT: "", PI_GEN_DIR: join(tmp, "pi-gen-unpinned") },
+    });
+    expect(unpinned.code).toBe(1);
+    expect(unpinned.output).toContain(`PI_GEN_COMMIT must be the 40-hex commit of pi-gen tag ${TAG}`);
+    expect(unpinned.output).toContain(`git ls-remote --tags file://`);
+  });
 
   it("reuses the checkout on a second build and re-assembles the stage", async () => {
     await rm(report);

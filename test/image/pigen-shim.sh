@@ -88,7 +88,7 @@ run_sub_stage() {
 			packages="$(package_list "${i}-packages-nr")"
 			if [ -n "${packages}" ]; then
 				on_chroot <<-EOF
-					apt-get -o APT::Acquire::Retries=3 install --no-install-recommends -y ${packages}
+					apt-get -o Acquire::Retries=3 install --no-install-recommends -y ${packages}
 				EOF
 			fi
 		fi
@@ -96,7 +96,7 @@ run_sub_stage() {
 			packages="$(package_list "${i}-packages")"
 			if [ -n "${packages}" ]; then
 				on_chroot <<-EOF
-					apt-get -o APT::Acquire::Retries=3 install -y ${packages}
+					apt-get -o Acquire::Retries=3 install -y ${packages}
 				EOF
 			fi
 		fi

@@ -57,6 +57,10 @@ chroot "${OUT_ROOT}" /bin/bash -e <<-'LITE'
 	echo 'pi:raspberry' | chpasswd
 LITE
 mkdir -p "${OUT_ROOT}/boot/firmware"
+# pi-gen's stage1 fstab; export-image later puts the partitions' PARTUUIDs in.
+printf '%s\n' 'proc            /proc           proc    defaults          0       0' \
+	'BOOTDEV  /boot/firmware  vfat    defaults          0       2' \
+	'ROOTDEV  /               ext4    defaults,noatime  0       1' >"${OUT_ROOT}/etc/fstab"
 cp "${HERE}/fixtures/config.txt" "${HERE}/fixtures/cmdline.txt" "${OUT_ROOT}/boot/firmware/"
 
 # Fresh package lists, as pi-gen's stage0 does.

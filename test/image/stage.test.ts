@@ -4,17 +4,23 @@
 // that the agent runs, the units are enabled and verify, the user, hotspot profiles and
 // firmware fragments are right, the second run changed nothing, and first-boot setup
 // gives each device its own hotspot name and passwords.
-import { spawn } from "node:child_process";
-import { createHash } from "node:crypto";
-import { createWriteStream, existsSync, readFileSync } from "node:fs";
-import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { existsSync, readFileSync } from "node:fs";
+import { copyFile, mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  bashQuote,
+  commandExists,
+  imageTestDir as here,
+  installStage,
+  repo,
+  run,
+  sha256,
+  sweepStaleRuns,
+  unmountBelow,
+} from "./support.js";
 
-const here = dirname(fileURLToPath(import.meta.url));
-const repo = resolve(here, "../..");
 const packageVersion = (JSON.parse(readFileSync(join(repo, "package.json"), "utf8")) as { version: string })
   .version;
 
@@ -24,10 +30,6 @@ const UPLINK_SSID = "Field Office: 2.4 GHz";
 const UPLINK_PSK = "uplink pass 'quoted' $x";
 const COUNTRY = "KE";
 const CHANNEL = "11";
-
-function commandExists(name: string): boolean {
-  return (process.env.PATH ?? "").split(":").some((dir) => dir !== "" && existsSync(join(dir, name)));
-}
 
 const skipReason =
   process.getuid?.() !== 0
@@ -39,83 +41,6 @@ if (skipReason !== "") {
   console.warn(
     `test/image/stage.test.ts skipped: ${skipReason}; CI runs it as root with debootstrap installed`,
   );
-}
-
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Run a command, output into memory (and a log file when given). */
-function run(
-  cmd: string,
-  args: string[],
-  options: { env?: NodeJS.ProcessEnv; log?: string; input?: string } = {},
-) {
-  return new Promise<Result>((resolvePromise, reject) => {
-    const child = spawn(cmd, args, { env: options.env ?? process.env, stdio: ["pipe", "pipe", "pipe"] });
-    const log = options.log ? createWriteStream(options.log, { flags: "a" }) : undefined;
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => {
-      stdout += chunk.toString();
-      log?.write(chunk);
-    });
-    child.stderr.on("data", (chunk: Buffer) => {
-      stderr += chunk.toString();
-      log?.write(chunk);
-    });
-    child.on("error", reject);
-    child.on("close", (code) => {
-      log?.end();
-      resolvePromise({ code: code ?? -1, stdout, stderr });
-    });
-    child.stdin.end(options.input ?? "");
-  });
-}
-
-/** Run a step that must succeed; on failure the error carries the end of its output. */
-async function step(name: string, cmd: string, args: string[], env: NodeJS.ProcessEnv, log: string) {
-  const started = performance.now();
-  const result = await run(cmd, args, { env, log });
-  // Reported, never asserted: where the minutes of this test go.
-  console.log(`image test: ${name} took ${((performance.now() - started) / 1000).toFixed(1)} s`);
-  if (result.code !== 0) {
-    const tail = `${result.stdout}\n${result.stderr}`.trim().split("\n").slice(-40).join("\n");
-    throw new Error(`${name} failed (exit ${result.code}); full log ${log}; last lines:\n${tail}`);
-  }
-  return result;
-}
-
-async function sha256(path: string): Promise<string> {
-  return createHash("sha256")
-    .update(await readFile(path))
-    .digest("hex");
-}
-
-/** Unmount anything still mounted below dir (the scripts use private mount namespaces; this is the backstop). */
-async function unmountBelow(dir: string) {
-  const mounts = readFileSync("/proc/self/mounts", "utf8")
-    .split("\n")
-    .map((line) => line.split(" ")[1] ?? "")
-    .filter((target) => target.startsWith(`${dir}/`))
-    .sort()
-    .reverse();
-  for (const target of mounts) await run("umount", ["-l", target]);
-}
-
-/** Roots (~1 GB each) left by runs that were killed: older than two hours, nothing mounted. */
-async function sweepStaleRuns() {
-  const mounts = readFileSync("/proc/self/mounts", "utf8");
-  for (const name of await readdir(tmpdir())) {
-    if (!name.startsWith("handcarry-image-")) continue;
-    const dir = join(tmpdir(), name);
-    const info = await stat(dir).catch(() => undefined);
-    if (!info?.isDirectory() || Date.now() - info.mtimeMs < 2 * 3600_000) continue;
-    if (mounts.includes(` ${dir}/`)) continue;
-    await rm(dir, { recursive: true, force: true });
-  }
 }
 
 describe.skipIf(skipReason !== "")("stage-handcarry on a debootstrapped Debian trixie root", () => {
@@ -131,6 +56,7 @@ describe.skipIf(skipReason !== "")("stage-handcarry on a debootstrapped Debian t
     "etc/NetworkManager/system-connections/handcarry-uplink.nmconnection",
     "etc/handcarry/agent.env",
     "opt/handcarry/node_modules/.handcarry-deps",
+    "etc/fstab",
     "opt/handcarry/dist/cli.js",
   ];
 
@@ -147,54 +73,20 @@ describe.skipIf(skipReason !== "")("stage-handcarry on a debootstrapped Debian t
     await sweepStaleRuns();
     tmp = await mkdtemp(join(tmpdir(), "handcarry-image-"));
     log = join(tmp, "build.log");
-    const cache = process.env.HANDCARRY_IMAGE_CACHE ?? "/var/tmp/handcarry-image-test";
-    const env: NodeJS.ProcessEnv = { ...process.env, HANDCARRY_TEST_APT_CACHE: join(cache, "apt") };
-    delete env.HANDCARRY_IN_MOUNT_NS;
-    const extraCa = process.env.NODE_EXTRA_CA_CERTS;
-    if (extraCa && existsSync(extraCa)) env.HANDCARRY_TEST_CA_BUNDLE = extraCa;
-
-    const base = join(tmp, "base");
-    const stage = join(tmp, "stage-handcarry");
-    const work = join(tmp, "work");
-    root = join(work, "rootfs");
-    // The cache (debootstrap tarball, apt archives) is shared by every test run on this
-    // machine: steps that touch it hold a lock, so parallel "npm test" runs take turns.
-    await mkdir(cache, { recursive: true });
-    const locked = (script: string, args: string[]): [string, string[]] => [
-      "flock",
-      [join(cache, ".lock"), script, ...args],
-    ];
-    await step("prepare-base.sh", ...locked(join(here, "prepare-base.sh"), [cache, base]), env, log);
-    // The agent is built with "npm run build", as build.sh does. HANDCARRY_IMAGE_APP_DIST
-    // (a dist/ built some other way) is only for working on the image while src/ is mid-change.
-    const appDist = process.env.HANDCARRY_IMAGE_APP_DIST;
-    const assembleArgs = appDist ? ["--app-dist", appDist, stage] : [stage];
-    await step("assemble-stage.sh", join(repo, "pi-gen-config/assemble-stage.sh"), assembleArgs, env, log);
-
-    // The repository's config plus overrides, the way build.sh writes them.
-    const config = join(tmp, "config");
-    const quote = (value: string) => `'${value.replaceAll("'", `'\\''`)}'`;
-    await writeFile(
-      config,
-      `${await readFile(join(repo, "pi-gen-config/config"), "utf8")}
-WPA_COUNTRY=${COUNTRY}
-export HANDCARRY_MASTER=${quote(MASTER_URL)}
-export HANDCARRY_UPLINK_SSID=${quote(UPLINK_SSID)}
-export HANDCARRY_UPLINK_PSK=${quote(UPLINK_PSK)}
+    const stage = await installStage(
+      tmp,
+      log,
+      `WPA_COUNTRY=${COUNTRY}
+export HANDCARRY_MASTER=${bashQuote(MASTER_URL)}
+export HANDCARRY_UPLINK_SSID=${bashQuote(UPLINK_SSID)}
+export HANDCARRY_UPLINK_PSK=${bashQuote(UPLINK_PSK)}
 export HANDCARRY_HOTSPOT_CHANNEL=${CHANNEL}
 `,
     );
-    const runStage = join(here, "run-stage.sh");
-    await step("stage, first run", ...locked(runStage, [config, base, stage, work]), env, log);
+    root = stage.root;
     for (const path of watched) firstRunHashes.set(path, await sha256(join(root, path)));
-    const second = await step(
-      "stage, second run",
-      ...locked(runStage, [config, base, stage, work]),
-      env,
-      log,
-    );
-    secondRunOutput = second.stdout + second.stderr;
-  }, 10 * 60_000);
+    secondRunOutput = await stage.rerun();
+  }, 25 * 60_000);
 
   afterAll(async () => {
     if (tmp === "") return;
@@ -260,6 +152,24 @@ export HANDCARRY_HOTSPOT_CHANNEL=${CHANNEL}
     ]);
     expect(verify.stdout + verify.stderr).toBe("");
     expect(verify.code).toBe(0);
+    // NetworkManager's state (leases, timestamps) in RAM, mounted before it starts.
+    const nmState = await inRoot(["systemctl", "is-enabled", "var-lib-NetworkManager.mount"]);
+    expect(nmState.stdout.trim()).toBe("enabled");
+    const verifyMount = await inRoot([
+      "systemd-analyze",
+      "verify",
+      "--man=no",
+      "/usr/local/lib/systemd/system/var-lib-NetworkManager.mount",
+    ]);
+    expect(verifyMount.stdout + verifyMount.stderr).toBe("");
+    // The boot partition (the card note's passwords) readable by root only.
+    const fstab = (await rootFile("etc/fstab")).split("\n").filter((line) => line.includes("/boot/firmware"));
+    expect(fstab).toEqual([
+      "BOOTDEV  /boot/firmware  vfat    defaults,fmask=0077,dmask=0077          0       2",
+    ]);
+    expect(await rootFile("etc/udev/rules.d/60-handcarry-leds.rules")).toContain(
+      'KERNEL=="ACT|PWR|led0|led1"',
+    );
     const journald = await inRoot(["systemd-analyze", "cat-config", "systemd/journald.conf"]);
     expect(journald.stdout).toMatch(/^Storage=volatile$/m);
     expect((await stat(join(root, "usr/local/sbin/handcarry-setup"))).mode & 0o777).toBe(0o755);
@@ -336,7 +246,7 @@ export HANDCARRY_HOTSPOT_CHANNEL=${CHANNEL}
     expect(masterLines).toEqual([`HANDCARRY_MASTER=${MASTER_URL}`]);
   });
 
-  it("ships a config.json the shipped agent accepts, with the pins the firmware sets up", async () => {
+  it("ships a config.json the shipped agent accepts: onboard LEDs, the button the firmware sets up", async () => {
     const mode = await inRoot(["stat", "-c", "%U:%G %a", "/etc/handcarry/config.json"]);
     expect(mode.stdout.trim()).toBe("root:handcarry 640");
     // The agent's own loader, as handcarry-agent.service runs it (HANDCARRY_CONFIG + env).
@@ -349,17 +259,17 @@ export HANDCARRY_HOTSPOT_CHANNEL=${CHANNEL}
     const loaded = await inRoot(["node", "--input-type=module", "-e", load]);
     expect(loaded.stderr).toBe("");
     const device = JSON.parse(loaded.stdout) as {
-      leds: { statusPin: number; alertPin: number };
+      leds?: { statusPin?: number; alertPin?: number };
       button: { pin: number; ownsShutdown: boolean };
     };
+    // No LED pins: a bare Pi shows its states on the onboard ACT/PWR LEDs.
+    expect(device.leds?.statusPin).toBeUndefined();
+    expect(device.leds?.alertPin).toBeUndefined();
     const firmware = await readFile(join(repo, "firmware/config.txt"), "utf8");
-    const outputs = firmware
-      .match(/^gpio=([\d,]+)=op,dl$/m)?.[1]
-      ?.split(",")
-      .map(Number);
+    // Wired LEDs, when someone adds them, go on the pins the firmware keeps dark: 17 and 27.
+    expect(firmware.match(/^gpio=([\d,]+)=op,dl$/m)?.[1]).toBe("17,27");
     const pulledUp = firmware.match(/^gpio=(\d+)=ip,pu$/m)?.[1];
     const shutdownPin = firmware.match(/^dtoverlay=gpio-shutdown,gpio_pin=(\d+)/m)?.[1];
-    expect(outputs).toEqual([device.leds.statusPin, device.leds.alertPin]);
     expect(Number(pulledUp)).toBe(device.button.pin);
     // The kernel owns the shutdown pin (gpio-shutdown): the agent must not try to export it.
     expect(Number(shutdownPin)).not.toBe(device.button.pin);
@@ -386,8 +296,17 @@ export HANDCARRY_HOTSPOT_CHANNEL=${CHANNEL}
     ]) {
       expect(parsed.stdout.split("\n")).toContain(line);
     }
+    expect(parsed.stdout.split("\n")).toContain("shared-dhcp-lease-time=3600");
     const dns = await rootFile("etc/NetworkManager/dnsmasq-shared.d/handcarry.conf");
     expect(dns).toMatch(/^address=\/#\/10\.42\.0\.1$/m);
+    // No forwarding from the hotspot: the dispatcher script, executable, for that profile only.
+    const dispatcher = "etc/NetworkManager/dispatcher.d/50-handcarry-no-forward";
+    expect((await stat(join(root, dispatcher))).mode & 0o777).toBe(0o755);
+    // avahi announces handcarry.local on the hotspot interfaces only.
+    const avahi = (await rootFile("etc/avahi/avahi-daemon.conf")).split("\n");
+    expect(avahi.filter((line) => line.startsWith("allow-interfaces="))).toEqual([
+      "allow-interfaces=wlan0,uap0",
+    ]);
     const polkit = await rootFile("etc/polkit-1/rules.d/50-handcarry-networkmanager.rules");
     expect(polkit).toContain('subject.user === "handcarry"');
     // polkitd reads that rule; without it NetworkManager refuses the agent (not root).
@@ -527,7 +446,7 @@ export HANDCARRY_HOTSPOT_CHANNEL=${CHANNEL}
 
     it("names the hotspot after the device and writes fresh passwords where the carrier reads them", async () => {
       const a = await firstBoot(MACHINE_A);
-      expect(a.ssid).toBe("handcarry-CDEF"); // last four hex digits of the machine id, upper case
+      expect(a.ssid).toBe("handcarry-ABCDEF"); // last six hex digits of the machine id, upper case
       expect(a.profile).toContain(`ssid=${a.ssid}`);
       expect(a.profile).toContain(`psk=${a.psk}`);
       expect(a.psk).toMatch(/^[a-km-np-z2-9]{10}$/);
@@ -558,9 +477,53 @@ export HANDCARRY_HOTSPOT_CHANNEL=${CHANNEL}
       expect(await Promise.all(setupFiles.map((p) => sha256(join(root, p))))).toEqual(before);
 
       const b = await firstBoot(MACHINE_B);
-      expect(b.ssid).toBe("handcarry-32A7");
+      expect(b.ssid).toBe("handcarry-5432A7");
       expect(b.psk).not.toBe(a.psk);
       expect(b.admin[0]).not.toBe(a.admin[0]);
+    });
+
+    it("has a fail-safe that names the hotspot without nmcli when setup failed", async () => {
+      for (const [path, backup] of pristine) await copyFile(backup, join(root, path));
+      await rm(join(root, "etc/handcarry/device.env"), { force: true });
+      await rm(join(root, "boot/firmware/handcarry.txt"), { force: true });
+      await writeFile(join(root, "etc/machine-id"), `${MACHINE_A}\n`);
+      // Setup fails: nmcli is broken. The unit's ExecStopPost then runs the fail-safe.
+      await writeFile(join(root, "tmp/nmcli"), "#!/bin/sh\necho 'nmcli: broken' >&2\nexit 8\n", {
+        mode: 0o755,
+      });
+      const failed = await inRoot([
+        "env",
+        "PATH=/tmp:/usr/sbin:/usr/bin:/sbin:/bin",
+        "/usr/local/sbin/handcarry-setup",
+      ]);
+      expect(failed.code).not.toBe(0);
+      expect(existsSync(join(root, "etc/handcarry/device.env"))).toBe(false);
+      const safe = await inRoot([
+        "env",
+        "PATH=/tmp:/usr/sbin:/usr/bin:/sbin:/bin",
+        "/usr/local/sbin/handcarry-setup",
+        "--fail-safe",
+      ]);
+      expect(safe.code, safe.stderr).toBe(0);
+      expect(safe.stderr).toContain("setup did not complete; fail-safe hotspot name and password");
+      const device = await rootFile("etc/handcarry/device.env");
+      const psk = envValue(device, "HOTSPOT_PSK")[0] ?? "";
+      expect(envValue(device, "HOTSPOT_SSID")).toEqual(["handcarry-ABCDEF"]);
+      expect(psk).toMatch(/^[a-km-np-z2-9]{10}$/);
+      // The real nmcli reads the sed-edited profile back with the new name and password.
+      const hotspot = await parseProfile("handcarry-hotspot");
+      expect(hotspot.code, hotspot.stderr).toBe(0);
+      expect(hotspot.stdout.split("\n")).toEqual(
+        expect.arrayContaining(["ssid=handcarry-ABCDEF", `psk=${psk}`]),
+      );
+      const note = await rootFile("boot/firmware/handcarry.txt");
+      expect(note).toContain("Set up by the fail-safe");
+      expect(note).toContain(`Wi-Fi password:     ${psk}`);
+      // A fail-safe run after a setup that did complete changes nothing.
+      const before = await sha256(join(root, "etc/handcarry/device.env"));
+      expect((await inRoot(["/usr/local/sbin/handcarry-setup", "--fail-safe"])).code).toBe(0);
+      expect(await sha256(join(root, "etc/handcarry/device.env"))).toBe(before);
+      await rm(join(root, "tmp/nmcli"));
     });
 
     it("takes the master URL from the boot partition, and ignores a line that is not one", async () => {

@@ -20,7 +20,7 @@ for pkg in ${BUILD_PKGS}; do
 done
 if [ -n "${ADDED}" ]; then
 	# shellcheck disable=SC2086 # word splitting wanted: a package list
-	apt-get -o APT::Acquire::Retries=3 install -y --no-install-recommends ${ADDED}
+	apt-get -o Acquire::Retries=3 install -y --no-install-recommends ${ADDED}
 fi
 
 rm -rf node_modules

@@ -16,6 +16,8 @@ install -d -m 755 "${UNIT_DIR}"
 install -m 644 files/handcarry-agent.service "${UNIT_DIR}/handcarry-agent.service"
 install -m 644 files/handcarry-setup.service "${UNIT_DIR}/handcarry-setup.service"
 install -m 644 files/handcarry-wifi-interfaces.service "${UNIT_DIR}/handcarry-wifi-interfaces.service"
+install -m 644 files/var-lib-NetworkManager.mount "${UNIT_DIR}/var-lib-NetworkManager.mount"
+install -D -m 644 files/60-handcarry-leds.rules "${ROOTFS_DIR}/etc/udev/rules.d/60-handcarry-leds.rules"
 install -D -m 755 files/handcarry-setup "${ROOTFS_DIR}/usr/local/sbin/handcarry-setup"
 install -D -m 755 files/handcarry-wifi-interfaces "${ROOTFS_DIR}/usr/local/sbin/handcarry-wifi-interfaces"
 install -D -m 644 files/journald-volatile.conf \

@@ -1,6 +1,7 @@
 #!/bin/bash -e
 chown root:handcarry /etc/handcarry /etc/handcarry/agent.env /etc/handcarry/config.json
-systemctl enable handcarry-setup.service handcarry-wifi-interfaces.service handcarry-agent.service
+systemctl enable handcarry-setup.service handcarry-wifi-interfaces.service handcarry-agent.service \
+	var-lib-NetworkManager.mount
 
 # Bluetooth is off in config.txt; do not start its services either.
 for unit in hciuart.service bluetooth.service; do

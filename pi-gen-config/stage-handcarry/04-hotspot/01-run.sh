@@ -26,7 +26,8 @@ if [ ! -f "\${dir}/handcarry-hotspot.nmconnection" ]; then
 		802-11-wireless-security.key-mgmt wpa-psk 802-11-wireless-security.proto rsn \
 		802-11-wireless-security.pairwise ccmp 802-11-wireless-security.group ccmp \
 		802-11-wireless-security.psk "${PLACEHOLDER_PSK}" \
-		ipv4.method shared ipv4.addresses 10.42.0.1/24 ipv6.method disabled \
+		ipv4.method shared ipv4.addresses 10.42.0.1/24 ipv4.shared-dhcp-lease-time 3600 \
+		ipv6.method disabled \
 		connection.autoconnect yes connection.autoconnect-priority 0 \
 		>"\${dir}/handcarry-hotspot.nmconnection.tmp"
 	chmod 600 "\${dir}/handcarry-hotspot.nmconnection.tmp"

@@ -51,3 +51,11 @@ while read -r wanted; do
 	if [ "${found}" = 0 ]; then tokens+=("${wanted}"); fi
 done < <(grep -v -e '^[[:space:]]*#' -e '^[[:space:]]*$' files/cmdline.txt)
 echo "${tokens[*]}" >"${CMDLINE_TXT}"
+
+# fstab: the boot partition readable by root only on the running Pi (FAT has no owners,
+# the mount options decide): handcarry.txt holds the passwords. pi-gen's stage1 writes the
+# line; fmask/dmask are added once.
+FSTAB="${ROOTFS_DIR}/etc/fstab"
+if [ -f "${FSTAB}" ] && ! grep -Eq '^[^#]*[[:space:]]/boot/firmware[[:space:]].*fmask=' "${FSTAB}"; then
+	sed -i -E 's#^([^#[:space:]]+[[:space:]]+/boot/firmware[[:space:]]+vfat[[:space:]]+)([^[:space:]]+)#\1\2,fmask=0077,dmask=0077#' "${FSTAB}"
+fi

@@ -1,0 +1,208 @@
+// The boot test's machine: the image's root and boot partition booted with qemu (TCG,
+// user-mode network with port 80 forwarded to 127.0.0.1 only), the probe's report read
+// from the second serial port, and the disks read back with debugfs and mtools once it
+// is off. Nothing here waits a fixed time: every wait is for a condition, with a limit.
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { copyFile } from "node:fs/promises";
+import { connect, createServer } from "node:net";
+import { join } from "node:path";
+import { run } from "../support.js";
+
+/** What prepare-boot-root.sh leaves: kernel, initramfs and the two disks as built. */
+export interface Disks {
+  dir: string;
+  kernel: string;
+  initrd: string;
+  root: string;
+  boot: string;
+}
+
+export function disksIn(dir: string): Disks {
+  return {
+    dir,
+    kernel: join(dir, "vmlinuz"),
+    initrd: join(dir, "initrd.img"),
+    root: join(dir, "root.img"),
+    boot: join(dir, "boot.img"),
+  };
+}
+
+/** A free port on 127.0.0.1 for qemu's hostfwd. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+async function until<T>(
+  check: () => T | undefined | Promise<T | undefined>,
+  what: string,
+  ms: number,
+): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > end) throw new Error(`timed out after ${Math.round(ms / 1000)} s waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+}
+
+export interface BootOptions {
+  /** Kernel command-line words for the probe (handcarry.course=…). */
+  probeArgs: string[];
+  /** Where the guest's port 80 appears on this machine (127.0.0.1 only). */
+  httpPort: number;
+  /** Per boot: console log and report file names. */
+  name: string;
+}
+
+/** One boot of the disks (in place: state carries over to the next boot, as on a card). */
+export class Guest {
+  readonly console: string;
+  readonly reportFile: string;
+  readonly exited: Promise<number | null>;
+  private readonly qemu: ChildProcess;
+  private readonly monitor: string;
+  readonly startedAt = Date.now();
+
+  constructor(
+    readonly disks: Disks,
+    readonly options: BootOptions,
+  ) {
+    this.console = join(disks.dir, `${options.name}.console.log`);
+    this.reportFile = join(disks.dir, `${options.name}.report.log`);
+    this.monitor = join(disks.dir, `${options.name}.monitor.sock`);
+    const append = [
+      "root=/dev/vda",
+      "rw",
+      "console=ttyS0",
+      "cfg80211.ieee80211_regdom=KE",
+      "fsck.repair=yes",
+      "panic=-1",
+      // TCG on a loaded 2-core machine runs tens of times slower than a Pi: let udev and
+      // systemd wait as long as it takes (start jobs, module loads) instead of killing them.
+      "udev.event_timeout=900",
+      "systemd.default_timeout_start_sec=900",
+      "systemd.default_device_timeout_sec=900",
+      ...options.probeArgs,
+    ].join(" ");
+    // biome-ignore format: one qemu option per line
+    const args = [
+      // q35: no floppy controller, whose probing stalls udev for minutes under TCG.
+      "-machine", "q35", "-accel", "tcg", "-m", "1024", "-smp", "2", "-display", "none", "-no-reboot",
+      "-device", "virtio-rng-pci",
+      "-kernel", disks.kernel, "-initrd", disks.initrd, "-append", append,
+      "-drive", `file=${disks.root},if=virtio,format=raw`,
+      "-drive", `file=${disks.boot},if=virtio,format=raw`,
+      "-netdev", `user,id=n0,hostfwd=tcp:127.0.0.1:${options.httpPort}-:80`,
+      "-device", "virtio-net-pci,netdev=n0",
+      "-serial", `file:${this.console}`, "-serial", `file:${this.reportFile}`,
+      "-monitor", `unix:${this.monitor},server,nowait`,
+    ];
+    this.qemu = spawn("nice", ["-n", "5", "qemu-system-x86_64", ...args], { stdio: "ignore" });
+    this.exited = new Promise((resolve) => this.qemu.once("exit", (code) => resolve(code)));
+  }
+
+  /** The probe's JSON report, once it has written it. */
+  async report(timeoutMs: number): Promise<ProbeReport> {
+    let done = false;
+    void this.exited.then(() => {
+      done = true;
+    });
+    const text = await until(
+      () => {
+        const out = existsSync(this.reportFile) ? readFileSync(this.reportFile, "utf8") : "";
+        const m = /HANDCARRY-PROBE-BEGIN\r?\n(.*)\r?\nHANDCARRY-PROBE-END/.exec(out);
+        if (m) return m[1];
+        if (done) throw new Error(`qemu exited before the probe reported; console: ${this.console}`);
+        return undefined;
+      },
+      "the probe's report",
+      timeoutMs,
+    );
+    return JSON.parse(text as string) as ProbeReport;
+  }
+
+  /** Seconds since qemu started (reported, never asserted). */
+  elapsedSec(): number {
+    return Math.round((Date.now() - this.startedAt) / 1000);
+  }
+
+  /** A clean shutdown through ACPI, as the power button would; killed if it hangs. */
+  async powerOff(timeoutMs = 5 * 60_000): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      const socket = connect(this.monitor, () => socket.end("system_powerdown\n"));
+      socket.on("close", () => resolve());
+      socket.on("error", reject);
+    });
+    const timer = setTimeout(() => this.qemu.kill("SIGKILL"), timeoutMs);
+    await this.exited;
+    clearTimeout(timer);
+  }
+
+  /** The power cut: qemu killed, nothing flushed. */
+  async cutPower(): Promise<void> {
+    this.qemu.kill("SIGKILL");
+    await this.exited;
+  }
+}
+
+/** A file of the (powered-off) root disk, read with debugfs; null when absent. */
+export async function rootFile(disks: Disks, path: string): Promise<string | null> {
+  const result = await run("debugfs", ["-R", `cat ${path}`, disks.root]);
+  return result.code === 0 && !/File not found/.test(result.stderr) ? result.stdout : null;
+}
+
+/** A file of the FAT boot partition, read with mtools; null when absent. */
+export async function bootFile(disks: Disks, name: string): Promise<string | null> {
+  const result = await run("mtype", ["-i", disks.boot, `::${name}`]);
+  return result.code === 0 ? result.stdout : null;
+}
+
+/** Put a file on the FAT boot partition, as the carrier would from any computer. */
+export async function putBootFile(disks: Disks, name: string, content: string, tmp: string): Promise<void> {
+  const local = join(tmp, name);
+  const { writeFile } = await import("node:fs/promises");
+  await writeFile(local, content);
+  const result = await run("mcopy", ["-o", "-i", disks.boot, local, `::${name}`]);
+  if (result.code !== 0) throw new Error(`mcopy ${name}: ${result.stderr}`);
+}
+
+/** Keep the disks as built, so a failed boot can be looked at again. */
+export async function snapshot(disks: Disks, suffix: string): Promise<void> {
+  await copyFile(disks.root, `${disks.root}.${suffix}`);
+}
+
+export interface ProbeReport {
+  agentListening: boolean;
+  coursesInstalled: boolean;
+  hotspotUp: boolean;
+  systemState: string;
+  failedUnits: string[];
+  bootId: string;
+  journal: { runtimeFiles: number; persistentFiles: number };
+  cardNoteMode: string;
+  agentListen: string;
+  hotspotForwarding: string;
+  networkManagerState: string;
+  status: {
+    state: string;
+    device: string;
+    leds: string;
+    masterUrl: string;
+    courses: { id: string; title: string; contentHash: string }[];
+  } | null;
+  phone: {
+    associated: boolean;
+    lease: { ip: string; router: string; dns: string } | null;
+    dns: { name: string; address: string }[];
+    generate204: { code: number; location: string } | null;
+    homeCode: number;
+    course: { code: number; title: string } | null;
+    reachesUplink: boolean | null;
+  } | null;
+}
