@@ -8,8 +8,8 @@
 import { mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { readManifest } from "./archive/index.js";
 import { syncAll } from "./agent/sync.js";
+import { readManifest } from "./archive/index.js";
 import { publishCourse, startMaster } from "./master/server.js";
 
 export interface MeasureResult {

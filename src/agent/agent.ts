@@ -5,13 +5,13 @@
 import { spawn } from "node:child_process";
 import { mkdir, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
+import { type HotspotControl, NmcliHotspot, SimulatedHotspot } from "../device/hotspot.js";
 import { createDevice, type Device } from "../device/index.js";
 import { Store, type Table } from "../store/index.js";
 import { packageVersion } from "../version.js";
 import { AdminAuth } from "./admin.js";
 import type { AgentConfig, KnownNetwork } from "./config.js";
 import { ConnectivityMonitor, checkMaster } from "./connectivity.js";
-import { type HotspotControl, NmcliHotspot, SimulatedHotspot } from "../device/hotspot.js";
 import { CourseLibrary } from "./library.js";
 import {
   type AgentStatus,

@@ -1,6 +1,6 @@
 // Format detection by magic bytes, never by file name: zip, tar, tar.gz; bzip2/xz/zstd named and refused.
 import { open } from "node:fs/promises";
-import { constants as zc, gunzipSync } from "node:zlib";
+import { gunzipSync, constants as zc } from "node:zlib";
 import { CorruptArchiveError, UnknownFormatError, UnsupportedFormatError } from "./errors.js";
 import type { ArchiveFormat } from "./types.js";
 

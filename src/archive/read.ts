@@ -2,7 +2,7 @@
 // time, every name and size checked before its bytes are handed out.
 import { createReadStream } from "node:fs";
 import { Readable } from "node:stream";
-import { createGunzip, crc32 } from "node:zlib";
+import { crc32, createGunzip } from "node:zlib";
 import * as tar from "tar-stream";
 import yauzl from "yauzl";
 import { detectFormat } from "./detect.js";

@@ -12,8 +12,8 @@ import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { detectFormat, extractArchive, type Manifest } from "../archive/index.js";
 import type { Store, Table } from "../store/index.js";
-import { toOldView } from "../sync/course.js";
 import { buildCourseDelta } from "../sync/build.js";
+import { toOldView } from "../sync/course.js";
 import { type BlobManifest, DEFAULT_PIECE_SIZE, describeBlob } from "../transfer/index.js";
 
 export interface VersionRecord {

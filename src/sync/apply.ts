@@ -8,8 +8,8 @@ import { createHash, randomBytes } from "node:crypto";
 import { closeSync, createReadStream, openSync, readSync } from "node:fs";
 import {
   chmod,
-  constants as fsc,
   copyFile,
+  constants as fsc,
   lstat,
   mkdir,
   open,

@@ -3,12 +3,13 @@
  * and the signatures the master asks for. Both are compact binary/JSON under brotli, and
  * both are parsed defensively: they arrive from the network.
  */
+
+import { join } from "node:path";
 import { brotliCompressSync, brotliDecompressSync, constants as zc } from "node:zlib";
 import { generateSignature, readSignature, type Signature } from "../delta/index.js";
 import { readChunks } from "../util/files.js";
-import { ID_HEX, type OldEntry, type OldView } from "./course.js";
 import type { SignatureRequest } from "./build.js";
-import { join } from "node:path";
+import { ID_HEX, type OldEntry, type OldView } from "./course.js";
 
 export class SummaryError extends Error {
   constructor(message: string) {

@@ -3,10 +3,11 @@
  * rename, fsync the directory) so a crash or power cut leaves the old file or the new
  * one, never half of one; and read a file as a stream of large chunks.
  */
+
+import { randomBytes } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { open, rename, unlink } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
-import { randomBytes } from "node:crypto";
 
 export const READ_CHUNK = 1 << 20;
 

@@ -4,8 +4,8 @@
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningAgent, startAgent } from "../../src/agent/agent.js";
-import { SimulatedHotspot } from "../../src/device/hotspot.js";
 import type { AgentStateName } from "../../src/agent/state.js";
+import { SimulatedHotspot } from "../../src/device/hotspot.js";
 import type { Device } from "../../src/device/index.js";
 import {
   agentConfig,

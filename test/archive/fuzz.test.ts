@@ -2,11 +2,11 @@
 // and a tar.gz never crash the reader, hang it, or surface a raw library error.
 import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { gzipSync } from "node:zlib";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ArchiveError, extractArchive, readManifest } from "../../src/archive/index.js";
 import { makeTar, makeZip, sandbox } from "./helpers.js";
-import { gzipSync } from "node:zlib";
 
 const box = sandbox();
 afterAll(() => box.cleanup());

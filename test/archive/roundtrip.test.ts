@@ -5,10 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   type ArchiveFormat,
   contentHash,
-  type Manifest,
-  openArchive,
   directorySource,
   extractArchive,
+  type Manifest,
+  openArchive,
   readEntries,
   readManifest,
   writeArchive,

@@ -1,7 +1,7 @@
 // The in-process fault proxy: intact forwarding, corruption, cuts, latency, stalls, rate cap,
 // blackhole, determinism by seed and the script's control channel. All on loopback.
 import { createHash } from "node:crypto";
-import { type AddressInfo, type Server, type Socket, connect, createServer } from "node:net";
+import { type AddressInfo, connect, createServer, type Server, type Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { assertContainedAddress, FaultProxy, type Faults, parseRate } from "../support/fault-proxy.js";
 import { RemoteFaultProxy } from "../support/fault-proxy-remote.js";
