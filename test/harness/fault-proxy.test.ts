@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { assertContainedAddress, FaultProxy, type Faults, parseRate } from "../support/fault-proxy.js";
 import { RemoteFaultProxy } from "../support/fault-proxy-remote.js";
 import { Cleanups, makePayload } from "../support/procs.js";
+import { WAIT_LIMIT_MS } from "../support/wait.js";
 
 const md5 = (b: Buffer) => createHash("md5").update(b).digest("hex");
 const MB = 1024 * 1024;
@@ -82,7 +83,7 @@ async function openEcho(port: number): Promise<Socket> {
 function roundTrip(
   socket: Socket,
   text: string,
-  timeoutMs = 5_000,
+  timeoutMs = WAIT_LIMIT_MS,
 ): Promise<{ reply: string; ms: number } | null> {
   return new Promise((resolve) => {
     const started = performance.now();
