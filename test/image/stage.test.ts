@@ -194,7 +194,9 @@ export HANDCARRY_HOTSPOT_CHANNEL=${CHANNEL}
       log,
     );
     secondRunOutput = second.stdout + second.stderr;
-  });
+    // Two whole stage runs (plus waiting for the shared cache lock while another checkout's
+    // run holds it): minutes on an idle machine, over 10 min on a loaded one.
+  }, 30 * 60_000);
 
   afterAll(async () => {
     if (tmp === "") return;
