@@ -197,22 +197,15 @@ describe("fault proxy (in-process)", () => {
     expect(await offsets(4)).not.toEqual(a);
   });
 
-  test("delay adds latency both ways compared with the same proxy without delay", async () => {
+  test("delay adds latency both ways", async () => {
     const proxy = await startProxy();
     const echo = await openEcho(proxy.port);
-    await roundTrip(echo, "warm-up");
-    // Fastest of a few undelayed round trips, so a scheduling hiccup cannot inflate the baseline.
-    const fast: number[] = [];
-    for (let i = 0; i < 3; i++) {
-      const rt = await roundTrip(echo, "ping");
-      expect(rt?.reply).toBe("ping");
-      fast.push(rt!.ms);
-    }
+    expect((await roundTrip(echo, "warm-up"))?.reply).toBe("warm-up");
     proxy.setFaults({ delayMs: 120 });
     const slow = await roundTrip(echo, "ping");
     expect(slow?.reply).toBe("ping");
-    // One delay each way.
-    expect(slow!.ms - Math.min(...fast)).toBeGreaterThanOrEqual(2 * 120 * 0.9);
+    // One delay each way: a lower bound, which load can only make easier to meet.
+    expect(slow!.ms).toBeGreaterThanOrEqual(2 * 120 * 0.9);
     echo.destroy();
   });
 
@@ -236,15 +229,14 @@ describe("fault proxy (in-process)", () => {
     expect(coarse.stats.down.stalls).toBeLessThanOrEqual(8);
   });
 
-  test("rate cap slows a 1 MB transfer at least 3x against the uncapped proxy", async () => {
+  test("rate cap holds a 1 MB transfer to the configured rate", async () => {
     const proxy = await startProxy();
-    const uncapped = await download(proxy.port, MB);
     const rate = parseRate("16mbit"); // 2 MB/s
     proxy.setFaults({ rateBytesPerSec: rate });
     const capped = await download(proxy.port, MB);
     expect(md5(capped.data)).toBe(md5(payload5.subarray(0, MB)));
-    expect(capped.ms / uncapped.ms).toBeGreaterThanOrEqual(3);
-    // Never faster than the cap allows (plus one 16 KiB unit of slack).
+    // Never faster than the cap allows (plus one 16 KiB unit of slack): a bound load cannot
+    // break, unlike a ratio to an uncapped run that a busy machine slows down too.
     expect((MB - 16 * 1024) / (capped.ms / 1000)).toBeLessThanOrEqual(rate * 1.05);
   });
 

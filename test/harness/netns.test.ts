@@ -109,16 +109,15 @@ describe.skipIf(!availability.ok)(
       }
     });
 
-    test.skipIf(!tbf.ok)("tc tbf caps a 1 MB transfer at least 3x slower than uncapped", async () => {
+    test.skipIf(!tbf.ok)("tc tbf caps a 1 MB transfer at 8 mbit/s", async () => {
       const url = `${serverUrl}/bytes/${MB}?seed=4`;
       await httpGetInNamespace(pair.agent, url); // warm the server's payload cache
-      const uncapped = await httpGetInNamespace(pair.agent, url);
       await pair.rateLimit("master", { rate: "8mbit", burst: "32kbit", latency: "400ms" });
       try {
-        const capped = await httpGetInNamespace(pair.agent, url, 20_000);
+        const capped = await httpGetInNamespace(pair.agent, url);
         expect(capped).toMatchObject({ ok: true, bytes: MB, md5: md5(makePayload(MB, 4)) });
-        expect(capped.ms / uncapped.ms).toBeGreaterThanOrEqual(3);
-        // Never faster than 8 mbit/s (1 MB/s) beyond the burst.
+        // Never faster than 8 mbit/s (1 MB/s) beyond the burst: a bound that load cannot
+        // break (a busy machine only makes it slower), unlike a ratio to an uncapped run.
         expect(MB / (capped.ms / 1000)).toBeLessThanOrEqual(1_000_000 * 1.1);
         const qdisc = await pair.exec("master", "tc", ["qdisc", "show", "dev", pair.masterDev]);
         expect(qdisc.stdout).toMatch(/tbf .*rate 8Mbit/);
