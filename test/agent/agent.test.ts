@@ -42,7 +42,7 @@ async function start(
     config: agentConfig({
       dataDir: join(dir.path, name),
       masterUrl: o.masterUrl ?? master.url,
-      sync: { retryMinSec: o.retryMinSec ?? 30, retryMaxSec: 600, reachTimeoutMs: 1000 },
+      sync: { retryMinSec: o.retryMinSec ?? 30, retryMaxSec: 600, reachTimeoutMs: 30_000 },
     }),
     device,
     manualConnectivity: true,

@@ -95,9 +95,15 @@ describe("agent killed mid-sync", () => {
 
     const newHash = await master.publish("health", v2, "Community health");
     expect(await syncNow(port)).toBe(202);
+    // Includes the master building the delta of a big course: minutes on a loaded machine.
+    let seen = "";
     await waitFor(
-      async () => ["syncing", "verifying"].includes((await status(port))?.state ?? ""),
-      "the second sync to be under way",
+      async () => {
+        seen = (await status(port))?.state ?? seen;
+        return ["syncing", "verifying"].includes(seen);
+      },
+      () => `the second sync to be under way (last state: ${seen})`,
+      { timeoutMs: 10 * 60_000 },
     );
     agent.kill("SIGKILL");
     await waitForEvent(agent, "exit", "the agent to exit");

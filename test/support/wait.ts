@@ -17,13 +17,13 @@ export interface WaitOptions {
 
 /**
  * Check `condition` until it returns a truthy value, and resolve with that value. Rejects
- * with "timed out waiting for <what>" (and the last error the condition threw, if any) after
- * the limit. A condition that throws counts as "not yet": a server that is still starting
+ * after the limit with "timed out waiting for <what>" and the last error the condition threw,
+ * if any; `what` may be a function, to report the last state seen. A condition that throws counts as "not yet": a server that is still starting
  * refuses connections.
  */
 export async function waitFor<T>(
   condition: () => T | Promise<T>,
-  what: string,
+  what: string | (() => string),
   options: WaitOptions = {},
 ): Promise<NonNullable<T>> {
   const timeoutMs = options.timeoutMs ?? WAIT_LIMIT_MS;
@@ -39,7 +39,8 @@ export async function waitFor<T>(
     }
     if (Date.now() > deadline) {
       const cause = lastError instanceof Error ? ` (last error: ${lastError.message})` : "";
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${cause}`);
+      const described = typeof what === "function" ? what() : what;
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${described}${cause}`);
     }
     await new Promise((wake) => setTimeout(wake, intervalMs));
   }
