@@ -1,10 +1,12 @@
 // npm run bench -- delta [--sizes 1,100,1024]: signature, delta and patch throughput and
 // peak RSS, handcarry against rdiff on the same generated files in the same run.
-import { createWriteStream, existsSync, mkdirSync, statSync } from "node:fs";
+
 import { execFileSync } from "node:child_process";
+import { once } from "node:events";
+import { createWriteStream, existsSync, mkdirSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { once } from "node:events";
+import { mulberry32 } from "../src/util/prng.js";
 import {
   bestOf,
   ensureBuilt,
@@ -16,7 +18,6 @@ import {
   type Timed,
   timed,
 } from "./util.js";
-import { mulberry32 } from "../src/util/prng.js";
 
 const prng = mulberry32;
 
@@ -165,7 +166,5 @@ export async function benchDelta(args: string[]): Promise<void> {
   );
   saveResult("delta", rows, table);
   console.log(table);
-  console.log(
-    "\n(wall time of whole processes, best of 3; outputs checked identical with cmp)",
-  );
+  console.log("\n(wall time of whole processes, best of 3; outputs checked identical with cmp)");
 }

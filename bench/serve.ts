@@ -8,6 +8,7 @@ import { type ChildProcess, execFileSync, spawn, spawnSync } from "node:child_pr
 import { createHash } from "node:crypto";
 import {
   chmodSync,
+  closeSync,
   copyFileSync,
   existsSync,
   mkdirSync,
@@ -15,7 +16,6 @@ import {
   openSync,
   readFileSync,
   readSync,
-  closeSync,
   rmSync,
   writeFileSync,
 } from "node:fs";

@@ -22,9 +22,9 @@ import {
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { syncAll } from "../src/agent/sync.js";
+import { writeScenarioPairs } from "../src/demo/sample-course.js";
 import { publishCourse, startMaster } from "../src/master/server.js";
 import { type MeasureResult, measure } from "../src/measure.js";
-import { writeScenarioPairs } from "../src/demo/sample-course.js";
 import { barChartSvg, humanBytes } from "./chart.js";
 import { markdownTable, outDir, repoRoot, saveResult } from "./util.js";
 

@@ -8,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { adminLogin, postForm } from "../hotspot/helpers.js";
 import { runCliAsync } from "../support/cli.js";
 import { type ManagedProcess, repoRoot, startProcess } from "../support/procs.js";
-import { tempDir, until } from "./helpers.js";
+import { waitFor } from "../support/wait.js";
+import { tempDir } from "./helpers.js";
 
 let dir: Awaited<ReturnType<typeof tempDir>>;
 const running: ManagedProcess[] = [];
@@ -85,7 +86,7 @@ describe("the agent's files", () => {
 
     const password = (await readFile(join(data, "admin-password.txt"), "utf8")).trim();
     const { cookie, csrf } = await adminLogin(first.url, password);
-    await until(
+    await waitFor(
       async () => !(await modes(data)).includes("f600 admin-password.txt"),
       "the password file to go",
     );

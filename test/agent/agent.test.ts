@@ -7,6 +7,7 @@ import { type RunningAgent, startAgent } from "../../src/agent/agent.js";
 import type { AgentStateName } from "../../src/agent/state.js";
 import { SimulatedHotspot } from "../../src/device/hotspot.js";
 import type { Device } from "../../src/device/index.js";
+import { waitFor } from "../support/wait.js";
 import {
   agentConfig,
   FakeLink,
@@ -15,7 +16,6 @@ import {
   type TestMaster,
   tempDir,
   testMaster,
-  until,
 } from "./helpers.js";
 
 let dir: Awaited<ReturnType<typeof tempDir>>;
@@ -42,7 +42,7 @@ async function start(
     config: agentConfig({
       dataDir: join(dir.path, name),
       masterUrl: o.masterUrl ?? master.url,
-      sync: { retryMinSec: o.retryMinSec ?? 30, retryMaxSec: 600, reachTimeoutMs: 1000 },
+      sync: { retryMinSec: o.retryMinSec ?? 30, retryMaxSec: 600, reachTimeoutMs: 30_000 },
     }),
     device,
     manualConnectivity: true,
@@ -87,7 +87,7 @@ describe("agent with a network appearing", () => {
       await agent.connectivity.check();
       expect(agent.machine.name).toBe("serving"); // one look is not enough (debounce)
       await agent.connectivity.check();
-      await until(() => agent.machine.name === "updated", "the first sync");
+      await waitFor(() => agent.machine.name === "updated", "the first sync");
       await agent.idle();
       expect(states).toEqual(["serving", "network-seen", "checking", "syncing", "verifying", "updated"]);
       expect(ledStates).toEqual(states);
@@ -229,7 +229,7 @@ describe("agent with the master down", () => {
       await agent.idle();
       expect(agent.machine.name).toBe("error");
       expect(probes).toBe(1);
-      await until(() => probes >= 2, "the automatic retry", 10_000);
+      await waitFor(() => probes >= 2, "the automatic retry");
       await agent.idle();
       expect(agent.machine.state.failures).toBeGreaterThanOrEqual(2);
     } finally {
@@ -276,7 +276,7 @@ describe("button", () => {
       await settle(agent);
       expect(agent.machine.name).toBe("serving");
       device.sim!.button!.press(200, { bounces: 3 });
-      await until(() => states.includes("checking"), "the button's sync");
+      await waitFor(() => states.includes("checking"), "the button's sync");
       await agent.idle();
       expect(agent.machine.name).toBe("updated");
       expect(states.filter((s) => s === "checking")).toHaveLength(1);
@@ -295,7 +295,7 @@ describe("button", () => {
     const { agent, states } = await start("a5", { link, device });
     try {
       device.sim!.button!.press(500);
-      await until(() => device.leds.state === "shutting-down", "the shutdown pattern");
+      await waitFor(() => device.leds.state === "shutting-down", "the shutdown pattern");
       expect(states).toEqual(["serving"]); // no sync was started by the long press
     } finally {
       await agent.close();

@@ -6,7 +6,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fullCourse, generateCourse, writeCourse } from "../../src/demo/sample-course.js";
 import { cliCommand } from "../support/cli.js";
-import { type TestMaster, tempDir, testMaster, until } from "./helpers.js";
+import { waitFor, waitForEvent } from "../support/wait.js";
+import { type TestMaster, tempDir, testMaster } from "./helpers.js";
 
 let dir: Awaited<ReturnType<typeof tempDir>>;
 let master: TestMaster;
@@ -84,48 +85,45 @@ describe("agent killed mid-sync", () => {
 
     const port = await freePort();
     let agent = startCli(port);
-    await until(async () => (await status(port)) !== null, "the agent to listen", 30_000);
+    await waitFor(async () => (await status(port)) !== null, "the agent to listen");
     expect(await syncNow(port)).toBe(202);
-    await until(
-      async () => (await status(port))?.courses[0]?.contentHash === oldHash,
-      "the first version",
-      30_000,
-    );
-    await until(
+    await waitFor(async () => (await status(port))?.courses[0]?.contentHash === oldHash, "the first version");
+    await waitFor(
       async () => ["updated", "serving"].includes((await status(port))?.state ?? ""),
       "the first sync to end",
     );
 
     const newHash = await master.publish("health", v2, "Community health");
     expect(await syncNow(port)).toBe(202);
-    await until(
-      async () => ["syncing", "verifying"].includes((await status(port))?.state ?? ""),
-      "the second sync to be under way",
-      30_000,
+    // Includes the master building the delta of a big course: minutes on a loaded machine.
+    let seen = "";
+    await waitFor(
+      async () => {
+        seen = (await status(port))?.state ?? seen;
+        return ["syncing", "verifying"].includes(seen);
+      },
+      () => `the second sync to be under way (last state: ${seen})`,
+      { timeoutMs: 10 * 60_000 },
     );
     agent.kill("SIGKILL");
-    await new Promise((r) => agent.once("exit", r));
+    await waitForEvent(agent, "exit", "the agent to exit");
 
     agent = startCli(port);
-    await until(async () => (await status(port)) !== null, "the restarted agent to listen", 30_000);
+    await waitFor(async () => (await status(port)) !== null, "the restarted agent to listen");
     const back = (await status(port))!;
     expect(back.state).toBe("serving");
     expect(back.resumePending).toBe(true);
     expect(back.courses[0]!.contentHash).toBe(oldHash); // the old version is still the one served
 
     expect(await syncNow(port)).toBe(202);
-    await until(
-      async () => {
-        const s = await status(port);
-        return s?.state === "updated" && s.courses[0]?.contentHash === newHash;
-      },
-      "the resumed sync",
-      60_000,
-    );
+    await waitFor(async () => {
+      const s = await status(port);
+      return s?.state === "updated" && s.courses[0]?.contentHash === newHash;
+    }, "the resumed sync");
     const done = (await status(port))!;
     expect(done.state).toBe("updated");
     expect(done.resumePending).toBe(false);
     agent.kill("SIGTERM");
-    await new Promise((r) => agent.once("exit", r));
+    await waitForEvent(agent, "exit", "the agent to exit");
   });
 });

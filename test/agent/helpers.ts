@@ -119,16 +119,3 @@ export function agentConfig(
     ...input,
   });
 }
-
-/** Poll until `check` is true (no wall-clock assertions: only a generous give-up). */
-export async function until(
-  check: () => boolean | Promise<boolean>,
-  what: string,
-  ms = 20_000,
-): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}

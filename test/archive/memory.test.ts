@@ -55,4 +55,4 @@ it("a 160 MB course (64 MB entries) streams through every format in under 150 MB
   // Holding any one entry in memory would add 64 MB on top of the runtime baseline.
   expect(report.maxRssMB - report.baselineMB).toBeLessThan(64);
   expect(report.maxRssMB).toBeLessThan(150);
-}, 120_000);
+});

@@ -6,9 +6,9 @@ import { join } from "node:path";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DeltaError, readSignature } from "../../src/delta/index.js";
-import { chunked, collect, deltaOf, patchOf, prng, sigOf, textish } from "./helpers.js";
 import { generateSignature } from "../../src/delta/signature.js";
 import { runCli } from "../support/cli.js";
+import { chunked, collect, deltaOf, patchOf, prng, sigOf, textish } from "./helpers.js";
 
 const old = textish(20_000, prng(5));
 const neu = Buffer.concat([old.subarray(0, 9000), Buffer.from("NEW"), old.subarray(12_000)]);

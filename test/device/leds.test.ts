@@ -35,6 +35,42 @@ function edges(
   return mine.filter((e, i) => mine[i + 1]?.t !== e.t).map((e) => [e.t, e.on]);
 }
 
+// Every state's pattern written out as data (the README's LED table), rather than read from
+// src/device/leds.ts: changing a pattern there fails here until the table is updated too.
+const HOLD = Number.POSITIVE_INFINITY;
+const on = (ms: number) => ({ on: true, ms });
+const off = (ms: number) => ({ on: false, ms });
+const EXPECTED_PATTERNS: Record<LedState, { status: object[]; alert: object[] }> = {
+  off: { status: [off(HOLD)], alert: [off(HOLD)] },
+  serving: { status: [on(200), off(2800)], alert: [off(HOLD)] },
+  "network-seen": { status: [on(150), off(150), on(150), off(1550)], alert: [off(HOLD)] },
+  checking: { status: [on(500), off(500)], alert: [off(HOLD)] },
+  syncing: { status: [on(600), off(600)], alert: [off(HOLD)] },
+  verifying: { status: [on(300), off(300)], alert: [off(300), on(300)] },
+  updated: { status: [on(HOLD)], alert: [off(HOLD)] },
+  error: { status: [on(200), off(2800)], alert: [on(500), off(1500)] },
+  "shutting-down": { status: [off(HOLD)], alert: [on(100), off(100)] },
+};
+
+describe("LED patterns as data", () => {
+  it("has exactly the expected pattern for every state", () => {
+    expect(LED_STATES).toEqual(Object.keys(EXPECTED_PATTERNS));
+    for (const state of LED_STATES) {
+      expect(ledPattern(state, { progress: 0 }), state).toEqual(EXPECTED_PATTERNS[state]);
+    }
+  });
+
+  it("low voltage holds the alert LED on in every state but off", () => {
+    for (const state of LED_STATES) {
+      const alert = state === "off" ? [off(HOLD)] : [on(HOLD)];
+      expect(ledPattern(state, { progress: 0, lowVoltage: true }), state).toEqual({
+        status: EXPECTED_PATTERNS[state].status,
+        alert,
+      });
+    }
+  });
+});
+
 describe("LED patterns on the simulated twin", () => {
   it("serving: a 200 ms heartbeat every 3 s, alert dark", () => {
     const { driver, leds } = start();
@@ -85,6 +121,50 @@ describe("LED patterns on the simulated twin", () => {
       [300, true],
       [600, false],
       [900, true],
+    ]);
+    leds.close();
+  });
+
+  it("error: the serving heartbeat goes on, red flashes 500 ms every 2 s", () => {
+    const { driver, leds } = start();
+    leds.show("error");
+    vi.advanceTimersByTime(4400);
+    expect(edges(driver.timeline, "status")).toEqual([
+      [0, true],
+      [200, false],
+      [3000, true],
+      [3200, false],
+    ]);
+    expect(edges(driver.timeline, "alert")).toEqual([
+      [0, true],
+      [500, false],
+      [2000, true],
+      [2500, false],
+      [4000, true],
+    ]);
+    leds.close();
+  });
+
+  it("updated: green steady on, red dark, nothing blinks", () => {
+    const { driver, leds } = start();
+    leds.show("updated");
+    vi.advanceTimersByTime(10_000);
+    expect(edges(driver.timeline, "status")).toEqual([[0, true]]);
+    expect(edges(driver.timeline, "alert")).toEqual([[0, false]]);
+    leds.close();
+  });
+
+  it("shutting-down: green dark, red flickers 100/100 ms", () => {
+    const { driver, leds } = start();
+    leds.show("shutting-down");
+    vi.advanceTimersByTime(450);
+    expect(edges(driver.timeline, "status")).toEqual([[0, false]]);
+    expect(edges(driver.timeline, "alert")).toEqual([
+      [0, true],
+      [100, false],
+      [200, true],
+      [300, false],
+      [400, true],
     ]);
     leds.close();
   });

@@ -36,7 +36,7 @@ beforeAll(async () => {
   await publish(master, course.new);
   delta = (await planBlob(master, oldHash)).blob;
   work = await makeTempDir("hc-faults-abort-");
-}, 60_000);
+});
 
 afterAll(async () => {
   await master?.close();
@@ -72,5 +72,5 @@ describe("aborting a sync", () => {
     } finally {
       await proxy.close();
     }
-  }, 60_000);
+  });
 });

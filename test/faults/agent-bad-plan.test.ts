@@ -96,7 +96,7 @@ beforeAll(async () => {
   newHash = (await publish(master, course.new)).contentHash;
   bad = await BadMaster.start(master.url);
   work = await makeTempDir("hc-faults-badplan-");
-}, 60_000);
+});
 
 afterAll(async () => {
   await bad?.close();
@@ -134,7 +134,6 @@ describe("malformed plans from the master", () => {
           dataDir: dir,
           masterUrl: bad.url,
           courses: [COURSE],
-          timeoutMs: 5_000,
         });
         const c = result.courses[0]!;
         expect(c.type, JSON.stringify(c)).toBe("course-failed");
@@ -144,7 +143,7 @@ describe("malformed plans from the master", () => {
       }
       await expectServedIntact(dir, [oldHash]);
       expect((await readdir(work.path)).filter((n) => !n.startsWith("agent-"))).toEqual([]);
-    }, 30_000);
+    });
   }
 
   it("a plan that is not JSON: a clear failure naming it", async () => {
@@ -155,7 +154,6 @@ describe("malformed plans from the master", () => {
         dataDir: dir,
         masterUrl: bad.url,
         courses: [COURSE],
-        timeoutMs: 5_000,
       });
       const c = result.courses[0]!;
       expect(c.type).toBe("course-failed");
@@ -184,14 +182,16 @@ describe("malformed plans from the master", () => {
     expect(first.result.ok).toBe(false);
     await expectServedIntact(dir, [oldHash]);
     let last = first;
-    for (let run = 0; run < 3 && !last.result.ok; run++) {
+    // Each run has a 1 s budget; on a loaded machine a run can spend it before the bad piece
+    // is retried enough, so allow more runs than an idle machine needs.
+    for (let run = 0; run < 10 && !last.result.ok; run++) {
       last = await syncQuiet({ dataDir: dir, masterUrl: bad.url, courses: [COURSE], budgetMs: 1_000 });
     }
     expect(last.result.courses[0], JSON.stringify(last.result.courses[0])).toMatchObject({
       type: "course-done",
       contentHash: newHash,
     });
-  }, 60_000);
+  });
 });
 
 describe("hostile course ids in the catalog", () => {
@@ -222,7 +222,7 @@ describe("hostile course ids in the catalog", () => {
           ]
         : body;
     try {
-      const { result } = await syncQuiet({ dataDir: dir, masterUrl: bad.url, timeoutMs: 5_000 });
+      const { result } = await syncQuiet({ dataDir: dir, masterUrl: bad.url });
       const c = result.courses[0];
       expect(c?.type).toBe("course-failed");
     } finally {
@@ -231,5 +231,5 @@ describe("hostile course ids in the catalog", () => {
     expect(await readFile(join(victim, "keep.txt"), "utf8")).toBe("keep me");
     expect(await readFile(join(victim, "precious", "keep.txt"), "utf8")).toBe("keep me");
     expect(await jobOf(dir, "../../../victim")).toBeUndefined();
-  }, 30_000);
+  });
 });

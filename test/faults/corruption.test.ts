@@ -36,7 +36,7 @@ beforeAll(async () => {
   newHash = (await publish(master, course.new)).contentHash;
   blob = (await planBlob(master, undefined)).blob;
   bytes = await blobBytes(master, blob.id);
-}, 60_000);
+});
 
 afterAll(async () => {
   await master?.close();
@@ -144,6 +144,6 @@ describe("bit flips server → agent", () => {
         expect(r.responses - 1, `piece ${n}: ${r.damaged} damaged of ${r.responses}`).toBe(r.damaged);
       // (A response can have both a damaged head and a damaged body: count it once.)
       expect(refetched).toBe(damagedResponses);
-    }, 60_000);
+    });
   }
 });

@@ -42,7 +42,11 @@ export async function startTestMaster(
     keepVersions?: number;
   } = {},
 ): Promise<{ master: RunningMaster; dir: TempDir }> {
-  const dir = await makeTempDir("hc-faults-master-");
+  // The data dir sits alone in a private parent, so a test can check that nothing was
+  // written beside it without seeing other tests' (or other jobs') temp dirs come and go.
+  const parent = await makeTempDir("hc-faults-master-");
+  const dir: TempDir = { path: join(parent.path, "data"), cleanup: parent.cleanup };
+  await mkdir(dir.path);
   const master = await startMaster({
     dataDir: dir.path,
     publishToken: PUBLISH_TOKEN,

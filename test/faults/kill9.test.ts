@@ -87,7 +87,7 @@ beforeAll(async () => {
     faults: { rateBytesPerSec: RATE },
   });
   work = await makeTempDir("hc-faults-kill-");
-}, 120_000);
+});
 
 afterAll(async () => {
   await proxy?.close();
@@ -158,7 +158,7 @@ async function runTrial(t: Trial): Promise<Outcome> {
   const proc = startCli(args, { name: `sync trial ${t.n}` });
   let delay = -1;
   try {
-    await proc.waitForLine(new RegExp(`"phase":"${t.target}"`), { timeoutMs: 60_000, stream: "stdout" });
+    await proc.waitForLine(new RegExp(`"phase":"${t.target}"`), { stream: "stdout" });
     delay = Math.floor(rand() * (MAX_DELAY[t.target] + 1));
     if (delay > 0) await Promise.race([new Promise((r) => setTimeout(r, delay)), proc.exited]);
     proc.kill("SIGKILL");
@@ -166,7 +166,7 @@ async function runTrial(t: Trial): Promise<Outcome> {
     // It finished before reaching the phase: allowed only if the phase can be skipped that fast.
     if (proc.running) throw e;
   }
-  const exit = await proc.waitForExit(30_000);
+  const exit = await proc.waitForExit();
   const lines = proc.stdoutLines();
   const phases = lines.map((l) => /"phase":"(\w+)"/.exec(l)?.[1]).filter((p): p is string => p !== undefined);
   const finished = lines.some((l) => l.includes('"type":"result"'));
@@ -236,24 +236,29 @@ async function runTrial(t: Trial): Promise<Outcome> {
 }
 
 describe("kill -9 during every phase of a sync", () => {
-  it("≥ 50 seeded trials: the served version is always whole, the restart finishes byte-identical", async () => {
-    const all = trials();
-    expect(all.length).toBeGreaterThanOrEqual(50);
-    // Two trials at a time: each has its own agent dir; the master and proxy are shared.
-    const queue = [...all];
-    await Promise.all(
-      [0, 1].map(async () => {
-        for (let t = queue.shift(); t; t = queue.shift()) outcomes.push(await runTrial(t));
-      }),
-    );
-    const killedIn = countBy(outcomes.map((o) => o.killedIn));
-    // Every phase was actually hit by some kill (not only announced).
-    for (const p of ["negotiating", "uploading", "downloading", "applying", "verifying", "switching"]) {
-      expect(killedIn[p] ?? 0, `kills landing in ${p}: ${JSON.stringify(killedIn)}`).toBeGreaterThan(0);
-    }
-    // Kills before the switch left the old version served; some kills landed after it.
-    expect(outcomes.filter((o) => o.servedAfterKill === "old").length).toBeGreaterThan(30);
-  }, 400_000);
+  it(
+    "≥ 50 seeded trials: the served version is always whole, the restart finishes byte-identical",
+    async () => {
+      const all = trials();
+      expect(all.length).toBeGreaterThanOrEqual(50);
+      // Two trials at a time: each has its own agent dir; the master and proxy are shared.
+      const queue = [...all];
+      await Promise.all(
+        [0, 1].map(async () => {
+          for (let t = queue.shift(); t; t = queue.shift()) outcomes.push(await runTrial(t));
+        }),
+      );
+      const killedIn = countBy(outcomes.map((o) => o.killedIn));
+      // Every phase was actually hit by some kill (not only announced).
+      for (const p of ["negotiating", "uploading", "downloading", "applying", "verifying", "switching"]) {
+        expect(killedIn[p] ?? 0, `kills landing in ${p}: ${JSON.stringify(killedIn)}`).toBeGreaterThan(0);
+      }
+      // Kills before the switch left the old version served; some kills landed after it.
+      expect(outcomes.filter((o) => o.servedAfterKill === "old").length).toBeGreaterThan(30);
+      // 50+ sync processes, each killed and restarted: past 600 s on a 2-core machine at load 30.
+    },
+    30 * 60_000,
+  );
 });
 
 describe("kill -9 after a full download", () => {
@@ -266,7 +271,7 @@ describe("kill -9 after a full download", () => {
     const proc = startCli(["sync", "--data", dir, "--master", proxy.url, "--course", COURSE, "--json"], {
       name: "full sync",
     });
-    await proc.waitForLine(/"phase":"verifying"/, { timeoutMs: 60_000, stream: "stdout" });
+    await proc.waitForLine(/"phase":"verifying"/, { stream: "stdout" });
     proc.kill("SIGKILL");
     await proc.waitForExit();
     const job = await jobOf(dir);
@@ -283,5 +288,5 @@ describe("kill -9 after a full download", () => {
     } finally {
       await resumeProxy.close();
     }
-  }, 60_000);
+  });
 });

@@ -9,6 +9,7 @@ import { readManifest } from "../../src/archive/index.js";
 import type { RunningMaster } from "../../src/master/server.js";
 import { encodeSummary } from "../../src/sync/summary.js";
 import { makeTempDir, type TempDir } from "../support/procs.js";
+import { waitFor } from "../support/wait.js";
 import {
   COURSE,
   type CoursePair,
@@ -334,10 +335,11 @@ describe("uploads", () => {
       id: string;
     }>;
     expect(catalog.map((c) => c.id)).not.toContain("big");
-    // Give the aborted stream a moment to unwind, then nothing may be left in work/.
-    await new Promise((r) => setTimeout(r, 200));
-    const work = await readdir(join(mdir.path, "work")).catch(() => []);
-    expect(work.filter((f) => f.startsWith("incoming"))).toEqual([]);
+    // The aborted stream unwinds after the answer: wait until its partial file is gone.
+    const incoming = async () =>
+      (await readdir(join(mdir.path, "work")).catch(() => [])).filter((f) => f.startsWith("incoming"));
+    await waitFor(async () => (await incoming()).length === 0, "the partial upload to be removed");
+    expect(await incoming()).toEqual([]);
   });
 
   it("after a 413 mid-upload the same keep-alive connection still works (or the 413 closes it)", async () => {

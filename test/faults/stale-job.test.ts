@@ -28,7 +28,7 @@ beforeAll(async () => {
   // Two versions kept: publishing a third drops the first and the deltas from it.
   ({ master, dir: mdir } = await startTestMaster({ pieceSize: 16 * 1024, keepVersions: 2 }));
   agent = await makeTempDir("hc-faults-agent-");
-}, 60_000);
+});
 
 afterAll(async () => {
   await master?.close();
@@ -71,5 +71,5 @@ describe("a persisted job whose blob the master dropped", () => {
       expect(await installedHash(done.path)).toBe(latest);
     }
     expect(await jobOf(agent.path)).toBeUndefined();
-  }, 120_000);
+  });
 });

@@ -1,11 +1,12 @@
 // The in-process fault proxy: intact forwarding, corruption, cuts, latency, stalls, rate cap,
 // blackhole, determinism by seed and the script's control channel. All on loopback.
 import { createHash } from "node:crypto";
-import { type AddressInfo, type Server, type Socket, connect, createServer } from "node:net";
+import { type AddressInfo, connect, createServer, type Server, type Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { assertContainedAddress, FaultProxy, type Faults, parseRate } from "../support/fault-proxy.js";
 import { RemoteFaultProxy } from "../support/fault-proxy-remote.js";
 import { Cleanups, makePayload } from "../support/procs.js";
+import { WAIT_LIMIT_MS } from "../support/wait.js";
 
 const md5 = (b: Buffer) => createHash("md5").update(b).digest("hex");
 const MB = 1024 * 1024;
@@ -82,7 +83,7 @@ async function openEcho(port: number): Promise<Socket> {
 function roundTrip(
   socket: Socket,
   text: string,
-  timeoutMs = 5_000,
+  timeoutMs = WAIT_LIMIT_MS,
 ): Promise<{ reply: string; ms: number } | null> {
   return new Promise((resolve) => {
     const started = performance.now();
@@ -196,22 +197,15 @@ describe("fault proxy (in-process)", () => {
     expect(await offsets(4)).not.toEqual(a);
   });
 
-  test("delay adds latency both ways compared with the same proxy without delay", async () => {
+  test("delay adds latency both ways", async () => {
     const proxy = await startProxy();
     const echo = await openEcho(proxy.port);
-    await roundTrip(echo, "warm-up");
-    // Fastest of a few undelayed round trips, so a scheduling hiccup cannot inflate the baseline.
-    const fast: number[] = [];
-    for (let i = 0; i < 3; i++) {
-      const rt = await roundTrip(echo, "ping");
-      expect(rt?.reply).toBe("ping");
-      fast.push(rt!.ms);
-    }
+    expect((await roundTrip(echo, "warm-up"))?.reply).toBe("warm-up");
     proxy.setFaults({ delayMs: 120 });
     const slow = await roundTrip(echo, "ping");
     expect(slow?.reply).toBe("ping");
-    // One delay each way.
-    expect(slow!.ms - Math.min(...fast)).toBeGreaterThanOrEqual(2 * 120 * 0.9);
+    // One delay each way: a lower bound, which load can only make easier to meet.
+    expect(slow!.ms).toBeGreaterThanOrEqual(2 * 120 * 0.9);
     echo.destroy();
   });
 
@@ -235,15 +229,14 @@ describe("fault proxy (in-process)", () => {
     expect(coarse.stats.down.stalls).toBeLessThanOrEqual(8);
   });
 
-  test("rate cap slows a 1 MB transfer at least 3x against the uncapped proxy", async () => {
+  test("rate cap holds a 1 MB transfer to the configured rate", async () => {
     const proxy = await startProxy();
-    const uncapped = await download(proxy.port, MB);
     const rate = parseRate("16mbit"); // 2 MB/s
     proxy.setFaults({ rateBytesPerSec: rate });
     const capped = await download(proxy.port, MB);
     expect(md5(capped.data)).toBe(md5(payload5.subarray(0, MB)));
-    expect(capped.ms / uncapped.ms).toBeGreaterThanOrEqual(3);
-    // Never faster than the cap allows (plus one 16 KiB unit of slack).
+    // Never faster than the cap allows (plus one 16 KiB unit of slack): a bound load cannot
+    // break, unlike a ratio to an uncapped run that a busy machine slows down too.
     expect((MB - 16 * 1024) / (capped.ms / 1000)).toBeLessThanOrEqual(rate * 1.05);
   });
 

@@ -14,6 +14,7 @@ import {
   tbfAvailable,
 } from "../support/netns.js";
 import { Cleanups, type ManagedProcess, makePayload } from "../support/procs.js";
+import { waitFor } from "../support/wait.js";
 
 const availability = await netnsAvailable();
 const tbf = availability.ok ? await tbfAvailable() : availability;
@@ -29,14 +30,11 @@ let serverUrl: string;
 const namespaces = () => execFileSync("ip", ["netns", "list"], { encoding: "utf8" });
 
 /** Retry a GET from the agent namespace until it succeeds (links take a moment to come back). */
-async function getUntilOk(url: string, attempts = 20): Promise<NsHttpResult> {
-  let last: NsHttpResult | undefined;
-  for (let i = 0; i < attempts; i++) {
-    last = await httpGetInNamespace(pair.agent, url, 2_000);
-    if (last.ok) return last;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  return last!;
+function getUntilOk(url: string): Promise<NsHttpResult> {
+  return waitFor(async () => {
+    const result = await httpGetInNamespace(pair.agent, url, 5_000);
+    return result.ok ? result : undefined;
+  }, `GET ${url} to succeed again after link up`);
 }
 
 describe.skipIf(!availability.ok)(
@@ -99,12 +97,11 @@ describe.skipIf(!availability.ok)(
             finished = true;
           },
         );
+        // The server has the request: at 16 mbit/s the 2 MB answer takes over a second, so
+        // the link goes down mid-transfer.
         await server.waitForLine(/"path":"\/bytes\/2097152\?seed=9"/, { from });
-        await new Promise((r) => setTimeout(r, 200));
-        await pair.linkDown("both");
         expect(finished).toBe(false);
-        await new Promise((r) => setTimeout(r, 700));
-        await pair.linkUp();
+        await pair.outage("both", 700);
         const result = await pending;
         expect(result).toMatchObject({ ok: true, bytes: size, md5: md5(makePayload(size, 9)) });
       } finally {
@@ -112,16 +109,15 @@ describe.skipIf(!availability.ok)(
       }
     });
 
-    test.skipIf(!tbf.ok)("tc tbf caps a 1 MB transfer at least 3x slower than uncapped", async () => {
+    test.skipIf(!tbf.ok)("tc tbf caps a 1 MB transfer at 8 mbit/s", async () => {
       const url = `${serverUrl}/bytes/${MB}?seed=4`;
       await httpGetInNamespace(pair.agent, url); // warm the server's payload cache
-      const uncapped = await httpGetInNamespace(pair.agent, url);
       await pair.rateLimit("master", { rate: "8mbit", burst: "32kbit", latency: "400ms" });
       try {
-        const capped = await httpGetInNamespace(pair.agent, url, 20_000);
+        const capped = await httpGetInNamespace(pair.agent, url);
         expect(capped).toMatchObject({ ok: true, bytes: MB, md5: md5(makePayload(MB, 4)) });
-        expect(capped.ms / uncapped.ms).toBeGreaterThanOrEqual(3);
-        // Never faster than 8 mbit/s (1 MB/s) beyond the burst.
+        // Never faster than 8 mbit/s (1 MB/s) beyond the burst: a bound that load cannot
+        // break (a busy machine only makes it slower), unlike a ratio to an uncapped run.
         expect(MB / (capped.ms / 1000)).toBeLessThanOrEqual(1_000_000 * 1.1);
         const qdisc = await pair.exec("master", "tc", ["qdisc", "show", "dev", pair.masterDev]);
         expect(qdisc.stdout).toMatch(/tbf .*rate 8Mbit/);

@@ -43,7 +43,7 @@ describe("managed processes", () => {
       const proc = startProcess(process.execPath, ["-e", ticker]);
       await proc.waitForLine(/^ready$/);
       delays.push(await proc.killAtRandom(20, 200, seededRandom(seed)));
-      expect(await proc.waitForExit(5_000)).toEqual({ code: null, signal: "SIGKILL" });
+      expect(await proc.waitForExit()).toEqual({ code: null, signal: "SIGKILL" });
       expect(proc.running).toBe(false);
     }
     expect(delays[0]).toBe(delays[1]);
@@ -80,7 +80,7 @@ describe("managed processes", () => {
     const version = (JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8")) as { version: string })
       .version;
     const cli = startCli(["--version"]);
-    expect(await cli.waitForExit(30_000)).toEqual({ code: 0, signal: null });
+    expect(await cli.waitForExit()).toEqual({ code: 0, signal: null });
     expect(cli.stdoutLines()).toContain(version);
   });
 });

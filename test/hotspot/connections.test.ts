@@ -3,7 +3,7 @@
 // one at 127.0.0.2 asking for the course list.
 import { connect, type Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { until } from "../agent/helpers.js";
+import { waitFor } from "../support/wait.js";
 import { hotspotOnLoopback, rawRequest } from "./helpers.js";
 
 let hotspot: Awaited<ReturnType<typeof hotspotOnLoopback>>;
@@ -35,7 +35,7 @@ describe("connection cap and deadlines", () => {
     const opened = await Promise.all(Array.from({ length: 60 }, () => idleSocket(port)));
     let closedCount = 0;
     for (const o of opened) void o.closed.then(() => closedCount++);
-    await until(() => closedCount >= 52, "the server to close the sockets over the cap");
+    await waitFor(() => closedCount >= 52, "the server to close the sockets over the cap");
     expect(opened.filter((o) => !o.socket.destroyed)).toHaveLength(8);
 
     const other = await rawRequest(hotspot.url, "/", {}, "GET", "127.0.0.2");
@@ -43,7 +43,7 @@ describe("connection cap and deadlines", () => {
     expect(other.body).toContain("<!doctype html>");
 
     // Silent sockets do not get to wait forever for a first request.
-    await until(() => closedCount === 60, "the idle sockets to time out");
+    await waitFor(() => closedCount === 60, "the idle sockets to time out");
     const back = await rawRequest(hotspot.url, "/", {}, "GET", "127.0.0.1");
     expect(back.status).toBe(200);
   });

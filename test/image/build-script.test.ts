@@ -108,7 +108,7 @@ describe("pi-gen-config/build.sh", () => {
     await mkdir(dist);
     await writeFile(join(dist, "cli.js"), 'console.log("stand-in agent");\n');
     env.HANDCARRY_APP_DIST = dist;
-  }, 60_000);
+  });
 
   afterAll(async () => {
     if (tmp !== "") await rm(tmp, { recursive: true, force: true });
@@ -134,7 +134,7 @@ describe("pi-gen-config/build.sh", () => {
     expect(result.output).toContain(join(tmp, "pi-gen", "deploy", "2099-01-01-handcarry.img.xz"));
     const head = await run("git", ["-C", join(tmp, "pi-gen"), "describe", "--tags", "--exact-match"]);
     expect(head.output.trim()).toBe(TAG);
-  }, 120_000);
+  });
 
   it("stops before cloning when the host has no qemu-aarch64, naming the package", async () => {
     // PATH without our stand-in qemu-aarch64, and without any real one.
@@ -176,5 +176,5 @@ describe("pi-gen-config/build.sh", () => {
     expect(result.output).not.toContain("cloning again");
     expect(result.output).toContain(`assembled ${join(tmp, "pi-gen", "stage-handcarry")}`);
     expect(await readFile(report, "utf8")).toContain("agent copied");
-  }, 120_000);
+  });
 });

@@ -7,9 +7,9 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fullCourse, generateCourse, writeCourse } from "../../src/demo/sample-course.js";
 import { publishCourse } from "../../src/master/server.js";
-import { until } from "../agent/helpers.js";
 import { agentWithOldVersion, syncQuiet } from "../faults/helpers.js";
 import { makeTempDir, type TempDir } from "../support/procs.js";
+import { waitFor } from "../support/wait.js";
 import { call, type MasterProcess, PUBLISH_TOKEN, startMasterProcess } from "./helpers.js";
 
 const COURSE = "field-health";
@@ -54,9 +54,13 @@ describe("deltas built on publish", { timeout: SLOW }, () => {
     expect(early.status, early.text).toBe(503);
     expect(early.headers.get("retry-after")).toBe("1");
     expect(JSON.parse(early.text).error).toBe("the delta from your version is being built: retry after 1 s");
-    await until(async () => (await deltaFiles()) === 1, "the v1 → v2 delta built in the background", 300_000);
+    await waitFor(async () => (await deltaFiles()) === 1, "the v1 → v2 delta built in the background", {
+      timeoutMs: 300_000,
+    });
     // Written, then registered (piece MD5s): ready moments later, with no rebuild.
-    await until(async () => (await ask(v1)).status === 200, "the delta to be offered", 300_000);
+    await waitFor(async () => (await ask(v1)).status === 200, "the delta to be offered", {
+      timeoutMs: 300_000,
+    });
     const ready = await ask(v1);
     expect(JSON.parse(ready.text).plan).toBe("known-base");
     expect(await deltaFiles()).toBe(1);

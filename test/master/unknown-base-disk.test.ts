@@ -9,7 +9,6 @@ import { readManifest } from "../../src/archive/index.js";
 import { publishCourse } from "../../src/master/server.js";
 import { toOldView } from "../../src/sync/course.js";
 import { encodeSummary } from "../../src/sync/summary.js";
-import { until } from "../agent/helpers.js";
 import {
   agentWithOldVersion,
   COURSE,
@@ -19,6 +18,7 @@ import {
   writeCoursePair,
 } from "../faults/helpers.js";
 import { makeTempDir, type TempDir } from "../support/procs.js";
+import { waitFor } from "../support/wait.js";
 import { call, type MasterProcess, PUBLISH_TOKEN, startMasterProcess, treeBytes } from "./helpers.js";
 
 let course: CoursePair;
@@ -96,7 +96,7 @@ describe("upload sessions", { timeout: SLOW }, () => {
     expect((await call(piece, { method: "PUT", body: Buffer.alloc(4096, 7) })).status).toBe(200);
     const dir = join(m.dataDir, "work", `session-${plan.session}`);
     expect(await treeBytes(dir)).toBeGreaterThan(4096);
-    await until(() => !existsSync(dir), "the expired session to be swept", 60_000);
+    await waitFor(() => !existsSync(dir), "the expired session to be swept", { timeoutMs: 60_000 });
     expect(await treeBytes(join(m.dataDir, "work"))).toBe(0);
     const late = await call(piece, { method: "PUT", body: Buffer.alloc(10) });
     expect(late.status).toBe(404);

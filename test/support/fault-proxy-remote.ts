@@ -41,7 +41,7 @@ export class RemoteFaultProxy {
       },
     );
     try {
-      const { line } = await proc.waitForLine(/"event":"listening"/, { stream: "stdout", timeoutMs: 20_000 });
+      const { line } = await proc.waitForLine(/"event":"listening"/, { stream: "stdout" });
       const ready = JSON.parse(line) as { host: string; port: number };
       const remote = new RemoteFaultProxy(proc, ready.host, ready.port);
       if (options.faults) await remote.setFaults(options.faults);
@@ -85,7 +85,6 @@ export class RemoteFaultProxy {
     const { line } = await this.process.waitForLine(new RegExp(`^\\{"id":${id},`), {
       stream: "stdout",
       from,
-      timeoutMs: 10_000,
     });
     const reply = JSON.parse(line) as { ok: boolean; error?: string } & T;
     if (!reply.ok) throw new Error(`fault-proxy: ${reply.error}`);

@@ -8,7 +8,7 @@
 // ({"cmd":"set","faults":{...}}, "stats", "reset-stats", "cut-all"); SIGUSR1 toggles the
 // blackhole, SIGUSR2 cuts every connection. See fault-proxy-remote.ts for a driver.
 import { EventEmitter } from "node:events";
-import { type AddressInfo, isIP, type Server, type Socket, createConnection, createServer } from "node:net";
+import { type AddressInfo, createConnection, createServer, isIP, type Server, type Socket } from "node:net";
 import { createInterface } from "node:readline";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";

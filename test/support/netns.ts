@@ -5,6 +5,7 @@ import { execFile, execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { promisify } from "node:util";
 import { type ManagedProcess, type StartOptions, startProcess, startTsScript } from "./procs.js";
+import { WAIT_LIMIT_MS } from "./wait.js";
 
 const execFileAsync = promisify(execFile);
 
@@ -19,7 +20,7 @@ export interface Availability {
 /** Run `ip …` (or `tc …`) and return stdout; errors carry the command and stderr. */
 async function run(command: "ip" | "tc", args: readonly string[]): Promise<string> {
   try {
-    const { stdout } = await execFileAsync(command, args, { timeout: 15_000 });
+    const { stdout } = await execFileAsync(command, args, { timeout: WAIT_LIMIT_MS });
     return stdout;
   } catch (err) {
     const stderr = (err as { stderr?: string }).stderr?.trim();
@@ -206,7 +207,7 @@ export class NetnsPair {
   }
 
   /** Run a command to completion inside one side's namespace (see `execInNamespace`). */
-  exec(side: Side, command: string, args: readonly string[] = [], timeoutMs = 30_000) {
+  exec(side: Side, command: string, args: readonly string[] = [], timeoutMs = WAIT_LIMIT_MS) {
     return execInNamespace(this.nsOf(side), command, args, timeoutMs);
   }
 
@@ -291,6 +292,16 @@ export class NetnsPair {
     }
   }
 
+  /**
+   * An outage of `ms`: link down, hold, link up. The hold is the length of the fault being
+   * injected (how long the carrier is out of range), not a wait for anything to happen.
+   */
+  async outage(side: Side | "both", ms: number): Promise<void> {
+    await this.linkDown(side);
+    await new Promise((r) => setTimeout(r, ms));
+    await this.linkUp();
+  }
+
   /** Whether a veth end is administratively up, as the kernel reports it. */
   async isUp(side: Side): Promise<boolean> {
     const out = await run("ip", ["-n", this.nsOf(side), "-o", "link", "show", this.devOf(side)]);
@@ -341,7 +352,7 @@ export async function execInNamespace(
   ns: string,
   command: string,
   args: readonly string[] = [],
-  timeoutMs = 30_000,
+  timeoutMs = WAIT_LIMIT_MS,
 ) {
   try {
     return await execFileAsync("ip", ["netns", "exec", ns, command, ...args], {
@@ -379,7 +390,11 @@ export interface NsHttpResult {
  * GET `url` from inside a namespace with a short Node script: status, byte count and MD5 of the
  * body, or the error (timeouts included). Never throws for network failures: tests assert on it.
  */
-export async function httpGetInNamespace(ns: string, url: string, timeoutMs = 5_000): Promise<NsHttpResult> {
+export async function httpGetInNamespace(
+  ns: string,
+  url: string,
+  timeoutMs = WAIT_LIMIT_MS,
+): Promise<NsHttpResult> {
   const script = `
     const { createHash } = await import("node:crypto");
     const started = Date.now();

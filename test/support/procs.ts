@@ -8,6 +8,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { mulberry32 } from "../../src/util/prng.js";
+import { WAIT_LIMIT_MS } from "./wait.js";
 
 const execFileAsync = promisify(execFile);
 
@@ -110,7 +111,7 @@ export class ManagedProcess {
     pattern: RegExp,
     options: { timeoutMs?: number; stream?: "stdout" | "stderr"; from?: number } = {},
   ): Promise<{ line: string; match: RegExpMatchArray; index: number }> {
-    const timeoutMs = options.timeoutMs ?? 15_000;
+    const timeoutMs = options.timeoutMs ?? WAIT_LIMIT_MS;
     let searched = options.from ?? 0;
     const deadline = Date.now() + timeoutMs;
     for (;;) {
@@ -163,7 +164,7 @@ export class ManagedProcess {
   }
 
   /** Wait for exit; on timeout, SIGKILL the process and reject with the output tail. */
-  async waitForExit(timeoutMs = 30_000): Promise<ProcessExit> {
+  async waitForExit(timeoutMs = WAIT_LIMIT_MS): Promise<ProcessExit> {
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<"timeout">((r) => {
       timer = setTimeout(() => r("timeout"), timeoutMs);

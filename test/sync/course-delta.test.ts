@@ -15,6 +15,7 @@ import {
   readManifest,
   writeArchive,
 } from "../../src/archive/index.js";
+import type { ScenarioFiles } from "../../src/demo/sample-course.js";
 import { applyCourseDelta, CourseDeltaMismatchError } from "../../src/sync/apply.js";
 import { buildCourseDelta, planSignatures } from "../../src/sync/build.js";
 import { toOldView } from "../../src/sync/course.js";
@@ -23,10 +24,9 @@ import {
   decodeSummary,
   encodeSummary,
   parseSignatures,
-  signEntries,
   SummaryError,
+  signEntries,
 } from "../../src/sync/summary.js";
-import type { ScenarioFiles } from "../../src/demo/sample-course.js";
 import { scenarioFiles } from "./helpers.js";
 
 let work = "";

@@ -2,7 +2,7 @@
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { scenarios, type ScenarioFiles, writeScenario } from "../../src/demo/sample-course.js";
+import { type ScenarioFiles, scenarios, writeScenario } from "../../src/demo/sample-course.js";
 
 /** All seven research scenarios in one format, small (scale 0.02 ≈ 0.2 MB of media) so tests stay fast. */
 export async function scenarioFiles(

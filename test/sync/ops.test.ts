@@ -1,8 +1,8 @@
 // The known-base op-list differ: exact round trips on random edits, and checked parsing.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { diffBytes, patchBytes } from "../../src/sync/ops.js";
 import { HcdFormatError } from "../../src/sync/format.js";
+import { diffBytes, patchBytes } from "../../src/sync/ops.js";
 import { mutate, prng, randomBytes, textish } from "../delta/helpers.js";
 
 describe("op-list deltas", () => {
