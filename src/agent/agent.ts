@@ -5,13 +5,13 @@
 import { spawn } from "node:child_process";
 import { mkdir, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
+import { type HotspotControl, NmcliHotspot, SimulatedHotspot } from "../device/hotspot.js";
 import { createDevice, type Device } from "../device/index.js";
 import { Store, type Table } from "../store/index.js";
 import { packageVersion } from "../version.js";
 import { AdminAuth } from "./admin.js";
 import type { AgentConfig, KnownNetwork } from "./config.js";
 import { ConnectivityMonitor, checkMaster } from "./connectivity.js";
-import { type HotspotControl, NmcliHotspot, SimulatedHotspot } from "../device/hotspot.js";
 import { CourseLibrary } from "./library.js";
 import {
   type AgentStatus,
@@ -62,10 +62,13 @@ export interface StartAgentOptions {
 export class LibraryView implements CourseSource {
   private courses = new Map<string, ServedCourse>();
 
-  constructor(private readonly dataDir: string) {}
+  constructor(
+    private readonly dataDir: string,
+    private readonly warn: (message: string) => void = () => {},
+  ) {}
 
   async refresh(): Promise<void> {
-    const lib = await CourseLibrary.open(this.dataDir);
+    const lib = await CourseLibrary.open(this.dataDir, undefined, this.warn);
     try {
       const list = await lib.list();
       this.courses = new Map(list.map((c) => [c.id, c]));
@@ -141,7 +144,7 @@ export async function startAgent(o: StartAgentOptions): Promise<RunningAgent> {
   for (const w of device.warnings) log.warn({}, w);
   const stopLeds = driveLeds(machine, device.leds);
   const lowVoltage = device.watchLowVoltage();
-  const library = new LibraryView(config.dataDir);
+  const library = new LibraryView(config.dataDir, (message) => log.warn({}, message));
   await library.refresh();
   const auth = await AdminAuth.create({
     password: config.adminPassword,

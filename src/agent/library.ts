@@ -6,9 +6,12 @@
  */
 import { readdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
+import { z } from "zod";
 import type { ArchiveFormat, Manifest } from "../archive/index.js";
 import { Store, type Table } from "../store/index.js";
 import { COURSE_ID } from "../sync/course.js";
+import { courseInfoSchema } from "../sync/plan.js";
+import { describeIssues } from "../util/issues.js";
 
 export interface InstalledCourse {
   id: string;
@@ -25,6 +28,15 @@ export interface InstalledCourse {
   installedAt: string;
 }
 
+/** A record as read back: one written by an older or damaged agent must not stop the others. */
+const installedSchema = courseInfoSchema.extend({
+  id: z.string().regex(COURSE_ID),
+  archivePath: z.string(),
+  treePath: z.string(),
+  size: z.number().int().min(0),
+  installedAt: z.string(),
+});
+
 export const archiveExt = (f: ArchiveFormat) => (f === "zip" ? "zip" : f === "tar" ? "tar" : "tar.gz");
 
 export class CourseLibrary {
@@ -33,12 +45,18 @@ export class CourseLibrary {
   private constructor(
     readonly dataDir: string,
     readonly store: Store,
+    private readonly warn: (message: string) => void,
   ) {
     this.installed = store.table("installed");
   }
 
-  static async open(dataDir: string, store?: Store): Promise<CourseLibrary> {
-    return new CourseLibrary(dataDir, store ?? (await Store.open(join(dataDir, "db"))));
+  /** `warn` hears of records that are skipped because they are damaged. */
+  static async open(
+    dataDir: string,
+    store?: Store,
+    warn: (message: string) => void = (m) => process.emitWarning(m),
+  ): Promise<CourseLibrary> {
+    return new CourseLibrary(dataDir, store ?? (await Store.open(join(dataDir, "db"))), warn);
   }
 
   courseDir(id: string): string {
@@ -54,13 +72,23 @@ export class CourseLibrary {
 
   async list(): Promise<InstalledCourse[]> {
     return (await this.installed.entries())
-      .map(([, c]) => this.located(c))
+      .map(([key, c]) => this.checked(key, c))
+      .filter((c) => c !== undefined)
       .sort((a, b) => a.title.localeCompare(b.title));
   }
 
+  /** The installed version of a course; a damaged record counts as none (the next sync replaces it). */
   async get(id: string): Promise<InstalledCourse | undefined> {
     const c = await this.installed.get(id);
-    return c && this.located(c);
+    return c === undefined ? undefined : this.checked(id, c);
+  }
+
+  private checked(key: string, record: unknown): InstalledCourse | undefined {
+    const r = installedSchema.safeParse(record);
+    if (r.success && r.data.id === key) return this.located(r.data);
+    const why = r.success ? `it names course ${r.data.id}` : describeIssues(r.error, "(record)");
+    this.warn(`installed course ${JSON.stringify(key)} skipped: its record is damaged (${why})`);
+    return undefined;
   }
 
   /** Paths follow the data dir, so a data dir moved or restored elsewhere still works. */

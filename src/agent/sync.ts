@@ -17,9 +17,10 @@ import { Store, type Table } from "../store/index.js";
 import { applyCourseDelta, CourseDeltaMismatchError } from "../sync/apply.js";
 import { COURSE_ID, toOldView } from "../sync/course.js";
 import { HcdFormatError } from "../sync/format.js";
-import type { Plan } from "../sync/plan.js";
+import { catalogSchema, type Plan, planSchema } from "../sync/plan.js";
 import { encodeSummary, signEntries } from "../sync/summary.js";
 import {
+  BadAnswerError,
   backoffMs,
   type ClientOptions,
   checkBlobManifest,
@@ -70,7 +71,12 @@ export interface SyncOptions {
   /** Skip the known-base path (for measurements): send the entry summary. */
   unknownBase?: boolean;
   parallel?: number;
+  /** Longest wait for an answer or the next chunk of one (a stalled link). */
   timeoutMs?: number;
+  /** Longest time one request may take in all (a link that trickles). */
+  deadlineMs?: number;
+  /** Largest JSON answer accepted from the master. */
+  maxJsonBytes?: number;
   /** Per-run budget for one blob download before giving up (the next run resumes). */
   budgetMs?: number;
   /** Set internally when a stale job was dropped, so it happens once per run. */
@@ -101,17 +107,18 @@ export async function syncAll(o: SyncOptions): Promise<SyncResult> {
       baseUrl: o.masterUrl,
       token: o.token,
       timeoutMs: o.timeoutMs ?? 30_000,
+      ...(o.deadlineMs !== undefined && { deadlineMs: o.deadlineMs }),
+      ...(o.maxJsonBytes !== undefined && { maxJsonBytes: o.maxJsonBytes }),
       signal: o.signal,
     };
     let ids = o.courses;
     if (!ids || ids.length === 0) {
       try {
         const catalog = await withRetries(
-          () => requestJson<Array<{ id: string }>>(client, "/v1/catalog"),
+          () => requestJson(client, "/v1/catalog", {}, catalogSchema),
           o.signal,
         );
-        if (!Array.isArray(catalog)) throw new SyncFailure("the master's catalog is not a list", true);
-        ids = catalog.map((c) => String(c?.id));
+        ids = catalog.map((c) => c.id);
       } catch (e) {
         // No catalog, no courses to try: report it like a course failure, so callers see one shape.
         const ev = {
@@ -167,8 +174,9 @@ async function syncCourse(
   const installed = await lib.get(id);
   await lib.sweep(id);
   let job = await jobs.get(id);
-  // A job for another base (the installed version changed meanwhile) is stale.
-  if (job && job.base !== installed?.contentHash) {
+  // A job for another base (the installed version changed meanwhile) is stale; one whose
+  // plan fails today's checks (stored by an older agent) is asked for again.
+  if (job && (job.base !== installed?.contentHash || !planSchema.safeParse(job.plan).success)) {
     await jobs.del(id, true);
     job = undefined;
   }
@@ -177,8 +185,15 @@ async function syncCourse(
   if (!job) {
     emit({ type: "phase", course: id, phase: "negotiating" });
     const negotiated = await withRetries(() => negotiate(id, installed, lib, store, client, o), o.signal);
+    if (negotiated.plan.course !== id)
+      throw new SyncFailure(
+        `asked for course ${id}, the master answered for ${negotiated.plan.course}`,
+        true,
+      );
     // "none", or a plan for the version already installed (which must never be replaced by itself).
     if (negotiated.plan.plan === "none" || negotiated.plan.contentHash === installed?.contentHash) {
+      if (!installed)
+        throw new SyncFailure(`the master offers nothing for course ${id}, which is not installed`, true);
       await rm(staging, { recursive: true, force: true });
       return {
         type: "course-done",
@@ -187,8 +202,8 @@ async function syncCourse(
         plan: "none",
         bytesDown: 0,
         bytesUp: negotiated.bytesUp,
-        contentHash: installed!.contentHash,
-        path: installed!.archivePath,
+        contentHash: installed.contentHash,
+        path: installed.archivePath,
       };
     }
     job = {
@@ -324,21 +339,23 @@ async function negotiate(
     ...(o.unknownBase && { unknownBase: true }),
   });
   let bytesUp = body.length;
-  let plan = await requestJson<Plan>(client, `${path}/sync`, {
-    method: "POST",
-    body,
-    headers: { "content-type": "application/json" },
-  });
+  let plan = await requestJson(
+    client,
+    `${path}/sync`,
+    { method: "POST", body, headers: { "content-type": "application/json" } },
+    planSchema,
+  );
   if (plan.plan !== "unknown-base" || plan.blob || !installed) return { plan, bytesUp };
   const manifest = await lib.manifest(installed);
   const view = toOldView(manifest);
   const summary = encodeSummary(view);
   bytesUp += summary.length;
-  plan = await requestJson<Plan>(client, `${path}/summary`, {
-    method: "POST",
-    body: summary,
-    headers: { "content-type": "application/octet-stream" },
-  });
+  plan = await requestJson(
+    client,
+    `${path}/summary`,
+    { method: "POST", body: summary, headers: { "content-type": "application/octet-stream" } },
+    planSchema,
+  );
   if (plan.plan !== "unknown-base" || plan.blob) return { plan, bytesUp };
   if (!plan.session || !Array.isArray(plan.signatures))
     throw new SyncFailure("master asked for signatures without a session", true);
@@ -349,11 +366,12 @@ async function negotiate(
   const session = encodeURIComponent(plan.session);
   if (sigs.length <= (plan.pieceSize ?? DEFAULT_PIECE_SIZE)) {
     // One piece's worth: send it inline with the request that builds the delta.
-    plan = await requestJson<Plan>(client, `${path}/signatures?session=${session}`, {
-      method: "POST",
-      body: sigs,
-      headers: { "content-type": "application/octet-stream" },
-    });
+    plan = await requestJson(
+      client,
+      `${path}/signatures?session=${session}`,
+      { method: "POST", body: sigs, headers: { "content-type": "application/octet-stream" } },
+      planSchema,
+    );
   } else {
     const pieces = await uploadPieces({
       ...client,
@@ -362,11 +380,16 @@ async function negotiate(
       pieceSize: plan.pieceSize,
       progress: store.table("uploads"),
     });
-    plan = await requestJson<Plan>(client, `${path}/signatures`, {
-      method: "POST",
-      body: JSON.stringify({ session: plan.session, pieces }),
-      headers: { "content-type": "application/json" },
-    });
+    plan = await requestJson(
+      client,
+      `${path}/signatures`,
+      {
+        method: "POST",
+        body: JSON.stringify({ session: plan.session, pieces }),
+        headers: { "content-type": "application/json" },
+      },
+      planSchema,
+    );
   }
   return { plan, bytesUp };
 }
@@ -380,7 +403,10 @@ async function withRetries<T>(fn: () => Promise<T>, signal?: AbortSignal, attemp
       return await fn();
     } catch (e) {
       const permanent =
-        (e instanceof HttpError && e.permanent) || e instanceof SyncFailure || signal?.aborted;
+        (e instanceof HttpError && e.permanent) ||
+        e instanceof SyncFailure ||
+        e instanceof BadAnswerError ||
+        signal?.aborted;
       if (permanent || attempt + 1 >= attempts) throw e;
       await sleep(backoffMs(attempt), signal);
     }

@@ -1,6 +1,17 @@
 /** transfer/ — blobs split into MD5-checked pieces; resumable download and upload over HTTP. */
 export { type FetchBlobOptions, fetchBlob, TransferError } from "./fetch.js";
-export { backoffMs, type ClientOptions, HttpError, joinUrl, request, requestJson, sleep } from "./http.js";
+export {
+  BadAnswerError,
+  backoffMs,
+  type ClientOptions,
+  DEFAULT_DEADLINE_MS,
+  DEFAULT_MAX_JSON_BYTES,
+  HttpError,
+  joinUrl,
+  request,
+  requestJson,
+  sleep,
+} from "./http.js";
 export {
   type BlobManifest,
   checkBlobManifest,
