@@ -8,6 +8,7 @@ import { dirname, join } from "node:path";
 import { type HotspotControl, NmcliHotspot, SimulatedHotspot } from "../device/hotspot.js";
 import { createDevice, type Device } from "../device/index.js";
 import { Store, type Table } from "../store/index.js";
+import { ensureReserve } from "../util/space.js";
 import { packageVersion } from "../version.js";
 import { AdminAuth } from "./admin.js";
 import type { AgentConfig, KnownNetwork } from "./config.js";
@@ -65,10 +66,12 @@ export class LibraryView implements CourseSource {
   constructor(
     private readonly dataDir: string,
     private readonly warn: (message: string) => void = () => {},
+    private readonly reserve?: Parameters<typeof Store.open>[1],
   ) {}
 
   async refresh(): Promise<void> {
-    const lib = await CourseLibrary.open(this.dataDir, undefined, this.warn);
+    const store = await Store.open(join(this.dataDir, "db"), this.reserve);
+    const lib = await CourseLibrary.open(this.dataDir, store, this.warn);
     try {
       const list = await lib.list();
       this.courses = new Map(list.map((c) => [c.id, c]));
@@ -130,7 +133,14 @@ export async function startAgent(o: StartAgentOptions): Promise<RunningAgent> {
   const config = o.config;
   const log = o.logger ?? silent;
   await mkdir(config.dataDir, { recursive: true });
-  const store = await Store.open(join(config.dataDir, "agent-db"));
+  // A disk filled by something else must not keep the hotspot down: the space reserve goes
+  // first, so the state databases can open.
+  const reserve = {
+    dataDir: config.dataDir,
+    onRelease: (bytes: number) =>
+      log.warn({ freedBytes: bytes }, "disk full: gave up the space reserve to open the state database"),
+  };
+  const store = await Store.open(join(config.dataDir, "agent-db"), reserve);
   const settingsTable: Table<Settings> = store.table("settings");
   let settings = (await settingsTable.get("admin")) ?? {};
   const machine = await Machine.open(store.table<AgentState>("state"));
@@ -144,8 +154,13 @@ export async function startAgent(o: StartAgentOptions): Promise<RunningAgent> {
   for (const w of device.warnings) log.warn({}, w);
   const stopLeds = driveLeds(machine, device.leds);
   const lowVoltage = device.watchLowVoltage();
-  const library = new LibraryView(config.dataDir, (message) => log.warn({}, message));
+  const library = new LibraryView(config.dataDir, (message) => log.warn({}, message), reserve);
   await library.refresh();
+  if (!(await ensureReserve(config.dataDir, config.sync.reserveMiB << 20)))
+    log.warn(
+      { reserveMiB: config.sync.reserveMiB },
+      "disk nearly full: no space reserve for the state database",
+    );
   const auth = await AdminAuth.create({
     password: config.adminPassword,
     table: store.table("admin"),
@@ -295,6 +310,10 @@ export async function startAgent(o: StartAgentOptions): Promise<RunningAgent> {
         token: config.token,
         courses: config.courses,
         signal: abort.signal,
+        deadlineMs: config.sync.requestDeadlineSec * 1000,
+        budgetMs: config.sync.downloadBudgetMin * 60_000,
+        reserveBytes: config.sync.reserveMiB << 20,
+        onWarning: (message) => log.warn({}, message),
         onEvent: onSyncEvent,
       });
     } catch (err) {

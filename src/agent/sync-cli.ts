@@ -10,6 +10,13 @@ function seconds(v: string): number {
   return n;
 }
 
+function mebibytes(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 1024)
+    throw new InvalidArgumentError("must be a whole number of MiB, 0-1024");
+  return n;
+}
+
 export function registerSyncCommands(program: Command): void {
   program
     .command("sync")
@@ -29,6 +36,7 @@ export function registerSyncCommands(program: Command): void {
       seconds,
       600,
     )
+    .option("--reserve <MiB>", "disk space kept free for the state database", mebibytes, 8)
     .action(async (o) => {
       const { syncAll } = await import("./sync.js");
       const { progressReporter } = await import("./progress.js");
@@ -43,6 +51,7 @@ export function registerSyncCommands(program: Command): void {
         timeoutMs: o.timeout * 1000,
         deadlineMs: o.deadline * 1000,
         budgetMs: o.budget * 1000,
+        reserveBytes: o.reserve << 20,
         onEvent: report.event,
       });
       report.finish(result);

@@ -4,7 +4,7 @@
  * rebuild and verify the new version in staging, then switch atomically and remove the old
  * one. The job's phase is persisted, so a run cut by a crash or a lost link resumes.
  */
-import { link, mkdir, rename, rm, stat } from "node:fs/promises";
+import { link, mkdir, readdir, rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import {
   directorySource,
@@ -21,6 +21,7 @@ import { catalogSchema, type Plan, planSchema } from "../sync/plan.js";
 import { encodeSummary, signEntries } from "../sync/summary.js";
 import {
   BadAnswerError,
+  type BlobManifest,
   backoffMs,
   type ClientOptions,
   checkBlobManifest,
@@ -33,6 +34,14 @@ import {
   uploadPieces,
 } from "../transfer/index.js";
 import { fsyncDir, writeFileAtomic } from "../util/files.js";
+import {
+  DEFAULT_RESERVE_BYTES,
+  ensureReserve,
+  freeBytes,
+  isNoSpace,
+  mib,
+  reserveHeld,
+} from "../util/space.js";
 import { archiveExt, CourseLibrary, type InstalledCourse } from "./library.js";
 
 export type SyncPhase = "negotiating" | "uploading" | "downloading" | "applying" | "verifying" | "switching";
@@ -77,6 +86,13 @@ export interface SyncOptions {
   deadlineMs?: number;
   /** Largest JSON answer accepted from the master. */
   maxJsonBytes?: number;
+  /**
+   * Room kept for the state database: a reserve file of this size in the data dir, made
+   * when there is space and given up when LevelDB cannot open otherwise (default 8 MiB).
+   */
+  reserveBytes?: number;
+  /** Hears what the sync does about a full disk or a damaged record (default: process warnings). */
+  onWarning?: (message: string) => void;
   /** Per-run budget for one blob download before giving up (the next run resumes). */
   budgetMs?: number;
   /** Set internally when a stale job was dropped, so it happens once per run. */
@@ -100,9 +116,16 @@ export class SyncFailure extends Error {
 
 /** Sync every course in the master's catalog (or the named ones). */
 export async function syncAll(o: SyncOptions): Promise<SyncResult> {
-  const store = await Store.open(join(o.dataDir, "db"));
+  const warn = o.onWarning ?? ((m: string) => process.emitWarning(m));
+  await mkdir(o.dataDir, { recursive: true });
+  const store = await Store.open(join(o.dataDir, "db"), {
+    dataDir: o.dataDir,
+    onRelease: (bytes) =>
+      warn(`disk full: the ${mib(bytes)} space reserve was given up to open the state database`),
+  });
   try {
-    const lib = await CourseLibrary.open(o.dataDir, store);
+    await ensureReserve(o.dataDir, o.reserveBytes ?? DEFAULT_RESERVE_BYTES);
+    const lib = await CourseLibrary.open(o.dataDir, store, warn);
     const client: ClientOptions = {
       baseUrl: o.masterUrl,
       token: o.token,
@@ -214,69 +237,72 @@ async function syncCourse(
     };
     await jobs.put(id, job, true);
   }
+  const run: CourseRun = { id, lib, store, client, o, installed, staging, phase };
+  try {
+    return await install(run, job);
+  } catch (e) {
+    if (!isNoSpace(e)) throw e;
+    // A full disk must not stay full (LevelDB could not open at the next start): what was
+    // staged goes; the job stays, so the next run starts from the plan.
+    await rm(staging, { recursive: true, force: true });
+    throw new SyncFailure(
+      `no space left on the disk while ${job.phase} course ${id} (${(e as Error).message}); staged data dropped, the old version is still served`,
+      true,
+    );
+  }
+}
+
+/** What one course's sync works with, passed down its steps. */
+interface CourseRun {
+  id: string;
+  lib: CourseLibrary;
+  store: Store;
+  client: ClientOptions;
+  o: SyncOptions;
+  installed: InstalledCourse | undefined;
+  staging: string;
+  phase(job: Job, p: SyncPhase): Promise<void>;
+}
+
+/** Download the job's blob, rebuild and verify the new version, switch it in. */
+async function install(run: CourseRun, job: Job): Promise<Extract<SyncEvent, { type: "course-done" }>> {
+  const { id, store, o, staging } = run;
   const plan = job.plan;
   const blob = checkBlobManifest(plan.blob, `blob of the ${plan.plan} plan`);
+  const blobDir = join(staging, `blob-${blob.id.slice(0, 16)}`);
+  await checkRoom(run, plan, blob, blobDir);
   if (job.phase === "negotiating" || job.phase === "uploading" || job.phase === "downloading") {
-    await phase(job, "downloading");
+    await run.phase(job, "downloading");
   }
   let blobPath: string;
   try {
     blobPath = await fetchBlob({
-      ...client,
+      ...run.client,
       blob,
-      dir: join(staging, `blob-${blob.id.slice(0, 16)}`),
+      dir: blobDir,
       progress: store.table("pieces"),
       parallel: o.parallel ?? 3,
       ...(o.budgetMs !== undefined && { budgetMs: o.budgetMs }),
-      onProgress: (done, total) => emit({ type: "progress", course: id, done, total }),
+      onProgress: (done, total) => o.onEvent?.({ type: "progress", course: id, done, total }),
     });
   } catch (e) {
     // The master no longer has the blob this job was resuming (it kept newer versions only):
     // drop the job and negotiate afresh, once.
     if (e instanceof TransferError && e.status === 404 && !o.renegotiated) {
-      await jobs.del(id, true);
+      await store.table("jobs").del(id, true);
       await rm(staging, { recursive: true, force: true });
-      return syncCourse(id, lib, store, client, { ...o, renegotiated: true });
+      return syncCourse(id, run.lib, store, run.client, { ...o, renegotiated: true });
     }
     // A piece that keeps failing its MD5 may mean the plan itself was damaged in transit:
     // forget the plan (finished pieces stay valid only for the same blob) and ask again next run.
-    if (e instanceof TransferError && e.integrity) await jobs.del(id, true);
+    if (e instanceof TransferError && e.integrity) await store.table("jobs").del(id, true);
     throw e;
   }
 
-  await phase(job, "applying");
+  await run.phase(job, "applying");
   const work = join(staging, "build");
-  await rm(work, { recursive: true, force: true });
-  await mkdir(work, { recursive: true });
-  const tree = join(work, "tree");
-  const archive = join(work, `course.${archiveExt(plan.format)}`);
-  let manifest: Manifest;
-  try {
-    if (plan.plan === "full") {
-      manifest = await extractArchive(blobPath, tree, { durable: true });
-      // A link, not a move: if this run dies before the switch, the blob is still there.
-      await link(blobPath, archive);
-    } else {
-      if (!installed) throw new SyncFailure(`${plan.plan} plan but course ${id} is not installed`, false);
-      const oldManifest = await lib.manifest(installed);
-      manifest = await applyCourseDelta({
-        deltaPath: blobPath,
-        old: toOldView(oldManifest, installed.treePath),
-        outRoot: tree,
-      });
-      await writeArchive(archive, plan.format, manifest.entries, directorySource(tree));
-    }
-  } catch (e) {
-    if (e instanceof CourseDeltaMismatchError || e instanceof HcdFormatError) {
-      // A delta that does not produce the promised version is dropped, and the next run asks
-      // for the whole archive: asking for the same delta again would fail the same way forever.
-      await rejectPlan(store, id, e.message);
-      await rm(staging, { recursive: true, force: true });
-      throw new SyncFailure(`delta rejected (${e.message}); the next sync downloads the whole course`, true);
-    }
-    throw e;
-  }
-  await phase(job, "verifying");
+  const { manifest, archive } = await rebuild(run, plan, blobPath, work);
+  await run.phase(job, "verifying");
   const check = await readManifest(archive);
   if (check.contentHash !== plan.contentHash || manifest.contentHash !== plan.contentHash) {
     await rejectPlan(store, id, `content hash ${check.contentHash}`);
@@ -287,29 +313,8 @@ async function syncCourse(
     );
   }
 
-  await phase(job, "switching");
-  const target = lib.versionDir(id, plan.contentHash);
-  await rm(target, { recursive: true, force: true });
-  await mkdir(lib.courseDir(id), { recursive: true });
-  await writeFileAtomic(join(work, "manifest.json"), [Buffer.from(JSON.stringify(manifest))]);
-  await rename(work, target);
-  await fsyncDir(lib.courseDir(id));
-  const record: InstalledCourse = {
-    id,
-    title: plan.title,
-    contentHash: plan.contentHash,
-    format: plan.format,
-    archivePath: join(target, `course.${archiveExt(plan.format)}`),
-    treePath: join(target, "tree"),
-    size: (await stat(join(target, `course.${archiveExt(plan.format)}`))).size,
-    publishedAt: plan.publishedAt,
-    installedAt: new Date().toISOString(),
-  };
-  await lib.installed.put(id, record, true);
-  await store.table<RejectedPlan>("rejected").del(id, true);
-  await jobs.del(id, true);
-  await lib.sweep(id);
-  await rm(staging, { recursive: true, force: true });
+  await run.phase(job, "switching");
+  const record = await switchIn(run, plan, manifest, work);
   return {
     type: "course-done",
     course: id,
@@ -320,6 +325,124 @@ async function syncCourse(
     contentHash: plan.contentHash,
     path: record.archivePath,
   };
+}
+
+/**
+ * Refuse a sync that cannot fit before anything is downloaded: the rest of the blob, its
+ * assembled copy, the rebuilt version and (when the reserve file is not in place) the
+ * reserve must all fit in what is free. What was staged for it is dropped, so the disk is
+ * left with room.
+ */
+async function checkRoom(run: CourseRun, plan: Plan, blob: BlobManifest, blobDir: string): Promise<void> {
+  const { o, installed } = run;
+  const assembled = (await stat(join(blobDir, "blob")).catch(() => null))?.size === blob.size;
+  const staged = await bytesUnder(blobDir);
+  const download = assembled ? 0 : Math.max(0, blob.size - staged) + blob.size;
+  // A full archive is linked, not copied; its tree is at least as big as the archive. A
+  // delta's version is about the old one plus what the delta adds (tree and archive).
+  const rebuilt =
+    plan.plan === "full" || !installed
+      ? blob.size
+      : installed.size + (await treeBytes(run.lib, installed)) + 2 * blob.size;
+  const reserveBytes = o.reserveBytes ?? DEFAULT_RESERVE_BYTES;
+  const reserve = (await reserveHeld(o.dataDir)) >= reserveBytes ? 0 : reserveBytes;
+  const need = download + rebuilt + reserve;
+  const free = await freeBytes(o.dataDir);
+  if (free >= need) return;
+  await rm(run.staging, { recursive: true, force: true });
+  throw new SyncFailure(
+    `no space for course ${run.id}: this sync needs ${mib(need)} (download ${mib(download)}, rebuild ${mib(rebuilt)}` +
+      `${reserve > 0 ? `, reserve ${mib(reserve)}` : ""}) and ${mib(free)} is free in ${o.dataDir}` +
+      `${staged > 0 ? `; the ${mib(staged)} staged for it were dropped` : ""}. Free some space, then sync again`,
+    true,
+  );
+}
+
+async function treeBytes(lib: CourseLibrary, c: InstalledCourse): Promise<number> {
+  return (await lib.manifest(c)).entries.reduce((sum, e) => sum + (e.size ?? 0), 0);
+}
+
+/** Bytes of the files under a directory (0 when it does not exist). */
+async function bytesUnder(dir: string): Promise<number> {
+  let total = 0;
+  for (const e of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
+    if (e.isFile()) total += (await stat(join(dir, e.name)).catch(() => null))?.size ?? 0;
+  }
+  return total;
+}
+
+/** Build the new version's tree and archive in `work`, from the whole archive or the delta. */
+async function rebuild(
+  run: CourseRun,
+  plan: Plan,
+  blobPath: string,
+  work: string,
+): Promise<{ manifest: Manifest; archive: string }> {
+  const { id, installed } = run;
+  await rm(work, { recursive: true, force: true });
+  await mkdir(work, { recursive: true });
+  const tree = join(work, "tree");
+  const archive = join(work, `course.${archiveExt(plan.format)}`);
+  try {
+    if (plan.plan === "full") {
+      const manifest = await extractArchive(blobPath, tree, { durable: true });
+      // A link, not a move: if this run dies before the switch, the blob is still there.
+      await link(blobPath, archive);
+      return { manifest, archive };
+    }
+    if (!installed) throw new SyncFailure(`${plan.plan} plan but course ${id} is not installed`, false);
+    const oldManifest = await run.lib.manifest(installed);
+    const manifest = await applyCourseDelta({
+      deltaPath: blobPath,
+      old: toOldView(oldManifest, installed.treePath),
+      outRoot: tree,
+    });
+    await writeArchive(archive, plan.format, manifest.entries, directorySource(tree));
+    return { manifest, archive };
+  } catch (e) {
+    if (e instanceof CourseDeltaMismatchError || e instanceof HcdFormatError) {
+      // A delta that does not produce the promised version is dropped, and the next run asks
+      // for the whole archive: asking for the same delta again would fail the same way forever.
+      await rejectPlan(run.store, id, e.message);
+      await rm(run.staging, { recursive: true, force: true });
+      throw new SyncFailure(`delta rejected (${e.message}); the next sync downloads the whole course`, true);
+    }
+    throw e;
+  }
+}
+
+/** Move the verified version into place; one durable record write makes it the one served. */
+async function switchIn(
+  run: CourseRun,
+  plan: Plan,
+  manifest: Manifest,
+  work: string,
+): Promise<InstalledCourse> {
+  const { id, lib, store } = run;
+  const target = lib.versionDir(id, plan.contentHash);
+  await rm(target, { recursive: true, force: true });
+  await mkdir(lib.courseDir(id), { recursive: true });
+  await writeFileAtomic(join(work, "manifest.json"), [Buffer.from(JSON.stringify(manifest))]);
+  await rename(work, target);
+  await fsyncDir(lib.courseDir(id));
+  const archivePath = join(target, `course.${archiveExt(plan.format)}`);
+  const record: InstalledCourse = {
+    id,
+    title: plan.title,
+    contentHash: plan.contentHash,
+    format: plan.format,
+    archivePath,
+    treePath: join(target, "tree"),
+    size: (await stat(archivePath)).size,
+    publishedAt: plan.publishedAt,
+    installedAt: new Date().toISOString(),
+  };
+  await lib.installed.put(id, record, true);
+  await store.table<RejectedPlan>("rejected").del(id, true);
+  await store.table("jobs").del(id, true);
+  await lib.sweep(id);
+  await rm(run.staging, { recursive: true, force: true });
+  return record;
 }
 
 /** Round 1: content hash. Unknown base: round 2 summary, round 3 signatures (uploaded in pieces). */

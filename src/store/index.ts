@@ -3,6 +3,7 @@
  * jobs and piece progress. Writes that must survive a power cut pass `sync: true`.
  */
 import { Level } from "level";
+import { isNoSpace, releaseReserve } from "../util/space.js";
 
 export type Json = null | boolean | number | string | Json[] | { [k: string]: Json | undefined };
 
@@ -45,13 +46,35 @@ export class Table<T> {
 export class Store {
   private constructor(readonly db: Level<string, string>) {}
 
-  static async open(dir: string): Promise<Store> {
+  /**
+   * Open (or create) the database in `dir`. With `reserve`, a disk too full for LevelDB to
+   * open costs the space reserve of that data dir, not the start: the reserve is deleted
+   * and the open tried once more.
+   */
+  static async open(
+    dir: string,
+    reserve?: { dataDir: string; onRelease?: (bytes: number) => void },
+  ): Promise<Store> {
+    try {
+      return await Store.openOnce(dir);
+    } catch (e) {
+      if (!reserve || !isNoSpace(e)) throw e;
+      const freed = await releaseReserve(reserve.dataDir);
+      if (freed === 0) throw e;
+      reserve.onRelease?.(freed);
+      return Store.openOnce(dir);
+    }
+  }
+
+  private static async openOnce(dir: string): Promise<Store> {
     const db = new Level<string, string>(dir, { valueEncoding: "utf8" });
     try {
       await db.open();
     } catch (e) {
       const cause = (e as { cause?: Error }).cause;
-      throw new Error(`cannot open the state database in ${dir}: ${cause?.message ?? (e as Error).message}`);
+      throw new Error(`cannot open the state database in ${dir}: ${cause?.message ?? (e as Error).message}`, {
+        cause: e,
+      });
     }
     return new Store(db);
   }

@@ -164,7 +164,7 @@ export async function fetchBlob(o: FetchBlobOptions): Promise<string> {
         if (budget.signal.aborted) throw budget.signal.reason;
         const code = (e as NodeJS.ErrnoException).code;
         if (code === "ENOSPC" || code === "EDQUOT" || code === "EROFS") {
-          // Retrying will not make room: stop now, keep finished pieces for the next run.
+          // Retrying will not make room: stop now (the caller decides what staged data to drop).
           throw new TransferError(`piece ${n}: ${(e as Error).message}; will resume once there is space`);
         }
         const giveUp = () =>
