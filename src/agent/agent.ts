@@ -3,6 +3,7 @@
 // triggered by a network appearing, the schedule while online, a retry after a failure
 // (exponential backoff), the button, or the admin page.
 import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { mkdir, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { type HotspotControl, NmcliHotspot, SimulatedHotspot } from "../device/hotspot.js";
@@ -69,9 +70,24 @@ export class LibraryView implements CourseSource {
     private readonly reserve?: Parameters<typeof Store.open>[1],
   ) {}
 
+  /** Why the course database could not open at the last refresh (courses then come from disk). */
+  unavailable: string | undefined;
+
   async refresh(): Promise<void> {
-    const store = await Store.open(join(this.dataDir, "db"), this.reserve);
-    const lib = await CourseLibrary.open(this.dataDir, store, this.warn);
+    let lib: CourseLibrary;
+    try {
+      lib = await CourseLibrary.open(
+        this.dataDir,
+        await Store.open(join(this.dataDir, "db"), this.reserve),
+        this.warn,
+      );
+      this.unavailable = undefined;
+      await lib.keepRecordFiles().catch((err: Error) => this.warn(`course record files: ${err.message}`));
+    } catch (err) {
+      // The hotspot keeps serving: the versions on disk carry their own records.
+      this.unavailable = (err as Error).message;
+      lib = await CourseLibrary.fromDisk(this.dataDir, this.warn);
+    }
     try {
       const list = await lib.list();
       this.courses = new Map(list.map((c) => [c.id, c]));
@@ -140,7 +156,10 @@ export async function startAgent(o: StartAgentOptions): Promise<RunningAgent> {
     onRelease: (bytes: number) =>
       log.warn({ freedBytes: bytes }, "disk full: gave up the space reserve to open the state database"),
   };
-  const store = await Store.open(join(config.dataDir, "agent-db"), reserve);
+  const store = await Store.open(join(config.dataDir, "agent-db"), reserve).catch((err: Error) => {
+    log.error({ err: err.message }, "state database unavailable: running from memory until the next start");
+    return Store.inMemory();
+  });
   const settingsTable: Table<Settings> = store.table("settings");
   let settings = (await settingsTable.get("admin")) ?? {};
   const machine = await Machine.open(store.table<AgentState>("state"));
@@ -156,6 +175,23 @@ export async function startAgent(o: StartAgentOptions): Promise<RunningAgent> {
   const lowVoltage = device.watchLowVoltage();
   const library = new LibraryView(config.dataDir, (message) => log.warn({}, message), reserve);
   await library.refresh();
+  // Until the course database opens again, look for it now and then (a sync also retries).
+  let reopen: ReturnType<typeof setInterval> | undefined;
+  if (library.unavailable) {
+    log.error(
+      { err: library.unavailable },
+      "course database unavailable: serving the courses recorded on disk",
+    );
+    reopen = setInterval(() => {
+      if (cycle) return;
+      void library.refresh().then(() => {
+        if (library.unavailable) return;
+        clearInterval(reopen);
+        log.info({}, "course database open again");
+      });
+    }, config.sync.retryMinSec * 1000);
+    reopen.unref();
+  }
   if (!(await ensureReserve(config.dataDir, config.sync.reserveMiB << 20)))
     log.warn(
       { reserveMiB: config.sync.reserveMiB },
@@ -165,6 +201,18 @@ export async function startAgent(o: StartAgentOptions): Promise<RunningAgent> {
     password: config.adminPassword,
     table: store.table("admin"),
     dataDir: config.dataDir,
+  }).catch(async (err: Error) => {
+    // No room to write a generated password: the admin area stays locked, the hotspot serves.
+    if (store.persistent) throw err;
+    log.error(
+      { err: err.message },
+      "admin password could not be saved: the admin area is locked until restart",
+    );
+    return AdminAuth.create({
+      password: randomBytes(32).toString("hex"),
+      table: store.table("admin"),
+      dataDir: "",
+    });
   });
   if (auth.generatedFile)
     log.warn({ file: auth.generatedFile }, "admin password generated; read it from this file");
@@ -563,6 +611,7 @@ export async function startAgent(o: StartAgentOptions): Promise<RunningAgent> {
       closed = true;
       connectivity.stop();
       if (lookTimer) clearInterval(lookTimer);
+      if (reopen) clearInterval(reopen);
       if (wake) clearTimeout(wake);
       abort?.abort();
       device.button?.off("action", onButton);

@@ -4,13 +4,14 @@
  * record (a durable put) is the atomic switch: a crash before it serves the old version,
  * after it the new one.
  */
-import { readdir, readFile, rm } from "node:fs/promises";
+import { readdir, readFile, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
 import type { ArchiveFormat, Manifest } from "../archive/index.js";
 import { Store, type Table } from "../store/index.js";
 import { COURSE_ID } from "../sync/course.js";
 import { courseInfoSchema } from "../sync/plan.js";
+import { writeFileAtomic } from "../util/files.js";
 import { describeIssues } from "../util/issues.js";
 
 export interface InstalledCourse {
@@ -37,6 +38,9 @@ const installedSchema = courseInfoSchema.extend({
   installedAt: z.string(),
 });
 
+/** The installed record, also kept as a file beside its version. */
+export const RECORD_FILE = "installed.json";
+
 export const archiveExt = (f: ArchiveFormat) => (f === "zip" ? "zip" : f === "tar" ? "tar" : "tar.gz");
 
 export class CourseLibrary {
@@ -48,6 +52,44 @@ export class CourseLibrary {
     private readonly warn: (message: string) => void,
   ) {
     this.installed = store.table("installed");
+  }
+
+  /**
+   * The library as recorded beside each version (RECORD_FILE), for when the database cannot
+   * open (a full disk): per course the newest whole version found. Nothing is written.
+   */
+  static async fromDisk(dataDir: string, warn: (message: string) => void): Promise<CourseLibrary> {
+    const lib = new CourseLibrary(dataDir, Store.inMemory(), warn);
+    const root = join(dataDir, "courses");
+    for (const id of await readdir(root).catch(() => [])) {
+      for (const version of await readdir(join(root, id)).catch(() => [])) {
+        const text = await readFile(join(root, id, version, RECORD_FILE), "utf8").catch(() => undefined);
+        if (text === undefined) continue;
+        let record: InstalledCourse | undefined;
+        try {
+          record = lib.checked(id, JSON.parse(text));
+        } catch {
+          warn(`${join(root, id, version, RECORD_FILE)} is not JSON; skipped`);
+        }
+        const held = await lib.get(id);
+        if (
+          record &&
+          record.contentHash.slice(4) === version &&
+          (!held || held.installedAt < record.installedAt)
+        )
+          await lib.installed.put(id, record);
+      }
+    }
+    return lib;
+  }
+
+  /** Write the record file of versions installed before records were kept beside them. */
+  async keepRecordFiles(): Promise<void> {
+    for (const c of await this.list()) {
+      const file = join(this.versionDir(c.id, c.contentHash), RECORD_FILE);
+      if (!(await stat(file).catch(() => null)))
+        await writeFileAtomic(file, [Buffer.from(JSON.stringify(c))]);
+    }
   }
 
   /** `warn` hears of records that are skipped because they are damaged. */

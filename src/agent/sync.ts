@@ -42,7 +42,7 @@ import {
   mib,
   reserveHeld,
 } from "../util/space.js";
-import { archiveExt, CourseLibrary, type InstalledCourse } from "./library.js";
+import { archiveExt, CourseLibrary, type InstalledCourse, RECORD_FILE } from "./library.js";
 
 export type SyncPhase = "negotiating" | "uploading" | "downloading" | "applying" | "verifying" | "switching";
 
@@ -423,8 +423,6 @@ async function switchIn(
   await rm(target, { recursive: true, force: true });
   await mkdir(lib.courseDir(id), { recursive: true });
   await writeFileAtomic(join(work, "manifest.json"), [Buffer.from(JSON.stringify(manifest))]);
-  await rename(work, target);
-  await fsyncDir(lib.courseDir(id));
   const archivePath = join(target, `course.${archiveExt(plan.format)}`);
   const record: InstalledCourse = {
     id,
@@ -433,10 +431,14 @@ async function switchIn(
     format: plan.format,
     archivePath,
     treePath: join(target, "tree"),
-    size: (await stat(archivePath)).size,
+    size: (await stat(join(work, `course.${archiveExt(plan.format)}`))).size,
     publishedAt: plan.publishedAt,
     installedAt: new Date().toISOString(),
   };
+  // Its copy beside the version lets the hotspot serve it when the database cannot open.
+  await writeFileAtomic(join(work, RECORD_FILE), [Buffer.from(JSON.stringify(record))]);
+  await rename(work, target);
+  await fsyncDir(lib.courseDir(id));
   await lib.installed.put(id, record, true);
   await store.table<RejectedPlan>("rejected").del(id, true);
   await store.table("jobs").del(id, true);

@@ -2,7 +2,7 @@
 // sync fails with a clear error, the old version stays served and intact, and once space
 // returns (the filler deleted) the job resumes and finishes byte-identical.
 import { closeSync, openSync, statfsSync, writeSync } from "node:fs";
-import { readdir, rm, writeFile } from "node:fs/promises";
+import { readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningMaster } from "../../src/master/server.js";
@@ -21,7 +21,6 @@ import {
   type CoursePair,
   copyAgent,
   expectServedIntact,
-  installedOf,
   jobOf,
   planBlob,
   publish,
@@ -126,6 +125,53 @@ async function expectResumes(dir: string) {
   return { events, bytesDown };
 }
 
+/**
+ * An agent on a small disk that has booted once with room (its own database and reserve
+ * made); `start` runs `handcarry agent` on it again (1 MiB reserve, quick retries).
+ */
+async function bootedAgentOnSmallDisk(
+  run: (o: { disk: SmallMount; dir: string; start: () => ReturnType<typeof startCli> }) => Promise<void>,
+) {
+  const { disk, dir } = await agentOnSmallDisk();
+  const conf = await makeTempDir("hc-diskfull-conf-");
+  const config = join(conf.path, "agent.json");
+  await writeFile(config, JSON.stringify({ sync: { reserveMiB: 1, retryMinSec: 1 } }));
+  const start = () =>
+    startCli(["agent", "--data", dir, "--port", "0", "--host", "127.0.0.1", "--config", config], {
+      env: { ...process.env, HANDCARRY_ADMIN_PASSWORD: "disk-full-password" },
+    });
+  try {
+    const first = start();
+    await serving(first);
+    await first.stop();
+    await run({ disk, dir, start });
+  } finally {
+    await conf.cleanup();
+    await disk.cleanup();
+  }
+}
+
+async function serving(agent: ReturnType<typeof startCli>): Promise<string> {
+  return (await agent.waitForLine(/"url":"(http:\/\/[^"]+)"/, { timeoutMs: 60_000 })).match[1]!;
+}
+
+/** The agent at `url` lists the old version and serves its page and its whole archive. */
+async function expectServesOld(url: string, dir: string) {
+  const status = (await (await fetch(`${url}/api/status`)).json()) as {
+    courses: Array<{ id: string; contentHash: string }>;
+  };
+  expect(status.courses).toMatchObject([{ id: COURSE, contentHash: oldHash }]);
+  const home = await fetch(`${url}/`);
+  expect(home.status).toBe(200);
+  const rec = await readFile(join(dir, "courses", COURSE, oldHash.slice(4), "installed.json"), "utf8");
+  expect(await home.text()).toContain((JSON.parse(rec) as { title: string }).title);
+  const archive = await fetch(`${url}/c/${COURSE}/download`);
+  expect(archive.status).toBe(200);
+  expect((await archive.arrayBuffer()).byteLength, "the whole archive is served").toBe(
+    (JSON.parse(rec) as { size: number }).size,
+  );
+}
+
 describe.skipIf(!tmpfs.ok)("agent disk full", () => {
   it("no room for the update: refused before downloading, with the numbers; nothing staged", async () => {
     const { disk, dir } = await agentOnSmallDisk();
@@ -200,21 +246,7 @@ describe.skipIf(!tmpfs.ok)("agent disk full", () => {
   }, 180_000);
 
   it("a full disk at start: `handcarry agent` gives up its reserve, starts and serves the old course", async () => {
-    const { disk, dir } = await agentOnSmallDisk();
-    const conf = await makeTempDir("hc-diskfull-conf-");
-    const config = join(conf.path, "agent.json");
-    await writeFile(config, JSON.stringify({ sync: { reserveMiB: 1 } }));
-    const startAgentProcess = () =>
-      startCli(["agent", "--data", dir, "--port", "0", "--host", "127.0.0.1", "--config", config], {
-        env: { ...process.env, HANDCARRY_ADMIN_PASSWORD: "disk-full-password" },
-      });
-    const serving = async (agent: ReturnType<typeof startCli>) =>
-      (await agent.waitForLine(/"url":"(http:\/\/[^"]+)"/, { timeoutMs: 60_000 })).match[1]!;
-    try {
-      // First boot with room: the agent's own database and the reserve are made.
-      let agent = startAgentProcess();
-      await serving(agent);
-      await agent.stop();
+    await bootedAgentOnSmallDisk(async ({ disk, dir, start }) => {
       fillUntil(disk.path, 0);
       const sync = startCli([
         "sync",
@@ -230,26 +262,31 @@ describe.skipIf(!tmpfs.ok)("agent disk full", () => {
       ]);
       expect((await sync.waitForExit(60_000)).code, sync.tail()).toBe(75);
       expect(sync.stdoutLines().join("\n")).toMatch(/"error":"no space for course field-health: /);
-      agent = startAgentProcess();
+      const agent = start();
       try {
-        const url = await serving(agent);
-        const status = (await (await fetch(`${url}/api/status`)).json()) as {
-          courses: Array<{ id: string; contentHash: string }>;
-        };
-        expect(status.courses).toMatchObject([{ id: COURSE, contentHash: oldHash }]);
-        const home = await fetch(`${url}/`);
-        expect(home.status).toBe(200);
-        const rec = await installedOf(dir);
-        expect(await home.text()).toContain(rec!.title);
-        const archive = await fetch(`${url}/c/${COURSE}/download`);
-        expect(archive.status).toBe(200);
-        expect((await archive.arrayBuffer()).byteLength, "the whole archive is served").toBe(rec!.size);
+        await expectServesOld(await serving(agent), dir);
       } finally {
         await agent.stop();
       }
-    } finally {
-      await conf.cleanup();
-      await disk.cleanup();
-    }
+    });
+  }, 240_000);
+
+  it("full with no reserve left: the agent serves the versions recorded on disk, reopens when space returns", async () => {
+    await bootedAgentOnSmallDisk(async ({ disk, dir, start }) => {
+      await rm(join(dir, "space-reserve"));
+      const filler = fillUntil(disk.path, 0);
+      const agent = start();
+      try {
+        await expectServesOld(await serving(agent), dir);
+        expect(agent.stderrLines().join("\n")).toMatch(
+          /course database unavailable: serving the courses recorded on disk/,
+        );
+        await rm(filler);
+        await agent.waitForLine(/course database open again/, { timeoutMs: 60_000 });
+        await expectServesOld(await serving(agent), dir);
+      } finally {
+        await agent.stop();
+      }
+    });
   }, 240_000);
 });
