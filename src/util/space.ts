@@ -3,7 +3,7 @@
  * room for the state database. When the disk fills anyway (another writer, an estimate
  * that was short), deleting the reserve lets LevelDB open, so the Pi still starts and serves.
  */
-import { open, rename, rm, stat, statfs } from "node:fs/promises";
+import { open, readdir, rename, rm, stat, statfs } from "node:fs/promises";
 import { join } from "node:path";
 import { fsyncDir, tempPathFor } from "./files.js";
 
@@ -47,6 +47,10 @@ export async function reserveHeld(dataDir: string): Promise<number> {
  * whether the reserve is in place.
  */
 export async function ensureReserve(dataDir: string, bytes: number): Promise<boolean> {
+  // A reserve being written when the process was killed must not take space for good.
+  for (const name of await readdir(dataDir).catch(() => []))
+    if (name.startsWith(`.${RESERVE_FILE}.`) && name.endsWith(".tmp"))
+      await rm(join(dataDir, name), { force: true });
   const held = await reserveHeld(dataDir);
   if (held >= bytes) return true;
   if ((await freeBytes(dataDir)) < 2 * (bytes - held)) return false;
