@@ -3,6 +3,7 @@
 // triggered by a network appearing, the schedule while online, a retry after a failure
 // (exponential backoff), the button, or the admin page.
 import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { chmod, mkdir, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { type HotspotControl, NmcliHotspot, SimulatedHotspot } from "../device/hotspot.js";
@@ -11,6 +12,7 @@ import { type AgentStatus, type CourseSource, createHotspotApp, type ServedCours
 import { AdminAuth } from "../hotspot/auth.js";
 import { listen, type RunningServer } from "../http/listen.js";
 import { Store } from "../store/index.js";
+import { ensureReserve } from "../util/space.js";
 import { packageVersion } from "../version.js";
 import type { AgentConfig } from "./config.js";
 import { ConnectivityMonitor, checkMaster, waitForClockSync } from "./connectivity.js";
@@ -58,10 +60,30 @@ export interface StartAgentOptions {
 export class LibraryView implements CourseSource {
   private courses = new Map<string, ServedCourse>();
 
-  constructor(private readonly dataDir: string) {}
+  constructor(
+    private readonly dataDir: string,
+    private readonly warn: (message: string) => void = () => {},
+    private readonly reserve?: Parameters<typeof Store.open>[1],
+  ) {}
+
+  /** Why the course database could not open at the last refresh (courses then come from disk). */
+  unavailable: string | undefined;
 
   async refresh(): Promise<void> {
-    const lib = await CourseLibrary.open(this.dataDir);
+    let lib: CourseLibrary;
+    try {
+      lib = await CourseLibrary.open(
+        this.dataDir,
+        await Store.open(join(this.dataDir, "db"), this.reserve),
+        this.warn,
+      );
+      this.unavailable = undefined;
+      await lib.keepRecordFiles().catch((err: Error) => this.warn(`course record files: ${err.message}`));
+    } catch (err) {
+      // The hotspot keeps serving: the versions on disk carry their own records.
+      this.unavailable = (err as Error).message;
+      lib = await CourseLibrary.fromDisk(this.dataDir, this.warn);
+    }
     try {
       const list = await lib.list();
       this.courses = new Map(list.map((c) => [c.id, c]));
@@ -124,7 +146,17 @@ export async function startAgent(o: StartAgentOptions): Promise<RunningAgent> {
   // Passwords, tokens and the state live here: the owner's alone, whatever the umask.
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
   await chmod(config.dataDir, 0o700);
-  const store = await Store.open(join(config.dataDir, "agent-db"));
+  // A disk filled by something else must not keep the hotspot down: the space reserve goes
+  // first, so the state databases can open.
+  const reserve = {
+    dataDir: config.dataDir,
+    onRelease: (bytes: number) =>
+      log.warn({ freedBytes: bytes }, "disk full: gave up the space reserve to open the state database"),
+  };
+  const store = await Store.open(join(config.dataDir, "agent-db"), reserve).catch((err: Error) => {
+    log.error({ err: err.message }, "state database unavailable: running from memory until the next start");
+    return Store.inMemory();
+  });
   const settings = await AgentSettings.open(
     store.table("settings"),
     await SecretBox.open(config.dataDir),
@@ -142,12 +174,46 @@ export async function startAgent(o: StartAgentOptions): Promise<RunningAgent> {
   for (const w of device.warnings) log.warn({}, w);
   const stopLeds = driveLeds(machine, device.leds);
   const lowVoltage = device.watchLowVoltage();
-  const library = new LibraryView(config.dataDir);
+  const library = new LibraryView(config.dataDir, (message) => log.warn({}, message), reserve);
   await library.refresh();
+  // Until the course database opens again, look for it now and then (a sync also retries).
+  let reopen: ReturnType<typeof setInterval> | undefined;
+  if (library.unavailable) {
+    log.error(
+      { err: library.unavailable },
+      "course database unavailable: serving the courses recorded on disk",
+    );
+    reopen = setInterval(() => {
+      if (cycle) return;
+      void library.refresh().then(() => {
+        if (library.unavailable) return;
+        clearInterval(reopen);
+        log.info({}, "course database open again");
+      });
+    }, config.sync.retryMinSec * 1000);
+    reopen.unref();
+  }
+  if (!(await ensureReserve(config.dataDir, config.sync.reserveMiB << 20)))
+    log.warn(
+      { reserveMiB: config.sync.reserveMiB },
+      "disk nearly full: no space reserve for the state database",
+    );
   const auth = await AdminAuth.create({
     password: config.adminPassword,
     table: store.table("admin"),
     dataDir: config.dataDir,
+  }).catch(async (err: Error) => {
+    // No room to write a generated password: the admin area stays locked, the hotspot serves.
+    if (store.persistent) throw err;
+    log.error(
+      { err: err.message },
+      "admin password could not be saved: the admin area is locked until restart",
+    );
+    return AdminAuth.create({
+      password: randomBytes(32).toString("hex"),
+      table: store.table("admin"),
+      dataDir: "",
+    });
   });
   if (auth.generatedFile)
     log.warn({ file: auth.generatedFile }, "admin password generated; read it from this file");
@@ -309,6 +375,10 @@ export async function startAgent(o: StartAgentOptions): Promise<RunningAgent> {
         token: settings.token(),
         courses: config.courses,
         signal: abort.signal,
+        deadlineMs: config.sync.requestDeadlineSec * 1000,
+        budgetMs: config.sync.downloadBudgetMin * 60_000,
+        reserveBytes: config.sync.reserveMiB << 20,
+        onWarning: (message) => log.warn({}, message),
         onEvent: onSyncEvent,
       });
     } catch (err) {
@@ -545,6 +615,7 @@ export async function startAgent(o: StartAgentOptions): Promise<RunningAgent> {
       closed = true;
       connectivity.stop();
       if (lookTimer) clearInterval(lookTimer);
+      if (reopen) clearInterval(reopen);
       if (wake) clearTimeout(wake);
       abort?.abort();
       device.button?.off("action", onButton);

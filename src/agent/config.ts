@@ -69,6 +69,16 @@ export const agentConfigSchema = z
         retryMaxSec: z.number().int().min(1).default(1800),
         /** Master reachability probe timeout. */
         reachTimeoutMs: z.number().int().min(100).max(60_000).default(3000),
+        /** Give up one request (answer and body) not finished after this long: a trickling link. */
+        requestDeadlineSec: z.number().int().min(1).max(3600).default(300),
+        /** Give up one course's download after this long; the next cycle resumes it. */
+        downloadBudgetMin: z
+          .number()
+          .positive()
+          .max(24 * 60)
+          .default(10),
+        /** Disk space kept free for the state database (a reserve file in the data dir). */
+        reserveMiB: z.number().int().min(0).max(1024).default(8),
       })
       .strict()
       .prefault({}),

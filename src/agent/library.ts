@@ -9,9 +9,13 @@
  */
 import { readdir, readFile, rm, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
+import { z } from "zod";
 import type { ArchiveFormat, Manifest } from "../archive/index.js";
 import { Store, type Table } from "../store/index.js";
 import { COURSE_ID } from "../sync/course.js";
+import { courseInfoSchema } from "../sync/plan.js";
+import { writeFileAtomic } from "../util/files.js";
+import { describeIssues } from "../util/issues.js";
 
 export interface InstalledCourse {
   id: string;
@@ -28,6 +32,18 @@ export interface InstalledCourse {
   installedAt: string;
 }
 
+/** A record as read back: one written by an older or damaged agent must not stop the others. */
+const installedSchema = courseInfoSchema.extend({
+  id: z.string().regex(COURSE_ID),
+  archivePath: z.string(),
+  treePath: z.string(),
+  size: z.number().int().min(0),
+  installedAt: z.string(),
+});
+
+/** The installed record, also kept as a file beside its version. */
+export const RECORD_FILE = "installed.json";
+
 export const archiveExt = (f: ArchiveFormat) => (f === "zip" ? "zip" : f === "tar" ? "tar" : "tar.gz");
 
 export class CourseLibrary {
@@ -36,12 +52,56 @@ export class CourseLibrary {
   private constructor(
     readonly dataDir: string,
     readonly store: Store,
+    private readonly warn: (message: string) => void,
   ) {
     this.installed = store.table("installed");
   }
 
-  static async open(dataDir: string, store?: Store): Promise<CourseLibrary> {
-    return new CourseLibrary(dataDir, store ?? (await Store.open(join(dataDir, "db"))));
+  /**
+   * The library as recorded beside each version (RECORD_FILE), for when the database cannot
+   * open (a full disk): per course the newest whole version found. Nothing is written.
+   */
+  static async fromDisk(dataDir: string, warn: (message: string) => void): Promise<CourseLibrary> {
+    const lib = new CourseLibrary(dataDir, Store.inMemory(), warn);
+    const root = join(dataDir, "courses");
+    for (const id of await readdir(root).catch(() => [])) {
+      for (const version of await readdir(join(root, id)).catch(() => [])) {
+        const text = await readFile(join(root, id, version, RECORD_FILE), "utf8").catch(() => undefined);
+        if (text === undefined) continue;
+        let record: InstalledCourse | undefined;
+        try {
+          record = lib.checked(id, JSON.parse(text));
+        } catch {
+          warn(`${join(root, id, version, RECORD_FILE)} is not JSON; skipped`);
+        }
+        const held = await lib.get(id);
+        if (
+          record &&
+          record.contentHash.slice(4) === version &&
+          (!held || held.installedAt < record.installedAt)
+        )
+          await lib.installed.put(id, record);
+      }
+    }
+    return lib;
+  }
+
+  /** Write the record file of versions installed before records were kept beside them. */
+  async keepRecordFiles(): Promise<void> {
+    for (const c of await this.list()) {
+      const file = join(this.versionDir(c.id, c.contentHash), RECORD_FILE);
+      if (!(await stat(file).catch(() => null)))
+        await writeFileAtomic(file, [Buffer.from(JSON.stringify(c))]);
+    }
+  }
+
+  /** `warn` hears of records that are skipped because they are damaged. */
+  static async open(
+    dataDir: string,
+    store?: Store,
+    warn: (message: string) => void = (m) => process.emitWarning(m),
+  ): Promise<CourseLibrary> {
+    return new CourseLibrary(dataDir, store ?? (await Store.open(join(dataDir, "db"))), warn);
   }
 
   courseDir(id: string): string {
@@ -57,13 +117,23 @@ export class CourseLibrary {
 
   async list(): Promise<InstalledCourse[]> {
     return (await this.installed.entries())
-      .map(([, c]) => this.located(c))
+      .map(([key, c]) => this.checked(key, c))
+      .filter((c) => c !== undefined)
       .sort((a, b) => a.title.localeCompare(b.title));
   }
 
+  /** The installed version of a course; a damaged record counts as none (the next sync replaces it). */
   async get(id: string): Promise<InstalledCourse | undefined> {
     const c = await this.installed.get(id);
-    return c && this.located(c);
+    return c === undefined ? undefined : this.checked(id, c);
+  }
+
+  private checked(key: string, record: unknown): InstalledCourse | undefined {
+    const r = installedSchema.safeParse(record);
+    if (r.success && r.data.id === key) return this.located(r.data);
+    const why = r.success ? `it names course ${r.data.id}` : describeIssues(r.error, "(record)");
+    this.warn(`installed course ${JSON.stringify(key)} skipped: its record is damaged (${why})`);
+    return undefined;
   }
 
   /** Paths follow the data dir, so a data dir moved or restored elsewhere still works. */

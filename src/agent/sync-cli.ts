@@ -1,8 +1,21 @@
 /** `handcarry sync` (one-shot sync of the agent's courses) and `handcarry measure`. */
-import type { Command } from "commander";
+import { type Command, InvalidArgumentError } from "commander";
 
 /** Exit status when a sync failed but will resume on the next run (EX_TEMPFAIL). */
 export const EXIT_WILL_RESUME = 75;
+
+function seconds(v: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError("must be a positive number of seconds");
+  return n;
+}
+
+function mebibytes(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 1024)
+    throw new InvalidArgumentError("must be a whole number of MiB, 0-1024");
+  return n;
+}
 
 export function registerSyncCommands(program: Command): void {
   program
@@ -15,6 +28,15 @@ export function registerSyncCommands(program: Command): void {
     .option("--json", "one JSON object per line, for machines", false)
     .option("--parallel <n>", "pieces fetched at once", "3")
     .option("--unknown-base", "do not let the master use a version it holds (send the entry summary)", false)
+    .option("--timeout <sec>", "give up a request whose answer stalls this long", seconds, 30)
+    .option("--deadline <sec>", "give up a request not finished this long after it started", seconds, 300)
+    .option(
+      "--budget <sec>",
+      "give up a course's download after this long (the next run resumes)",
+      seconds,
+      600,
+    )
+    .option("--reserve <MiB>", "disk space kept free for the state database", mebibytes, 8)
     .action(async (o) => {
       const { syncAll } = await import("./sync.js");
       const { progressReporter } = await import("./progress.js");
@@ -26,6 +48,10 @@ export function registerSyncCommands(program: Command): void {
         courses: o.course,
         parallel: Number(o.parallel),
         unknownBase: o.unknownBase,
+        timeoutMs: o.timeout * 1000,
+        deadlineMs: o.deadline * 1000,
+        budgetMs: o.budget * 1000,
+        reserveBytes: o.reserve << 20,
         onEvent: report.event,
       });
       report.finish(result);

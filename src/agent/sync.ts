@@ -5,16 +5,18 @@
  * tree) and verify its content hash, make it durable in one pass, then switch atomically and
  * remove the old one. The job's phase is persisted, so a run cut by a crash or a lost link resumes.
  */
-import { link, mkdir, rename, rm, writeFile } from "node:fs/promises";
+import { link, mkdir, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { type ArchiveFormat, extractArchive, type Manifest } from "../archive/index.js";
 import { Store, type Table } from "../store/index.js";
 import { applyCourseDelta, CourseDeltaMismatchError } from "../sync/apply.js";
 import { COURSE_ID, toOldView } from "../sync/course.js";
 import { HcdFormatError } from "../sync/format.js";
-import type { Plan } from "../sync/plan.js";
+import { catalogSchema, type Plan, planSchema } from "../sync/plan.js";
 import { encodeSummary, signEntries } from "../sync/summary.js";
 import {
+  BadAnswerError,
+  type BlobManifest,
   backoffMs,
   type ClientOptions,
   checkBlobManifest,
@@ -28,7 +30,15 @@ import {
   uploadPieces,
 } from "../transfer/index.js";
 import { fsyncDir, syncFilesystem } from "../util/files.js";
-import { archiveExt, CourseLibrary, contentBytes, type InstalledCourse } from "./library.js";
+import {
+  DEFAULT_RESERVE_BYTES,
+  ensureReserve,
+  freeBytes,
+  isNoSpace,
+  mib,
+  reserveHeld,
+} from "../util/space.js";
+import { archiveExt, CourseLibrary, contentBytes, type InstalledCourse, RECORD_FILE } from "./library.js";
 
 export type SyncPhase = "negotiating" | "uploading" | "downloading" | "applying" | "verifying" | "switching";
 
@@ -70,7 +80,19 @@ export interface SyncOptions {
   /** Skip the known-base path (for measurements): send the entry summary. */
   unknownBase?: boolean;
   parallel?: number;
+  /** Longest wait for an answer or the next chunk of one (a stalled link). */
   timeoutMs?: number;
+  /** Longest time one request may take in all (a link that trickles). */
+  deadlineMs?: number;
+  /** Largest JSON answer accepted from the master. */
+  maxJsonBytes?: number;
+  /**
+   * Room kept for the state database: a reserve file of this size in the data dir, made
+   * when there is space and given up when LevelDB cannot open otherwise (default 8 MiB).
+   */
+  reserveBytes?: number;
+  /** Hears what the sync does about a full disk or a damaged record (default: process warnings). */
+  onWarning?: (message: string) => void;
   /** Per-run budget for one blob download before giving up (the next run resumes). */
   budgetMs?: number;
   /** Set internally when a stale job was dropped, so it happens once per run. */
@@ -94,24 +116,32 @@ export class SyncFailure extends Error {
 
 /** Sync every course in the master's catalog (or the named ones). */
 export async function syncAll(o: SyncOptions): Promise<SyncResult> {
-  const store = await Store.open(join(o.dataDir, "db"));
+  const warn = o.onWarning ?? ((m: string) => process.emitWarning(m));
+  await mkdir(o.dataDir, { recursive: true });
+  const store = await Store.open(join(o.dataDir, "db"), {
+    dataDir: o.dataDir,
+    onRelease: (bytes) =>
+      warn(`disk full: the ${mib(bytes)} space reserve was given up to open the state database`),
+  });
   try {
-    const lib = await CourseLibrary.open(o.dataDir, store);
+    await ensureReserve(o.dataDir, o.reserveBytes ?? DEFAULT_RESERVE_BYTES);
+    const lib = await CourseLibrary.open(o.dataDir, store, warn);
     const client: ClientOptions = {
       baseUrl: o.masterUrl,
       token: o.token,
       timeoutMs: o.timeoutMs ?? 30_000,
+      ...(o.deadlineMs !== undefined && { deadlineMs: o.deadlineMs }),
+      ...(o.maxJsonBytes !== undefined && { maxJsonBytes: o.maxJsonBytes }),
       signal: o.signal,
     };
     let ids = o.courses;
     if (!ids || ids.length === 0) {
       try {
         const catalog = await withRetries(
-          () => requestJson<Array<{ id: string }>>(client, "/v1/catalog"),
+          () => requestJson(client, "/v1/catalog", {}, catalogSchema),
           o.signal,
         );
-        if (!Array.isArray(catalog)) throw new SyncFailure("the master's catalog is not a list", true);
-        ids = catalog.map((c) => String(c?.id));
+        ids = catalog.map((c) => c.id);
       } catch (e) {
         // No catalog, no courses to try: report it like a course failure, so callers see one shape.
         const ev = {
@@ -167,8 +197,9 @@ async function syncCourse(
   const installed = await lib.get(id);
   await lib.sweep(id);
   let job = await jobs.get(id);
-  // A job for another base (the installed version changed meanwhile) is stale.
-  if (job && job.base !== installed?.contentHash) {
+  // A job for another base (the installed version changed meanwhile) is stale; one whose
+  // plan fails today's checks (stored by an older agent) is asked for again.
+  if (job && (job.base !== installed?.contentHash || !planSchema.safeParse(job.plan).success)) {
     await jobs.del(id, true);
     job = undefined;
   }
@@ -177,8 +208,15 @@ async function syncCourse(
   if (!job) {
     emit({ type: "phase", course: id, phase: "negotiating" });
     const negotiated = await withRetries(() => negotiate(id, installed, lib, store, client, o), o.signal);
+    if (negotiated.plan.course !== id)
+      throw new SyncFailure(
+        `asked for course ${id}, the master answered for ${negotiated.plan.course}`,
+        true,
+      );
     // "none", or a plan for the version already installed (which must never be replaced by itself).
     if (negotiated.plan.plan === "none" || negotiated.plan.contentHash === installed?.contentHash) {
+      if (!installed)
+        throw new SyncFailure(`the master offers nothing for course ${id}, which is not installed`, true);
       await rm(staging, { recursive: true, force: true });
       return {
         type: "course-done",
@@ -187,10 +225,10 @@ async function syncCourse(
         plan: "none",
         bytesDown: 0,
         bytesUp: negotiated.bytesUp,
-        contentHash: installed!.contentHash,
-        path: installed!.treePath,
-        size: installed!.size,
-        format: installed!.format,
+        contentHash: installed.contentHash,
+        path: installed.treePath,
+        size: installed.size,
+        format: installed.format,
       };
     }
     job = {
@@ -201,69 +239,72 @@ async function syncCourse(
     };
     await jobs.put(id, job, true);
   }
+  const run: CourseRun = { id, lib, store, client, o, installed, staging, phase };
+  try {
+    return await install(run, job);
+  } catch (e) {
+    if (!isNoSpace(e)) throw e;
+    // A full disk must not stay full (LevelDB could not open at the next start): what was
+    // staged goes; the job stays, so the next run starts from the plan.
+    await rm(staging, { recursive: true, force: true });
+    throw new SyncFailure(
+      `no space left on the disk while ${job.phase} course ${id} (${(e as Error).message}); staged data dropped, the old version is still served`,
+      true,
+    );
+  }
+}
+
+/** What one course's sync works with, passed down its steps. */
+interface CourseRun {
+  id: string;
+  lib: CourseLibrary;
+  store: Store;
+  client: ClientOptions;
+  o: SyncOptions;
+  installed: InstalledCourse | undefined;
+  staging: string;
+  phase(job: Job, p: SyncPhase): Promise<void>;
+}
+
+/** Download the job's blob, rebuild and verify the new version, switch it in. */
+async function install(run: CourseRun, job: Job): Promise<Extract<SyncEvent, { type: "course-done" }>> {
+  const { id, store, o, staging } = run;
   const plan = job.plan;
   const blob = checkBlobManifest(plan.blob, `blob of the ${plan.plan} plan`);
+  const blobDir = join(staging, `blob-${blob.id.slice(0, 16)}`);
+  await checkRoom(run, plan, blob, blobDir);
   if (job.phase === "negotiating" || job.phase === "uploading" || job.phase === "downloading") {
-    await phase(job, "downloading");
+    await run.phase(job, "downloading");
   }
   let blobPath: string;
   try {
     blobPath = await fetchBlob({
-      ...client,
+      ...run.client,
       blob,
-      dir: join(staging, `blob-${blob.id.slice(0, 16)}`),
+      dir: blobDir,
       progress: store.table("pieces"),
       parallel: o.parallel ?? 3,
       ...(o.budgetMs !== undefined && { budgetMs: o.budgetMs }),
-      onProgress: (done, total) => emit({ type: "progress", course: id, done, total }),
+      onProgress: (done, total) => o.onEvent?.({ type: "progress", course: id, done, total }),
     });
   } catch (e) {
     // The master no longer has the blob this job was resuming (it kept newer versions only):
     // drop the job and negotiate afresh, once.
     if (e instanceof TransferError && e.status === 404 && !o.renegotiated) {
-      await jobs.del(id, true);
+      await store.table("jobs").del(id, true);
       await rm(staging, { recursive: true, force: true });
-      return syncCourse(id, lib, store, client, { ...o, renegotiated: true });
+      return syncCourse(id, run.lib, store, run.client, { ...o, renegotiated: true });
     }
     // A piece that keeps failing its MD5 may mean the plan itself was damaged in transit:
     // forget the plan (finished pieces stay valid only for the same blob) and ask again next run.
-    if (e instanceof TransferError && e.integrity) await jobs.del(id, true);
+    if (e instanceof TransferError && e.integrity) await store.table("jobs").del(id, true);
     throw e;
   }
 
-  await phase(job, "applying");
+  await run.phase(job, "applying");
   const work = join(staging, "build");
-  await rm(work, { recursive: true, force: true });
-  await mkdir(work, { recursive: true });
-  const tree = join(work, "tree");
-  const archive = join(work, `course.${archiveExt(plan.format)}`);
-  let manifest: Manifest;
-  try {
-    if (plan.plan === "full") {
-      manifest = await extractArchive(blobPath, tree);
-      // Kept as the download a laptop asks for. A link, not a move: if this run dies before
-      // the switch, the blob is still there.
-      await link(blobPath, archive);
-    } else {
-      if (!installed) throw new SyncFailure(`${plan.plan} plan but course ${id} is not installed`, false);
-      const oldManifest = await lib.manifest(installed);
-      manifest = await applyCourseDelta({
-        deltaPath: blobPath,
-        old: toOldView(oldManifest, installed.treePath),
-        outRoot: tree,
-      });
-    }
-  } catch (e) {
-    if (e instanceof CourseDeltaMismatchError || e instanceof HcdFormatError) {
-      // A delta that does not produce the promised version is dropped, and the next run asks
-      // for the whole archive: asking for the same delta again would fail the same way forever.
-      await rejectPlan(store, id, e.message);
-      await rm(staging, { recursive: true, force: true });
-      throw new SyncFailure(`delta rejected (${e.message}); the next sync downloads the whole course`, true);
-    }
-    throw e;
-  }
-  await phase(job, "verifying");
+  const manifest = await rebuild(run, plan, blobPath, work);
+  await run.phase(job, "verifying");
   // The hashes behind manifest.contentHash come from the bytes written in staging (new
   // entries) and from the installed manifest (linked entries, whose files never change).
   if (manifest.contentHash !== plan.contentHash) {
@@ -275,33 +316,8 @@ async function syncCourse(
     );
   }
 
-  await phase(job, "switching");
-  const target = lib.versionDir(id, plan.contentHash);
-  await rm(target, { recursive: true, force: true });
-  await mkdir(lib.courseDir(id), { recursive: true });
-  await writeFile(join(work, "manifest.json"), JSON.stringify(manifest), { flag: "wx" });
-  // One durability pass for everything in staging (new files, links, directories, the
-  // manifest), then the rename and its directory: a crash before the durable put below
-  // still serves the old version, and after it the new tree is whole on disk.
-  await syncFilesystem(work);
-  await rename(work, target);
-  await fsyncDir(lib.courseDir(id));
-  const record: InstalledCourse = {
-    id,
-    title: plan.title,
-    contentHash: plan.contentHash,
-    format: plan.format,
-    archivePath: join(target, `course.${archiveExt(plan.format)}`),
-    treePath: join(target, "tree"),
-    size: contentBytes(manifest),
-    publishedAt: plan.publishedAt,
-    installedAt: new Date().toISOString(),
-  };
-  await lib.installed.put(id, record, true);
-  await store.table<RejectedPlan>("rejected").del(id, true);
-  await jobs.del(id, true);
-  await lib.sweep(id);
-  await rm(staging, { recursive: true, force: true });
+  await run.phase(job, "switching");
+  const record = await switchIn(run, plan, manifest, work);
   return {
     type: "course-done",
     course: id,
@@ -314,6 +330,122 @@ async function syncCourse(
     size: record.size,
     format: record.format,
   };
+}
+
+/**
+ * Refuse a sync that cannot fit before anything is downloaded: the rest of the blob, its
+ * assembled copy, the rebuilt version and (when the reserve file is not in place) the
+ * reserve must all fit in what is free. What was staged for it is dropped, so the disk is
+ * left with room.
+ */
+async function checkRoom(run: CourseRun, plan: Plan, blob: BlobManifest, blobDir: string): Promise<void> {
+  const { o, installed } = run;
+  const assembled = (await stat(join(blobDir, "blob")).catch(() => null))?.size === blob.size;
+  const staged = await bytesUnder(blobDir);
+  const download = assembled ? 0 : Math.max(0, blob.size - staged) + blob.size;
+  // A full archive is linked, not copied; its tree is about as big as the archive. A delta's
+  // version links the unchanged files, so it costs what changed: at most the old content
+  // (when links fail and files are copied), and for a small delta about ten times its size
+  // (compressed text expands). An estimate: when it is low, a full disk later still drops
+  // the staging.
+  const rebuilt =
+    plan.plan === "full" || !installed ? blob.size : Math.min(installed.size, 10 * blob.size) + blob.size;
+  const reserveBytes = o.reserveBytes ?? DEFAULT_RESERVE_BYTES;
+  const reserve = (await reserveHeld(o.dataDir)) >= reserveBytes ? 0 : reserveBytes;
+  const need = download + rebuilt + reserve;
+  const free = await freeBytes(o.dataDir);
+  if (free >= need) return;
+  await rm(run.staging, { recursive: true, force: true });
+  throw new SyncFailure(
+    `no space for course ${run.id}: this sync needs ${mib(need)} (download ${mib(download)}, rebuild ${mib(rebuilt)}` +
+      `${reserve > 0 ? `, reserve ${mib(reserve)}` : ""}) and ${mib(free)} is free in ${o.dataDir}` +
+      `${staged > 0 ? `; the ${mib(staged)} staged for it were dropped` : ""}. Free some space, then sync again`,
+    true,
+  );
+}
+
+/** Bytes of the files under a directory (0 when it does not exist). */
+async function bytesUnder(dir: string): Promise<number> {
+  let total = 0;
+  for (const e of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
+    if (e.isFile()) total += (await stat(join(dir, e.name)).catch(() => null))?.size ?? 0;
+  }
+  return total;
+}
+
+/**
+ * Build the new version's tree in `work`, from the whole archive or the delta. A delta links
+ * the unchanged entries to the installed tree and writes only what changed.
+ */
+async function rebuild(run: CourseRun, plan: Plan, blobPath: string, work: string): Promise<Manifest> {
+  const { id, installed } = run;
+  await rm(work, { recursive: true, force: true });
+  await mkdir(work, { recursive: true });
+  const tree = join(work, "tree");
+  try {
+    if (plan.plan === "full") {
+      const manifest = await extractArchive(blobPath, tree);
+      // Kept as the download a laptop asks for. A link, not a move: if this run dies before
+      // the switch, the blob is still there.
+      await link(blobPath, join(work, `course.${archiveExt(plan.format)}`));
+      return manifest;
+    }
+    if (!installed) throw new SyncFailure(`${plan.plan} plan but course ${id} is not installed`, false);
+    const oldManifest = await run.lib.manifest(installed);
+    return await applyCourseDelta({
+      deltaPath: blobPath,
+      old: toOldView(oldManifest, installed.treePath),
+      outRoot: tree,
+    });
+  } catch (e) {
+    if (e instanceof CourseDeltaMismatchError || e instanceof HcdFormatError) {
+      // A delta that does not produce the promised version is dropped, and the next run asks
+      // for the whole archive: asking for the same delta again would fail the same way forever.
+      await rejectPlan(run.store, id, e.message);
+      await rm(run.staging, { recursive: true, force: true });
+      throw new SyncFailure(`delta rejected (${e.message}); the next sync downloads the whole course`, true);
+    }
+    throw e;
+  }
+}
+
+/** Move the verified version into place; one durable record write makes it the one served. */
+async function switchIn(
+  run: CourseRun,
+  plan: Plan,
+  manifest: Manifest,
+  work: string,
+): Promise<InstalledCourse> {
+  const { id, lib, store } = run;
+  const target = lib.versionDir(id, plan.contentHash);
+  await rm(target, { recursive: true, force: true });
+  await mkdir(lib.courseDir(id), { recursive: true });
+  const record: InstalledCourse = {
+    id,
+    title: plan.title,
+    contentHash: plan.contentHash,
+    format: plan.format,
+    archivePath: join(target, `course.${archiveExt(plan.format)}`),
+    treePath: join(target, "tree"),
+    size: contentBytes(manifest),
+    publishedAt: plan.publishedAt,
+    installedAt: new Date().toISOString(),
+  };
+  await writeFile(join(work, "manifest.json"), JSON.stringify(manifest), { flag: "wx" });
+  // Its copy beside the version lets the hotspot serve it when the database cannot open.
+  await writeFile(join(work, RECORD_FILE), JSON.stringify(record), { flag: "wx" });
+  // One durability pass for everything in staging (new files, links, directories, the
+  // manifest), then the rename and its directory: a crash before the durable put below
+  // still serves the old version, and after it the new tree is whole on disk.
+  await syncFilesystem(work);
+  await rename(work, target);
+  await fsyncDir(lib.courseDir(id));
+  await lib.installed.put(id, record, true);
+  await store.table<RejectedPlan>("rejected").del(id, true);
+  await store.table("jobs").del(id, true);
+  await lib.sweep(id);
+  await rm(run.staging, { recursive: true, force: true });
+  return record;
 }
 
 /** Round 1: content hash. Unknown base: round 2 summary, round 3 signatures (uploaded in pieces). */
@@ -336,11 +468,12 @@ async function negotiate(
   // A master still building the delta answers 503 with Retry-After: wait as asked and ask again.
   let plan = await retryWhenNotReady(
     () =>
-      requestJson<Plan>(client, `${path}/sync`, {
-        method: "POST",
-        body,
-        headers: { "content-type": "application/json" },
-      }),
+      requestJson(
+        client,
+        `${path}/sync`,
+        { method: "POST", body, headers: { "content-type": "application/json" } },
+        planSchema,
+      ),
     o.signal,
   );
   if (plan.plan !== "unknown-base" || plan.blob || !installed) return { plan, bytesUp };
@@ -348,11 +481,12 @@ async function negotiate(
   const view = toOldView(manifest);
   const summary = encodeSummary(view);
   bytesUp += summary.length;
-  plan = await requestJson<Plan>(client, `${path}/summary`, {
-    method: "POST",
-    body: summary,
-    headers: { "content-type": "application/octet-stream" },
-  });
+  plan = await requestJson(
+    client,
+    `${path}/summary`,
+    { method: "POST", body: summary, headers: { "content-type": "application/octet-stream" } },
+    planSchema,
+  );
   if (plan.plan !== "unknown-base" || plan.blob) return { plan, bytesUp };
   if (!plan.session || !Array.isArray(plan.signatures))
     throw new SyncFailure("master asked for signatures without a session", true);
@@ -363,11 +497,12 @@ async function negotiate(
   const session = encodeURIComponent(plan.session);
   if (sigs.length <= (plan.pieceSize ?? DEFAULT_PIECE_SIZE)) {
     // One piece's worth: send it inline with the request that builds the delta.
-    plan = await requestJson<Plan>(client, `${path}/signatures?session=${session}`, {
-      method: "POST",
-      body: sigs,
-      headers: { "content-type": "application/octet-stream" },
-    });
+    plan = await requestJson(
+      client,
+      `${path}/signatures?session=${session}`,
+      { method: "POST", body: sigs, headers: { "content-type": "application/octet-stream" } },
+      planSchema,
+    );
   } else {
     const pieces = await uploadPieces({
       ...client,
@@ -376,11 +511,16 @@ async function negotiate(
       pieceSize: plan.pieceSize,
       progress: store.table("uploads"),
     });
-    plan = await requestJson<Plan>(client, `${path}/signatures`, {
-      method: "POST",
-      body: JSON.stringify({ session: plan.session, pieces }),
-      headers: { "content-type": "application/json" },
-    });
+    plan = await requestJson(
+      client,
+      `${path}/signatures`,
+      {
+        method: "POST",
+        body: JSON.stringify({ session: plan.session, pieces }),
+        headers: { "content-type": "application/json" },
+      },
+      planSchema,
+    );
   }
   return { plan, bytesUp };
 }
@@ -394,7 +534,10 @@ async function withRetries<T>(fn: () => Promise<T>, signal?: AbortSignal, attemp
       return await fn();
     } catch (e) {
       const permanent =
-        (e instanceof HttpError && e.permanent) || e instanceof SyncFailure || signal?.aborted;
+        (e instanceof HttpError && e.permanent) ||
+        e instanceof SyncFailure ||
+        e instanceof BadAnswerError ||
+        signal?.aborted;
       if (permanent || attempt + 1 >= attempts) throw e;
       await sleep(backoffMs(attempt), signal);
     }

@@ -7,6 +7,7 @@
  */
 import { createHash } from "node:crypto";
 import { mkdir, open, rename, rm, stat } from "node:fs/promises";
+import type { IncomingHttpHeaders } from "node:http";
 import { join } from "node:path";
 import type { Table } from "../store/index.js";
 import { readChunks, writeFileAtomic } from "../util/files.js";
@@ -59,6 +60,16 @@ async function md5Of(path: string): Promise<string> {
   return h.digest("hex");
 }
 
+/** A piece answer must say it holds what was asked: the rest of the piece from `have`, no more. */
+function checkDeclared(n: number, size: number, have: number, headers: IncomingHttpHeaders): void {
+  const length = headers["content-length"];
+  if (length !== undefined && Number(length) > size - have)
+    throw new Error(`piece ${n}: the master declared ${length} bytes for the ${size - have} asked`);
+  const range = headers["content-range"];
+  if (have > 0 && range !== undefined && !range.startsWith(`bytes ${have}-`))
+    throw new Error(`piece ${n}: asked from byte ${have}, the master answered ${range}`);
+}
+
 /** Download (or finish downloading) a blob; returns the path of the verified blob. */
 export async function fetchBlob(o: FetchBlobOptions): Promise<string> {
   const { blob, dir } = o;
@@ -78,7 +89,21 @@ export async function fetchBlob(o: FetchBlobOptions): Promise<string> {
     else todo.push(n);
   }
   o.onProgress?.(doneBytes, blob.size);
-  const deadline = Date.now() + (o.budgetMs ?? 10 * 60_000);
+  const budgetMs = o.budgetMs ?? 10 * 60_000;
+  const deadline = Date.now() + budgetMs;
+  // The budget also cuts a request under way: a link that trickles never ends a piece.
+  const budget = new AbortController();
+  const budgetTimer = setTimeout(
+    () =>
+      budget.abort(
+        new TransferError(
+          `download budget of ${budgetMs / 1000} s used up with ${doneBytes} of ${blob.size} bytes; will resume`,
+        ),
+      ),
+    budgetMs,
+  );
+  budgetTimer.unref();
+  const client = { ...o, signal: o.signal ? AbortSignal.any([o.signal, budget.signal]) : budget.signal };
   const attempts = o.attempts ?? 8;
   const rand = o.rand ?? Math.random;
 
@@ -95,7 +120,7 @@ export async function fetchBlob(o: FetchBlobOptions): Promise<string> {
         if (have < end - start) {
           const headers: Record<string, string> = {};
           if (have > 0) headers.range = `bytes=${have}-`;
-          const { res, body } = await request(o, `/v1/blobs/${blob.id}/pieces/${n}`, { headers });
+          const { res, body } = await request(client, `/v1/blobs/${blob.id}/pieces/${n}`, { headers });
           if (res.status !== 200 && res.status !== 206) {
             for await (const _ of body) {
             }
@@ -105,10 +130,14 @@ export async function fetchBlob(o: FetchBlobOptions): Promise<string> {
               `piece ${n}: HTTP ${res.status}`,
             );
           }
+          if (res.status === 200) have = 0;
+          checkDeclared(n, end - start, have, res.headers);
           const fh = await open(part, res.status === 206 ? "a" : "w");
           try {
-            if (res.status === 200) have = 0;
             for await (const chunk of body) {
+              // Never more than the manifest declares: a body that goes on would fill the disk.
+              if (have + chunk.length > end - start)
+                throw new Error(`piece ${n}: the master sent more than its declared ${end - start} bytes`);
               await fh.write(chunk);
               have += chunk.length;
               doneBytes += chunk.length;
@@ -132,20 +161,24 @@ export async function fetchBlob(o: FetchBlobOptions): Promise<string> {
       } catch (e) {
         if (e instanceof HttpError && e.permanent) throw new TransferError(e.message, false, e.status);
         if (o.signal?.aborted) throw e;
+        if (budget.signal.aborted) throw budget.signal.reason;
         const code = (e as NodeJS.ErrnoException).code;
         if (code === "ENOSPC" || code === "EDQUOT" || code === "EROFS") {
-          // Retrying will not make room: stop now, keep finished pieces for the next run.
+          // Retrying will not make room: stop now (the caller decides what staged data to drop).
           throw new TransferError(`piece ${n}: ${(e as Error).message}; will resume once there is space`);
         }
-        if (attempt + 1 >= attempts || Date.now() > deadline) {
-          throw new TransferError(
+        const giveUp = () =>
+          new TransferError(
             `piece ${n} failed ${attempt + 1} times (last: ${(e as Error).message}); will resume`,
             true,
             undefined,
             (e as Error).message.includes("MD5"),
           );
-        }
-        await sleep(backoffMs(attempt, 250, 15_000, rand), o.signal);
+        if (attempt + 1 >= attempts || Date.now() > deadline) throw giveUp();
+        // The budget ending during the wait gives up with what went wrong, not with the clock.
+        await sleep(backoffMs(attempt, 250, 15_000, rand), client.signal).catch((abort) => {
+          throw budget.signal.aborted && !o.signal?.aborted ? giveUp() : abort;
+        });
       }
     }
   };
@@ -153,11 +186,15 @@ export async function fetchBlob(o: FetchBlobOptions): Promise<string> {
   const queue = [...todo];
   const workers = Array.from({ length: Math.min(o.parallel ?? 3, queue.length) }, async () => {
     for (let n = queue.shift(); n !== undefined; n = queue.shift()) {
-      o.signal?.throwIfAborted();
+      client.signal.throwIfAborted();
       await fetchPiece(n);
     }
   });
-  await Promise.all(workers);
+  try {
+    await Promise.all(workers);
+  } finally {
+    clearTimeout(budgetTimer);
+  }
 
   // Assemble in order; the blob must hash to its name.
   const whole = createHash("sha256");

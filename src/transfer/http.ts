@@ -6,11 +6,14 @@ import {
 } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import { Readable } from "node:stream";
+import type { z } from "zod";
+import { describeIssues } from "../util/issues.js";
 
 /**
- * The agent's HTTP client: requests with a bearer token, a short connect/answer timeout and an
- * inactivity timeout on bodies (a stalled link must not hang a sync), and backoff with
- * jitter for retries.
+ * The agent's HTTP client: requests with a bearer token, a short connect/answer timeout, an
+ * inactivity timeout on bodies and a total deadline per request (neither a stalled nor a
+ * trickling link may hang a sync), JSON answers capped in size and checked against a schema,
+ * and backoff with jitter for retries.
  */
 export class HttpError extends Error {
   constructor(
@@ -34,7 +37,25 @@ export interface ClientOptions {
   token?: string;
   /** Abort a request whose response (or next body chunk) takes longer than this. */
   timeoutMs?: number;
+  /** Abort a request not finished (answer and whole body) this long after it started. */
+  deadlineMs?: number;
+  /** Largest JSON answer read; a bigger one is refused without reading the rest. */
+  maxJsonBytes?: number;
   signal?: AbortSignal;
+}
+
+export const DEFAULT_DEADLINE_MS = 5 * 60_000;
+export const DEFAULT_MAX_JSON_BYTES = 8 << 20;
+
+/**
+ * An answer that arrived but cannot be used (malformed, too big, not the expected shape):
+ * asking the same server again at once will not help.
+ */
+export class BadAnswerError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "BadAnswerError";
+  }
 }
 
 export function joinUrl(base: string, path: string): string {
@@ -83,17 +104,36 @@ export async function request(
   const agent = agents[target.protocol as keyof typeof agents];
   if (!agent) throw new Error(`${url}: only http and https are supported`);
   const req = send(target, { method: init.method ?? "GET", headers, agent });
+  const deadlineMs = opts.deadlineMs ?? DEFAULT_DEADLINE_MS;
+  // Why the request was cut short, if it was: the socket error that follows says less.
+  let failure: Error | undefined;
+  const fail = (err: Error) => {
+    failure ??= err;
+    req.destroy(err);
+  };
   let timer: NodeJS.Timeout | undefined;
   const arm = (what: string) => {
     clearTimeout(timer);
-    timer = setTimeout(() => req.destroy(new Error(`${url} ${what} for ${timeoutMs} ms`)), timeoutMs);
+    timer = setTimeout(() => fail(new Error(`${url} ${what} for ${timeoutMs} ms`)), timeoutMs);
   };
+  const deadline = setTimeout(
+    () => fail(new Error(`${url} did not finish within ${deadlineMs} ms (a link this slow is given up)`)),
+    deadlineMs,
+  );
+  // The socket keeps the process alive while the request runs; this timer alone must not.
+  deadline.unref();
   const onAbort = () =>
-    req.destroy(opts.signal?.reason instanceof Error ? opts.signal.reason : new Error("aborted"));
+    fail(opts.signal?.reason instanceof Error ? opts.signal.reason : new Error("aborted"));
   opts.signal?.addEventListener("abort", onAbort, { once: true });
   const done = () => {
     clearTimeout(timer);
+    clearTimeout(deadline);
     opts.signal?.removeEventListener("abort", onAbort);
+  };
+  const explain = (e: unknown): Error => {
+    if (failure) return failure;
+    const err = e as NodeJS.ErrnoException;
+    return err.code && !err.message.startsWith(url) ? new Error(`${url}: ${err.code}`, { cause: e }) : err;
   };
   arm("gave no answer");
   let res: IncomingMessage;
@@ -106,8 +146,7 @@ export async function request(
     });
   } catch (e) {
     done();
-    const err = e as NodeJS.ErrnoException;
-    throw err.code ? new Error(`${url}: ${err.code}`, { cause: e }) : err;
+    throw explain(e);
   }
   const status = res.statusCode ?? 0;
   async function* stream(): AsyncGenerator<Uint8Array> {
@@ -117,10 +156,10 @@ export async function request(
         arm("stalled");
         yield chunk;
       }
+      if (failure) throw failure;
       if (!res.complete) throw new Error(`${url}: the answer was cut off`);
     } catch (e) {
-      const err = e as NodeJS.ErrnoException;
-      throw err.code && !err.message.startsWith(url) ? new Error(`${url}: ${err.code}`, { cause: e }) : err;
+      throw explain(e);
     } finally {
       done();
       // An answer not read to its end cannot share the connection with the next request.
@@ -130,12 +169,46 @@ export async function request(
   return { res: { status, ok: status >= 200 && status < 300, headers: res.headers }, body: stream() };
 }
 
-/** Request expecting a JSON answer; non-2xx statuses become HttpErrors with the server's message. */
-export async function requestJson<T>(opts: ClientOptions, path: string, init: RequestInit = {}): Promise<T> {
-  const { res, body } = await request(opts, path, init);
+/** Read a whole body, refusing it (and closing the connection) once it passes `limit` bytes. */
+async function readCapped(
+  body: AsyncIterable<Uint8Array>,
+  declared: string | undefined,
+  limit: number,
+  what: string,
+): Promise<Buffer> {
+  const tooBig = () =>
+    new BadAnswerError(`${what} is larger than ${limit} bytes, the limit for a JSON answer; refused`);
   const parts: Uint8Array[] = [];
-  for await (const c of body) parts.push(c);
-  const text = Buffer.concat(parts).toString("utf8");
+  let size = 0;
+  // Leaving the loop early ends the body's generator, which drops the connection.
+  if (declared !== undefined && Number(declared) > limit) {
+    for await (const _ of body) break;
+    throw tooBig();
+  }
+  for await (const c of body) {
+    size += c.length;
+    if (size > limit) throw tooBig();
+    parts.push(c);
+  }
+  return Buffer.concat(parts);
+}
+
+/**
+ * Request expecting a JSON answer, at most `maxJsonBytes` of it; non-2xx statuses become
+ * HttpErrors with the server's message. With `schema`, the answer must match it: nothing a
+ * server sends reaches the caller unchecked.
+ */
+export async function requestJson<T>(
+  opts: ClientOptions,
+  path: string,
+  init: RequestInit = {},
+  schema?: z.ZodType<T>,
+): Promise<T> {
+  const { res, body } = await request(opts, path, init);
+  const limit = opts.maxJsonBytes ?? DEFAULT_MAX_JSON_BYTES;
+  const text = (
+    await readCapped(body, res.headers["content-length"], limit, `the answer to ${path}`)
+  ).toString("utf8");
   if (!res.ok) {
     let msg = text;
     try {
@@ -145,15 +218,23 @@ export async function requestJson<T>(opts: ClientOptions, path: string, init: Re
     throw new HttpError(
       res.status,
       joinUrl(opts.baseUrl, path),
-      `${res.status} from ${path}: ${msg}`,
+      `${res.status} from ${path}: ${String(msg).slice(0, 500)}`,
       Number.isFinite(wait) && wait >= 0 ? wait : undefined,
     );
   }
+  let value: unknown;
   try {
-    return JSON.parse(text) as T;
+    value = JSON.parse(text);
   } catch {
-    throw new Error(`${path} answered with malformed JSON`);
+    throw new BadAnswerError(`${path} answered with malformed JSON`);
   }
+  if (!schema) return value as T;
+  const checked = schema.safeParse(value);
+  if (!checked.success)
+    throw new BadAnswerError(
+      `${path} answered with an invalid ${schema.description ?? "answer"}: ${describeIssues(checked.error)}`,
+    );
+  return checked.data;
 }
 
 /** Exponential backoff with full jitter: attempt 0 waits ~base, capped at max. */

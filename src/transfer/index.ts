@@ -1,8 +1,11 @@
 /** transfer/ — blobs split into MD5-checked pieces; resumable download and upload over HTTP. */
 export { type FetchBlobOptions, fetchBlob, TransferError } from "./fetch.js";
 export {
+  BadAnswerError,
   backoffMs,
   type ClientOptions,
+  DEFAULT_DEADLINE_MS,
+  DEFAULT_MAX_JSON_BYTES,
   HttpError,
   joinUrl,
   request,

@@ -6,6 +6,8 @@
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
+import { z } from "zod";
+import { describeIssues } from "../util/issues.js";
 
 /** Default piece size: small enough that a cut on a slow link loses little. */
 export const DEFAULT_PIECE_SIZE = 256 * 1024;
@@ -60,21 +62,26 @@ export async function describeBlob(path: string, pieceSize = DEFAULT_PIECE_SIZE)
 const HEX64 = /^[0-9a-f]{64}$/;
 const HEX32 = /^[0-9a-f]{32}$/;
 
+/** A blob manifest as it comes over the network: every field checked, the MD5 list complete. */
+export const blobManifestSchema = z
+  .object({
+    id: z.string().regex(HEX64, "must be 64 hex digits"),
+    size: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+    pieceSize: z
+      .number()
+      .int()
+      .positive()
+      .max(64 << 20),
+    md5: z.array(z.string().regex(HEX32, "must be 32 hex digits")),
+  })
+  .refine((b) => b.md5.length === pieceCount(b.size, b.pieceSize), {
+    path: ["md5"],
+    message: "must list one MD5 per piece",
+  });
+
 /** Validate a manifest that came over the network. */
 export function checkBlobManifest(m: unknown, what = "blob manifest"): BlobManifest {
-  const b = m as BlobManifest;
-  const ok =
-    b &&
-    typeof b.id === "string" &&
-    HEX64.test(b.id) &&
-    Number.isSafeInteger(b.size) &&
-    b.size >= 0 &&
-    Number.isSafeInteger(b.pieceSize) &&
-    b.pieceSize > 0 &&
-    b.pieceSize <= 64 << 20 &&
-    Array.isArray(b.md5) &&
-    b.md5.length === pieceCount(b.size, b.pieceSize) &&
-    b.md5.every((h) => typeof h === "string" && HEX32.test(h));
-  if (!ok) throw new Error(`${what} is malformed`);
-  return { id: b.id, size: b.size, pieceSize: b.pieceSize, md5: b.md5 };
+  const r = blobManifestSchema.safeParse(m);
+  if (!r.success) throw new Error(`${what} is malformed: ${describeIssues(r.error, "(manifest)")}`);
+  return r.data;
 }

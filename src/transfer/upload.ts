@@ -4,6 +4,7 @@
  * once the master has acknowledged it.
  */
 import { createHash } from "node:crypto";
+import { z } from "zod";
 import type { Table } from "../store/index.js";
 import { TransferError } from "./fetch.js";
 import { backoffMs, type ClientOptions, HttpError, requestJson, sleep } from "./http.js";
@@ -19,6 +20,9 @@ export interface UploadOptions extends ClientOptions {
   parallel?: number;
 }
 
+/** The master's acknowledgement of one piece. */
+const pieceAck = z.object({ ok: z.literal(true) }).describe("piece acknowledgement");
+
 export async function uploadPieces(o: UploadOptions): Promise<number> {
   const pieceSize = o.pieceSize ?? DEFAULT_PIECE_SIZE;
   const total = pieceCount(o.data.length, pieceSize);
@@ -28,14 +32,19 @@ export async function uploadPieces(o: UploadOptions): Promise<number> {
     const piece = o.data.subarray(n * pieceSize, Math.min(o.data.length, (n + 1) * pieceSize));
     for (let attempt = 0; ; attempt++) {
       try {
-        await requestJson(o, `/v1/uploads/${o.session}/pieces/${n}`, {
-          method: "PUT",
-          body: piece,
-          headers: {
-            "content-type": "application/octet-stream",
-            "x-content-md5": createHash("md5").update(piece).digest("hex"),
+        await requestJson(
+          o,
+          `/v1/uploads/${o.session}/pieces/${n}`,
+          {
+            method: "PUT",
+            body: piece,
+            headers: {
+              "content-type": "application/octet-stream",
+              "x-content-md5": createHash("md5").update(piece).digest("hex"),
+            },
           },
-        });
+          pieceAck,
+        );
         await o.progress.put(`${o.session}:${n}`, true, true);
         return;
       } catch (e) {

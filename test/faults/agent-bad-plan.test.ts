@@ -6,13 +6,15 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CourseLibrary } from "../../src/agent/library.js";
 import type { RunningMaster } from "../../src/master/server.js";
-import { makeTempDir, type TempDir } from "../support/procs.js";
+import { makeTempDir, startCli, type TempDir } from "../support/procs.js";
 import {
   COURSE,
   type CoursePair,
   copyAgent,
   expectServedIntact,
+  installedOf,
   jobOf,
   publish,
   startTestMaster,
@@ -232,4 +234,36 @@ describe("hostile course ids in the catalog", () => {
     expect(await readFile(join(victim, "precious", "keep.txt"), "utf8")).toBe("keep me");
     expect(await jobOf(dir, "../../../victim")).toBeUndefined();
   });
+});
+
+describe("a damaged installed record", () => {
+  // A record stored by an agent that did not check plans yet (title 42) made every start
+  // fail at sorting the course list; now the record is skipped with a warning.
+  it("`handcarry agent` still starts, serves the other courses and names the damaged record", async () => {
+    const dir = await freshAgent();
+    const good = (await installedOf(dir))!;
+    const lib = await CourseLibrary.open(dir);
+    try {
+      await lib.installed.put("broken", { ...good, id: "broken", title: 42 as unknown as string }, true);
+    } finally {
+      await lib.close();
+    }
+    const agent = startCli(["agent", "--data", dir, "--port", "0", "--host", "127.0.0.1"], {
+      env: { ...process.env, HANDCARRY_ADMIN_PASSWORD: "bad-record-password", HANDCARRY_CONFIG: "" },
+    });
+    try {
+      const { match } = await agent.waitForLine(/"url":"(http:\/\/[^"]+)"/, { timeoutMs: 60_000 });
+      const url = match[1]!;
+      const status = (await (await fetch(`${url}/api/status`)).json()) as { courses: Array<{ id: string }> };
+      expect(status.courses.map((c) => c.id)).toEqual([COURSE]);
+      const home = await fetch(`${url}/`);
+      expect(home.status).toBe(200);
+      expect(await home.text()).toContain(good.title);
+      expect(agent.stderrLines().join("\n")).toContain(
+        'installed course \\"broken\\" skipped: its record is damaged (title: Invalid input: expected string, received number)',
+      );
+    } finally {
+      await agent.stop();
+    }
+  }, 90_000);
 });

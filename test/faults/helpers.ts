@@ -67,6 +67,8 @@ export async function syncQuiet(
   const events: SyncEvent[] = [];
   const { onPhase, ...rest } = o;
   const result = await syncAll({
+    // A small reserve keeps the many trial data dirs small (and fits the small test disks).
+    reserveBytes: 1 << 20,
     ...rest,
     onEvent: (e) => {
       if (e.type === "progress") return;

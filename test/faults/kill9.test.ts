@@ -153,7 +153,7 @@ async function runTrial(t: Trial): Promise<Outcome> {
   const dir = join(work.path, `t${t.n}`);
   if (t.kind === "full") await mkdir(dir, { recursive: true });
   else await copyAgent(template.path, dir);
-  const args = ["sync", "--data", dir, "--master", proxy.url, "--course", COURSE, "--json"];
+  const args = ["sync", "--data", dir, "--master", proxy.url, "--course", COURSE, "--json", "--reserve", "1"];
   if (t.kind === "unknown-base") args.push("--unknown-base");
   const proc = startCli(args, { name: `sync trial ${t.n}` });
   let delay = -1;
@@ -268,9 +268,12 @@ describe("kill -9 after a full download", () => {
   it("killed in verifying, the restart does not download the archive again", async () => {
     const dir = join(work.path, "full-after-download");
     await mkdir(dir, { recursive: true });
-    const proc = startCli(["sync", "--data", dir, "--master", proxy.url, "--course", COURSE, "--json"], {
-      name: "full sync",
-    });
+    const proc = startCli(
+      ["sync", "--data", dir, "--master", proxy.url, "--course", COURSE, "--json", "--reserve", "1"],
+      {
+        name: "full sync",
+      },
+    );
     await proc.waitForLine(/"phase":"verifying"/, { stream: "stdout" });
     proc.kill("SIGKILL");
     await proc.waitForExit();

@@ -123,10 +123,13 @@ describe.skipIf(!ns.ok)("master and agent in separate namespaces", () => {
     while (!result && runs < 6) {
       runs++;
       const sync = p.track(
-        startCli(["sync", "--data", agent, "--master", proxy.url, "--course", COURSE, "--json"], {
-          netns: p.agent,
-          name: `sync run ${runs}`,
-        }),
+        startCli(
+          ["sync", "--data", agent, "--master", proxy.url, "--course", COURSE, "--json", "--reserve", "1"],
+          {
+            netns: p.agent,
+            name: `sync run ${runs}`,
+          },
+        ),
       );
       if (runs === 1) {
         // Three drops while pieces are coming down: both ends, then the agent's (out of range), then the master's.
