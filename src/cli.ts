@@ -8,6 +8,23 @@ import { registerDemoCommand } from "./demo/cli.js";
 import { registerMasterCommands } from "./master/cli.js";
 import { packageVersion } from "./version.js";
 
+/** Token flags per command, and the environment variable that keeps the token off the command line. */
+const SECRET_FLAGS: Record<string, Record<string, string>> = {
+  sync: { "--token": "HANDCARRY_TOKEN" },
+  publish: { "--token": "HANDCARRY_PUBLISH_TOKEN" },
+  master: { "--read-token": "HANDCARRY_READ_TOKEN", "--publish-token": "HANDCARRY_PUBLISH_TOKEN" },
+};
+
+/** A token on argv is visible to every user of the machine (ps, /proc) and kept in shell history. */
+function warnSecretsOnArgv(args: string[]): void {
+  const flags = SECRET_FLAGS[args[0] ?? ""] ?? {};
+  for (const [flag, env] of Object.entries(flags))
+    if (args.some((a) => a === flag || a.startsWith(`${flag}=`)))
+      process.stderr.write(
+        `handcarry: warning: ${flag} on the command line is visible to other users (ps) and kept in shell history; set ${env} instead\n`,
+      );
+}
+
 const program = new Command();
 program
   .name("handcarry")
@@ -21,6 +38,7 @@ registerAgentCommands(program);
 registerDemoCommand(program);
 registerDeltaCommands(program);
 
+warnSecretsOnArgv(process.argv.slice(2));
 program.parseAsync(process.argv).catch((err: unknown) => {
   const message = err instanceof Error ? err.message : String(err);
   process.stderr.write(`handcarry: ${message}\n`);

@@ -3,24 +3,20 @@
 // triggered by a network appearing, the schedule while online, a retry after a failure
 // (exponential backoff), the button, or the admin page.
 import { spawn } from "node:child_process";
-import { mkdir, stat } from "node:fs/promises";
+import { chmod, mkdir, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { type HotspotControl, NmcliHotspot, SimulatedHotspot } from "../device/hotspot.js";
 import { createDevice, type Device } from "../device/index.js";
-import { Store, type Table } from "../store/index.js";
+import { type AgentStatus, type CourseSource, createHotspotApp, type ServedCourse } from "../hotspot/app.js";
+import { AdminAuth } from "../hotspot/auth.js";
+import { listen, type RunningServer } from "../http/listen.js";
+import { Store } from "../store/index.js";
 import { packageVersion } from "../version.js";
-import { AdminAuth } from "./admin.js";
-import type { AgentConfig, KnownNetwork } from "./config.js";
+import type { AgentConfig } from "./config.js";
 import { ConnectivityMonitor, checkMaster } from "./connectivity.js";
 import { CourseLibrary } from "./library.js";
-import {
-  type AgentStatus,
-  type CourseSource,
-  createHotspotApp,
-  listen,
-  type RunningServer,
-  type ServedCourse,
-} from "./server.js";
+import { SecretBox } from "./secrets.js";
+import { AgentSettings } from "./settings.js";
 import {
   type AgentState,
   type AgentStateMachine,
@@ -98,11 +94,6 @@ export class LibraryView implements CourseSource {
   }
 }
 
-interface Settings {
-  masterUrl?: string;
-  knownNetworks?: KnownNetwork[];
-}
-
 export interface RunningAgent {
   url: string;
   machine: AgentStateMachine;
@@ -126,10 +117,16 @@ export interface RunningAgent {
 export async function startAgent(o: StartAgentOptions): Promise<RunningAgent> {
   const config = o.config;
   const log = o.logger ?? silent;
-  await mkdir(config.dataDir, { recursive: true });
+  // Passwords, tokens and the state live here: the owner's alone, whatever the umask.
+  await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+  await chmod(config.dataDir, 0o700);
   const store = await Store.open(join(config.dataDir, "agent-db"));
-  const settingsTable: Table<Settings> = store.table("settings");
-  let settings = (await settingsTable.get("admin")) ?? {};
+  const settings = await AgentSettings.open(
+    store.table("settings"),
+    await SecretBox.open(config.dataDir),
+    config,
+    (m) => log.warn({}, m),
+  );
   const machine = await Machine.open(store.table<AgentState>("state"));
   const device =
     o.device ??
@@ -151,11 +148,8 @@ export async function startAgent(o: StartAgentOptions): Promise<RunningAgent> {
   if (auth.generatedFile)
     log.warn({ file: auth.generatedFile }, "admin password generated; read it from this file");
 
-  const masterUrl = (): string => settings.masterUrl ?? config.masterUrl ?? "";
-  const knownNetworks = () => {
-    const extra = settings.knownNetworks ?? [];
-    return [...config.knownNetworks.filter((n) => !extra.some((e) => e.ssid === n.ssid)), ...extra];
-  };
+  const masterUrl = () => settings.masterUrl();
+  const knownNetworks = () => settings.knownNetworks();
 
   const switchMode = config.connectivity.wifiMode === "switch";
   const hotspot =
@@ -277,7 +271,7 @@ export async function startAgent(o: StartAgentOptions): Promise<RunningAgent> {
     }
     log.info({ reason, master: masterUrl() }, "sync cycle");
     await queue(() => moveTo("checking"));
-    const reach = await checkMaster(masterUrl(), config.sync.reachTimeoutMs, config.token);
+    const reach = await checkMaster(masterUrl(), config.sync.reachTimeoutMs, settings.token());
     if (!reach.ok) return fail(reach.error);
     abort = new AbortController();
     let bytesDown = 0;
@@ -289,7 +283,7 @@ export async function startAgent(o: StartAgentOptions): Promise<RunningAgent> {
       result = await syncAll({
         dataDir: config.dataDir,
         masterUrl: masterUrl(),
-        token: config.token,
+        token: settings.token(),
         courses: config.courses,
         signal: abort.signal,
         onEvent: onSyncEvent,
@@ -463,11 +457,6 @@ export async function startAgent(o: StartAgentOptions): Promise<RunningAgent> {
     };
   };
 
-  const saveSettings = async (next: Settings) => {
-    settings = next;
-    await settingsTable.put("admin", next, true);
-  };
-
   const app = createHotspotApp({
     courses: library,
     auth,
@@ -476,18 +465,11 @@ export async function startAgent(o: StartAgentOptions): Promise<RunningAgent> {
       status,
       syncNow: (reason) => void runCycle(reason),
       masterUrl,
-      setMasterUrl: (url) => saveSettings({ ...settings, masterUrl: url }),
+      hasToken: () => settings.token() !== undefined,
+      setMasterUrl: (url, token) => settings.setMaster(url, token),
       networks: async () => knownNetworks(),
-      addNetwork: (n) =>
-        saveSettings({
-          ...settings,
-          knownNetworks: [...(settings.knownNetworks ?? []).filter((e) => e.ssid !== n.ssid), n],
-        }),
-      removeNetwork: (ssid) =>
-        saveSettings({
-          ...settings,
-          knownNetworks: (settings.knownNetworks ?? []).filter((e) => e.ssid !== ssid),
-        }),
+      addNetwork: (n) => settings.addNetwork(n),
+      removeNetwork: (ssid) => settings.removeNetwork(ssid),
     },
   });
   app.on("error", (err: Error & { code?: string }) => {

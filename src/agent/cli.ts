@@ -30,6 +30,8 @@ export function registerAgentCommands(program: Command): void {
     .option("--host <host>", "address to listen on (default 0.0.0.0; env HANDCARRY_HOST)")
     .option("--config <file>", "JSON config file, see the README for its keys (env HANDCARRY_CONFIG)")
     .action(async (o: { data?: string; master?: string; port?: number; host?: string; config?: string }) => {
+      // Everything the agent writes (state, secrets, courses) is its user's alone, whatever the umask.
+      process.umask(0o077);
       // Heavy modules (Koa, level, the sync client) load only when the agent actually starts.
       const { loadAgentConfig } = await import("./config.js");
       const { startAgent } = await import("./agent.js");

@@ -5,10 +5,27 @@ import { z } from "zod";
 import type { DeviceConfig } from "../device/index.js";
 import { DeviceConfigError, parseDeviceConfig } from "../device/index.js";
 
+/** What is wrong with a master URL (config or admin page), or null. */
+export function masterUrlProblem(url: string): string | null {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return "not a URL";
+  }
+  if (!/^https?:$/.test(u.protocol)) return "must be an http:// or https:// URL";
+  // A password in the URL would be shown and logged wherever the URL is.
+  if (u.username || u.password)
+    return "must not contain a user name or password (give the master's read token as the token instead)";
+  return null;
+}
+
 const httpUrl = z
   .string()
-  .url()
-  .refine((u) => /^https?:$/.test(new URL(u).protocol), "must be an http:// or https:// URL")
+  .superRefine((u, ctx) => {
+    const problem = masterUrlProblem(u);
+    if (problem) ctx.addIssue({ code: "custom", message: problem });
+  })
   .transform((u) => u.replace(/\/+$/, ""));
 
 const knownNetwork = z
@@ -29,7 +46,7 @@ export const agentConfigSchema = z
      * (a fresh image must come up as a hotspot); the admin page can set it later.
      */
     masterUrl: httpUrl.optional(),
-    /** Bearer token for the master's read API, if it has one. */
+    /** Bearer token for the master's read API, if it has one; sent only to masterUrl's origin. */
     token: z.string().min(1).optional(),
     /** 0.0.0.0 on the Pi so hotspot phones reach it; 127.0.0.1 for the demo and tests. */
     host: z.string().min(1).default("0.0.0.0"),

@@ -6,6 +6,7 @@
 import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { XMLParser } from "fast-xml-parser";
+import { realPathInside } from "../util/real-path.js";
 
 /** XML files bigger than this are not parsed (a quiz with thousands of questions is ~10 MB). */
 const MAX_XML_BYTES = 64 * 1024 * 1024;
@@ -111,8 +112,11 @@ export async function isMoodleBackup(treePath: string): Promise<boolean> {
 }
 
 async function readXml(treePath: string, rel: string): Promise<Node | null> {
-  const path = join(treePath, rel);
-  const s = await stat(path).catch(() => null);
+  const s = await stat(join(treePath, rel)).catch(() => null);
+  if (!s) return null;
+  // Read only what really lies inside the tree, whatever symlinks lead there.
+  const path = await realPathInside(treePath, rel);
+  if (!path) throw new MoodleBackupError(`${rel} leads outside the course`);
   if (!s?.isFile()) return null;
   if (s.size > MAX_XML_BYTES)
     throw new MoodleBackupError(`${rel} is ${s.size} bytes; refusing to parse over ${MAX_XML_BYTES}`);

@@ -8,9 +8,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type RunningAgent, startAgent } from "../agent/agent.js";
 import { parseAgentConfig } from "../agent/config.js";
-import { formatBytes } from "../agent/pages.js";
 import type { SyncEvent } from "../agent/sync.js";
 import { createDevice } from "../device/index.js";
+import { formatBytes } from "../hotspot/pages/layout.js";
 import { publishCourse, startMaster } from "../master/server.js";
 import { fullCourse, generateCourse, scenarios, writeCourse } from "./sample-course.js";
 

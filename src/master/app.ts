@@ -11,9 +11,9 @@ import { pipeline } from "node:stream/promises";
 import Router from "@koa/router";
 import Koa, { type Context } from "koa";
 import { koaBody } from "koa-body";
-import send from "send";
 import { ArchiveError } from "../archive/index.js";
 import { DeltaError } from "../delta/index.js";
+import { sendFile } from "../http/send-file.js";
 import type { Table } from "../store/index.js";
 import { buildCourseDelta, planSignatures, type SignatureRequest } from "../sync/build.js";
 import { HcdFormatError } from "../sync/format.js";
@@ -333,7 +333,7 @@ export function createMasterApp(storage: MasterStorage, opts: MasterOptions): Ko
     // The URL names the content: caches may keep it forever.
     ctx.set("ETag", `"${rec.manifest.md5[n]}"`);
     ctx.set("Cache-Control", "public, max-age=31536000, immutable");
-    await sendFile(ctx, rec.path, { start, end: end - 1, etag: false, lastModified: false });
+    await sendFile(ctx, rec.path, { slice: { start, end }, lastModified: false });
   });
 
   router.get("/courses/:id/archive", read, async (ctx) => {
@@ -341,28 +341,10 @@ export function createMasterApp(storage: MasterStorage, opts: MasterOptions): Ko
     const v = latestOf(c);
     ctx.set("ETag", `"${hashDir(v.contentHash)}"`);
     ctx.set("Content-Disposition", `attachment; filename="${c.id}.${v.format === "zip" ? "zip" : v.format}"`);
-    await sendFile(ctx, join(storage.versionDir(c.id, v.contentHash), "archive"), { etag: false });
+    await sendFile(ctx, join(storage.versionDir(c.id, v.contentHash), "archive"));
   });
 
   app.use(router.routes());
   app.use(router.allowedMethods());
   return app;
-}
-
-/** Hand the response to `send` (Range, 206/416, conditional GET); resolves when it is done. */
-export function sendFile(ctx: Context, path: string, opts: send.SendOptions): Promise<void> {
-  ctx.respond = false;
-  // Koa starts every response as 404; send only sets non-200 statuses itself.
-  ctx.res.statusCode = 200;
-  return new Promise((resolve) => {
-    const s = send(ctx.req, path, { ...opts, dotfiles: "allow" });
-    s.on("error", (err: Error & { status?: number }) => {
-      ctx.res.statusCode = err.status ?? 500;
-      ctx.res.end();
-      resolve();
-    });
-    s.on("end", () => resolve());
-    ctx.res.on("close", () => resolve());
-    s.pipe(ctx.res);
-  });
 }

@@ -2,9 +2,9 @@
 import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AdminAuth, LoginThrottle } from "../../src/agent/admin.js";
+import { AdminAuth, LoginThrottle } from "../../src/hotspot/auth.js";
 import { Store } from "../../src/store/index.js";
-import { tempDir } from "./helpers.js";
+import { tempDir } from "../agent/helpers.js";
 
 let dir: Awaited<ReturnType<typeof tempDir>>;
 let store: Store;

@@ -3,7 +3,6 @@
 // Range downloads, the file browser's path safety, status JSON, and the admin area's auth.
 import { createHash } from "node:crypto";
 import { readFile, symlink } from "node:fs/promises";
-import { request } from "node:http";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -18,7 +17,8 @@ import {
   type TestMaster,
   tempDir,
   testMaster,
-} from "./helpers.js";
+} from "../agent/helpers.js";
+import { rawRequest } from "./helpers.js";
 
 let dir: Awaited<ReturnType<typeof tempDir>>;
 let master: TestMaster;
@@ -172,18 +172,7 @@ describe("downloads", () => {
   });
 });
 
-/** A raw request, so the path reaches the server exactly as written (fetch would normalize "..")). */
-function rawGet(path: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const u = new URL(base);
-    const req = request({ host: u.hostname, port: u.port, path, method: "GET" }, (res) => {
-      res.resume();
-      resolve(res.statusCode ?? 0);
-    });
-    req.on("error", reject);
-    req.end();
-  });
-}
+const rawGet = async (path: string) => (await rawRequest(base, path)).status;
 
 describe("file browser", () => {
   it("browses a non-Moodle archive and serves files with safe types", async () => {
@@ -291,7 +280,10 @@ describe("admin", () => {
     expect((await get("/admin/master", withCookie({ csrf, masterUrl: "ftp://x" }))).status).toBe(400);
     const moved = await get("/admin/master", withCookie({ csrf, masterUrl: `${master.url}/` }));
     expect(moved.status).toBe(302);
-    expect(((await (await get("/api/status")).json()) as { masterUrl: string }).masterUrl).toBe(master.url);
+    const asAdmin = (await (await get("/api/status", { headers: { cookie } })).json()) as {
+      masterUrl: string;
+    };
+    expect(asAdmin.masterUrl).toBe(master.url);
     expect(
       (await get("/admin/networks", withCookie({ csrf, ssid: "Field office", password: "secret-pass" })))
         .status,

@@ -1,9 +1,11 @@
 // Admin password and sessions. The password comes from config/env, or is generated on
 // first start (scrypt hash kept in the agent's database, the clear text written once to
-// DIR/admin-password.txt, mode 0600, for the person setting the box up). Comparisons are
-// constant-time; sessions are HMAC-signed cookies with an expiry, keyed per process.
+// DIR/admin-password.txt, mode 0600, for the person setting the box up, and removed once
+// someone has logged in with it). Comparisons are
+// constant-time; sessions are HMAC-signed cookies with an expiry, keyed per process, and
+// remembered until logout so that logging out revokes them.
 import { createHash, createHmac, randomBytes, scrypt, timingSafeEqual } from "node:crypto";
-import { writeFile } from "node:fs/promises";
+import { chmod, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Table } from "../store/index.js";
 
@@ -13,6 +15,7 @@ interface StoredPassword {
 }
 
 const SESSION_MS = 12 * 3600_000;
+const PASSWORD_FILE = "admin-password.txt";
 
 function scryptHash(password: string, salt: Buffer): Promise<Buffer> {
   return new Promise((resolve, reject) =>
@@ -24,14 +27,21 @@ function equalDigests(a: Buffer, b: Buffer): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
+/** Sessions open at once; logging in again beyond this ends the oldest. */
+const MAX_SESSIONS = 32;
+
 export class AdminAuth {
   private readonly key = randomBytes(32);
+  /** Nonces of the sessions not logged out (a signed cookie alone could not be revoked). */
+  private readonly live = new Set<string>();
 
   private constructor(
     private readonly configured: Buffer | null,
     private readonly stored: StoredPassword | null,
     /** Set when this start generated the password (to log where it was written). */
     readonly generatedFile: string | null,
+    /** Where a generated password may still lie in clear, until someone has logged in with it. */
+    private readonly clearFile: string | null = generatedFile,
   ) {}
 
   /**
@@ -45,14 +55,20 @@ export class AdminAuth {
   }): Promise<AdminAuth> {
     if (o.password) return new AdminAuth(createHash("sha256").update(o.password).digest(), null, null);
     const existing = await o.table.get("password");
-    if (existing) return new AdminAuth(null, existing, null);
+    if (existing) return new AdminAuth(null, existing, null, join(o.dataDir, PASSWORD_FILE));
     const password = randomBytes(9).toString("base64url"); // 12 characters
     const salt = randomBytes(16);
     const stored = { salt: salt.toString("hex"), hash: (await scryptHash(password, salt)).toString("hex") };
-    const file = join(o.dataDir, "admin-password.txt");
+    const file = join(o.dataDir, PASSWORD_FILE);
     await writeFile(file, `${password}\n`, { mode: 0o600 });
+    await chmod(file, 0o600); // whatever the umask
     await o.table.put("password", stored, true);
     return new AdminAuth(null, stored, file);
+  }
+
+  /** The password was just used to log in: its clear copy has served its purpose and is removed. */
+  async passwordSeen(): Promise<void> {
+    if (this.clearFile) await rm(this.clearFile, { force: true });
   }
 
   async check(password: string): Promise<boolean> {
@@ -68,8 +84,16 @@ export class AdminAuth {
 
   /** A cookie value: "<expiry ms>.<random>.<hmac>". */
   issueSession(now = Date.now()): string {
-    const payload = `${now + SESSION_MS}.${randomBytes(9).toString("base64url")}`;
+    const nonce = randomBytes(9).toString("base64url");
+    const payload = `${now + SESSION_MS}.${nonce}`;
+    this.live.add(nonce);
+    if (this.live.size > MAX_SESSIONS) this.live.delete(this.live.values().next().value as string);
     return `${payload}.${this.sign(payload)}`;
+  }
+
+  /** Log out: the cookie stops working even if someone kept a copy. */
+  endSession(value: string | undefined): void {
+    if (value && this.verifySession(value)) this.live.delete(value.split(".")[1]!);
   }
 
   verifySession(value: string | undefined, now = Date.now()): boolean {
@@ -80,8 +104,9 @@ export class AdminAuth {
     const mac = Buffer.from(value.slice(cut + 1));
     const want = Buffer.from(this.sign(payload));
     if (!equalDigests(mac, want)) return false;
-    const expiry = Number(payload.split(".")[0]);
-    return Number.isFinite(expiry) && expiry > now;
+    const [expiryText, nonce] = payload.split(".");
+    const expiry = Number(expiryText);
+    return Number.isFinite(expiry) && expiry > now && this.live.has(nonce ?? "");
   }
 
   /** Per-session token for admin forms: pages served here embed course HTML, so forms need more than the cookie. */

@@ -11,8 +11,8 @@ import { type BrowserContext, chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEMO_COURSE, type RunningDemo, runDemo } from "../../src/demo/demo.js";
 import { fullCourse, generateCourse, writeCourse } from "../../src/demo/sample-course.js";
+import { tempDir } from "../agent/helpers.js";
 import { repoRoot } from "../support/cli.js";
-import { tempDir } from "./helpers.js";
 
 const CHROMIUM = "/usr/bin/chromium";
 const artifacts = join(repoRoot, "test-artifacts", "agent");

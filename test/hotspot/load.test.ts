@@ -7,7 +7,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningAgent, startAgent } from "../../src/agent/agent.js";
 import { generateCourse, scenarios, writeCourse } from "../../src/demo/sample-course.js";
 import type { Device } from "../../src/device/index.js";
-import { agentConfig, FakeLink, simulatedDevice, type TestMaster, tempDir, testMaster } from "./helpers.js";
+import {
+  agentConfig,
+  FakeLink,
+  simulatedDevice,
+  type TestMaster,
+  tempDir,
+  testMaster,
+} from "../agent/helpers.js";
 
 let dir: Awaited<ReturnType<typeof tempDir>>;
 let master: TestMaster;

@@ -1,0 +1,60 @@
+// The learners' web app on the hotspot (Koa): one router per resource, assembled here.
+// Phones on the hotspot have no internet: every page is self-contained, and course HTML is
+// shown only under a no-script policy (respond.ts).
+//
+//   routers/courses.ts  the course list, a course's front door, downloads, captive probes
+//   routers/moodle.ts   Moodle activities and their files
+//   routers/files.ts    the file browser of any course tree
+//   routers/status.ts   /status and /api/status
+//   routers/admin.ts    the password-protected admin area
+// Players (H5P, SCORM, cartridges; from a sandboxed origin) and the learner's own routes
+// (name, class code, answers) are routers of their own, added to ROUTERS' list below.
+import Koa from "koa";
+import { catchErrors } from "../http/errors.js";
+import { LoginThrottle } from "./auth.js";
+import { courseAccess } from "./courses.js";
+import { errorPage } from "./pages/layout.js";
+import { html } from "./respond.js";
+import { adminRouter } from "./routers/admin.js";
+import { coursesRouter } from "./routers/courses.js";
+import { filesRouter } from "./routers/files.js";
+import { moodleRouter } from "./routers/moodle.js";
+import { statusRouter } from "./routers/status.js";
+import type { HotspotAppOptions } from "./types.js";
+
+export type { AdminAuth } from "./auth.js";
+export { publicStatus } from "./routers/status.js";
+export type * from "./types.js";
+
+export function createHotspotApp(o: HotspotAppOptions): Koa {
+  const app = new Koa();
+  const courses = courseAccess(o.courses);
+
+  app.use(
+    catchErrors({
+      onError: o.onError,
+      render(ctx, status, message) {
+        if (ctx.path.startsWith("/api/")) ctx.body = { error: message ?? "internal error" };
+        else html(ctx, errorPage(status, message ?? "Something went wrong."), status);
+      },
+    }),
+  );
+
+  const ROUTERS = [
+    coursesRouter(o.courses, courses, o.control),
+    moodleRouter(courses),
+    filesRouter(courses),
+    statusRouter(o.control, o.auth),
+    adminRouter(o.control, o.auth, o.throttle ?? new LoginThrottle()),
+  ];
+  for (const router of ROUTERS) {
+    app.use(router.routes());
+    app.use(router.allowedMethods());
+  }
+
+  app.use(async (ctx) => {
+    if (ctx.status === 404 && ctx.body === undefined && ctx.respond !== false)
+      html(ctx, errorPage(404, "Not found."), 404);
+  });
+  return app;
+}

@@ -1,0 +1,50 @@
+// What the hotspot app is given by the agent: the installed courses, a handle on the running
+// agent for the status and admin pages, and the admin's authentication.
+import type { KnownNetwork } from "../agent/config.js";
+import type { AdminAuth, LoginThrottle } from "./auth.js";
+import type { StatusView } from "./pages/status.js";
+
+/** What the server needs to know about an installed course (a subset of library.ts's InstalledCourse). */
+export interface ServedCourse {
+  id: string;
+  title: string;
+  contentHash: string;
+  format: "zip" | "tar" | "tar.gz";
+  archivePath: string;
+  treePath: string;
+  size: number;
+  publishedAt: string;
+  installedAt: string;
+}
+
+export interface CourseSource {
+  list(): Promise<ServedCourse[]>;
+  get(id: string): Promise<ServedCourse | undefined>;
+}
+
+/** The status document of GET /api/status; `state` is the agent's state name. */
+export type AgentStatus = StatusView & Record<string, unknown>;
+
+/** What the admin area and the status pages ask of the running agent. */
+export interface AgentControl {
+  status(): Promise<AgentStatus>;
+  syncNow(reason: string): void;
+  masterUrl(): string;
+  /** Is a read token kept for the current master's origin? */
+  hasToken(): boolean;
+  /** Move to another master; a token, if given, is bound to the new master's origin. */
+  setMasterUrl(url: string, token?: string): Promise<void>;
+  networks(): Promise<KnownNetwork[]>;
+  addNetwork(network: KnownNetwork): Promise<void>;
+  removeNetwork(ssid: string): Promise<void>;
+}
+
+export interface HotspotAppOptions {
+  courses: CourseSource;
+  control: AgentControl;
+  auth: AdminAuth;
+  /** Limits password guessing; default 10 failures per client per 10 min → locked 1 min. */
+  throttle?: LoginThrottle;
+  /** Called for unexpected server errors (logging). */
+  onError?: (err: Error) => void;
+}

@@ -1,0 +1,37 @@
+// The one error type both servers throw for an answer other than 2xx/3xx (a status and a
+// message meant for the client, never a stack or a server path), and the middleware that
+// turns it, or any other error, into an answer.
+import type { Context, Middleware } from "koa";
+
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = "HttpError";
+  }
+}
+
+export interface ErrorAnswer {
+  /** Write the answer for `status`; `message` is null for server errors (never shown). */
+  render(ctx: Context, status: number, message: string | null): void;
+  /** Unexpected server errors (5xx), for the log. */
+  onError?: (err: Error) => void;
+}
+
+/** Catch what the routes throw: HttpError and Koa's own 4xx keep their status, anything else is 500. */
+export function catchErrors(o: ErrorAnswer): Middleware {
+  return async (ctx, next) => {
+    try {
+      await next();
+    } catch (err) {
+      const e = err as Error & { status?: number };
+      const status = e instanceof HttpError ? e.status : (e.status ?? 500);
+      if (status >= 500) o.onError?.(e);
+      if (ctx.respond === false) return;
+      ctx.status = status;
+      o.render(ctx, status, status >= 500 ? null : e.message);
+    }
+  };
+}

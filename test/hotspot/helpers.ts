@@ -1,0 +1,163 @@
+// Shared pieces for the hotspot tests: course trees made on disk (symlinks included), the
+// real hotspot app on loopback over them with a stand-in for the agent, raw HTTP requests
+// that keep the path as written, and the admin's login.
+import { mkdir, symlink, writeFile } from "node:fs/promises";
+import { request } from "node:http";
+import { dirname, join } from "node:path";
+import type { KnownNetwork } from "../../src/agent/config.js";
+import {
+  type AgentControl,
+  type AgentStatus,
+  createHotspotApp,
+  type HotspotAppOptions,
+  type ServedCourse,
+} from "../../src/hotspot/app.js";
+import { AdminAuth } from "../../src/hotspot/auth.js";
+import type { ConnectionLimits } from "../../src/http/limits.js";
+import { listen, type RunningServer } from "../../src/http/listen.js";
+import { Store } from "../../src/store/index.js";
+import { tempDir } from "../agent/helpers.js";
+
+/** A course tree made on disk file by file (symlinks too), served as one installed course. */
+export async function courseTree(
+  root: string,
+  id: string,
+  files: Record<string, string | { symlink: string }>,
+): Promise<ServedCourse> {
+  const treePath = join(root, id, "tree");
+  for (const [path, content] of Object.entries(files)) {
+    await mkdir(dirname(join(treePath, path)), { recursive: true });
+    if (typeof content === "string") await writeFile(join(treePath, path), content);
+    else await symlink(content.symlink, join(treePath, path));
+  }
+  const archivePath = join(root, id, "archive");
+  await writeFile(archivePath, `archive of ${id}\n`);
+  return {
+    id,
+    title: `Course ${id}`,
+    contentHash: `hc1:${id}`,
+    format: "zip",
+    archivePath,
+    treePath,
+    size: 0,
+    publishedAt: "2024-01-01T00:00:00.000Z",
+    installedAt: "2024-01-02T00:00:00.000Z",
+  };
+}
+
+/** What the admin area's control does in these tests: records calls, holds settings in memory. */
+export function stubControl(status: Partial<AgentStatus> = {}): AgentControl & { synced: string[] } {
+  let master = "";
+  const nets: KnownNetwork[] = [];
+  const synced: string[] = [];
+  return {
+    synced,
+    status: async () => ({
+      state: "serving",
+      stateSince: "2024-01-01T00:00:00.000Z",
+      bytesSaved: 0,
+      online: false,
+      masterUrl: master,
+      courses: [],
+      disk: null,
+      cpuTemperatureC: null,
+      throttle: null,
+      hotspotClients: null,
+      ...status,
+    }),
+    syncNow: (reason) => void synced.push(reason),
+    masterUrl: () => master,
+    hasToken: () => false,
+    setMasterUrl: async (url) => {
+      master = url;
+    },
+    networks: async () => nets,
+    addNetwork: async (n) => void nets.push(n),
+    removeNetwork: async (ssid) => void nets.splice(nets.findIndex((n) => n.ssid === ssid) >>> 0, 1),
+  };
+}
+
+/** The real hotspot app on loopback over the given courses (no agent, no sync). */
+export async function hotspotOnLoopback(
+  courses: ServedCourse[],
+  o: Partial<HotspotAppOptions> = {},
+  limits: Partial<ConnectionLimits> = {},
+): Promise<RunningServer & { auth: AdminAuth }> {
+  const db = await tempDir("hc-hotspot-db-");
+  const store = await Store.open(db.path);
+  const auth =
+    o.auth ??
+    (await AdminAuth.create({
+      password: "correct horse battery",
+      table: store.table("admin"),
+      dataDir: db.path,
+    }));
+  const byId = new Map(courses.map((c) => [c.id, c]));
+  const app = createHotspotApp({
+    courses: { list: async () => courses, get: async (id) => byId.get(id) },
+    control: stubControl(),
+    auth,
+    ...o,
+  });
+  const running = await listen(app, "127.0.0.1", 0, limits);
+  return {
+    ...running,
+    auth,
+    close: async () => {
+      await running.close();
+      await store.close();
+      await db.remove();
+    },
+  };
+}
+
+export interface RawResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+/** A request whose path reaches the server exactly as written (fetch would normalize ".." and %2e). */
+export function rawRequest(
+  base: string,
+  path: string,
+  headers: Record<string, string> = {},
+  method = "GET",
+  localAddress?: string,
+): Promise<RawResponse> {
+  return new Promise((resolve, reject) => {
+    const u = new URL(base);
+    const req = request({ host: u.hostname, port: u.port, path, method, headers, localAddress }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("end", () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          body: Buffer.concat(chunks).toString(),
+        }),
+      );
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+/** A form post as the admin page sends it (no redirects followed). */
+export function postForm(fields: Record<string, string>, cookie?: string): RequestInit {
+  return {
+    method: "POST",
+    redirect: "manual",
+    headers: { "content-type": "application/x-www-form-urlencoded", ...(cookie && { cookie }) },
+    body: new URLSearchParams(fields).toString(),
+  };
+}
+
+/** Log in to the admin page: the session cookie and the forms' CSRF token. */
+export async function adminLogin(base: string, password: string): Promise<{ cookie: string; csrf: string }> {
+  const login = await fetch(`${base}/admin/login`, postForm({ password }));
+  if (login.status !== 302) throw new Error(`login answered ${login.status}`);
+  const cookie = login.headers.get("set-cookie")!.split(";")[0]!;
+  const panel = await (await fetch(`${base}/admin`, { headers: { cookie } })).text();
+  return { cookie, csrf: /name="csrf" value="([^"]+)"/.exec(panel)![1]! };
+}
