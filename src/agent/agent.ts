@@ -460,6 +460,7 @@ export async function startAgent(o: StartAgentOptions): Promise<RunningAgent> {
   const app = createHotspotApp({
     courses: library,
     auth,
+    store,
     onError: (err) => log.error({ err: err.message }, "hotspot server error"),
     control: {
       status,

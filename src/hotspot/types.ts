@@ -1,6 +1,7 @@
 // What the hotspot app is given by the agent: the installed courses, a handle on the running
 // agent for the status and admin pages, and the admin's authentication.
 import type { KnownNetwork } from "../agent/config.js";
+import type { Store } from "../store/index.js";
 import type { AdminAuth, LoginThrottle } from "./auth.js";
 import type { StatusView } from "./pages/status.js";
 
@@ -45,6 +46,10 @@ export interface HotspotAppOptions {
   auth: AdminAuth;
   /** Limits password guessing; default 10 failures per client per 10 min → locked 1 min. */
   throttle?: LoginThrottle;
+  /** Where learners' answers (quiz attempts, choices, questionnaires) are kept; none: answering says 503. */
+  store?: Store;
+  /** The admin's default language (en, id, fr), used when the phone asks for none we speak. */
+  defaultLocale?: () => string;
   /** Called for unexpected server errors (logging). */
   onError?: (err: Error) => void;
 }

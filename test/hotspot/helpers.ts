@@ -97,6 +97,7 @@ export async function hotspotOnLoopback(
     courses: { list: async () => courses, get: async (id) => byId.get(id) },
     control: stubControl(),
     auth,
+    store,
     ...o,
   });
   const running = await listen(app, "127.0.0.1", 0, limits);
