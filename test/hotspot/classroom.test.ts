@@ -143,7 +143,7 @@ describe.skipIf(!present)("a Moodle course on a phone", () => {
     }
     expect(maths).toBeGreaterThan(0);
 
-    await openActivity(tab, "Glossary");
+    await openActivity(tab, "Community health glossary");
     await tab.getByRole("link", { name: "M", exact: true }).click();
     await expect(tab.locator(".entry h3").allTextContents()).resolves.toContain("MUAC");
     await shot(tab, "glossary");
@@ -227,7 +227,7 @@ describe.skipIf(!present)("a Moodle course on a phone", () => {
 
   it("a bookmark to an activity still opens after the course is updated to v2", async () => {
     const tab = await phone.newPage();
-    const bookmark = await openActivity(tab, "Glossary");
+    const bookmark = await openActivity(tab, "Community health glossary");
     installed = await install(V2, "v2");
     const res = await tab.goto(bookmark);
     expect(res!.status()).toBe(200);
