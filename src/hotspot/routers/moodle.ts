@@ -44,8 +44,10 @@ export function moodleRouter(courses: CourseAccess, answers: AnswerStore | undef
     try {
       return { course, activity: await moodle.activity(ctx.params.aid!) };
     } catch (err) {
-      if (err instanceof ReaderError) throw new HttpError(404, "No such activity.");
-      throw err;
+      if (!(err instanceof ReaderError)) throw err;
+      if (err.code === "not-found") throw new HttpError(404, "No such activity.");
+      // The activity is there but its files are not usable: say which, never show them.
+      throw new HttpError(422, `This activity cannot be shown (${err.message}).`);
     }
   };
 
