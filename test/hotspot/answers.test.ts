@@ -76,7 +76,7 @@ describe.skipIf(!present)("answers kept on the hotspot", () => {
     expect(await bad.text()).toContain("Enter a number from 0 to 200.");
     const missing = await fetch(`${server.url}/c/ch/a/feedback_585`, postForm({ [numeric]: "12" }, cookie));
     expect(await missing.text()).toContain("This answer is required.");
-    const useful = /How useful was this course\?[^]*?name="(\d+)" value="2"/.exec(page)![1]!;
+    const useful = /How useful was this course\?[\s\S]*?name="(\d+)" value="2"/.exec(page)![1]!;
     await fetch(`${server.url}/c/ch/a/feedback_585`, postForm({ [useful]: "2", [numeric]: "12" }, cookie));
     const kept = (await new AnswerStore(store).allResponses()).filter((r) => r.kind === "feedback");
     expect(kept.map((r) => r.answer)).toEqual([{ [useful]: "2", [numeric]: 12 }]);
