@@ -30,9 +30,6 @@ import type { ServedCourse } from "../types.js";
 const MIME = /^[\w.+-]+\/[\w.+-]+$/;
 const form = koaBody({ urlencoded: true, json: false, text: false, multipart: false, formLimit: "256kb" });
 
-/** Question files need the question's own context, which the quiz model does not carry. */
-const noQuestionFile: PluginfileResolver = () => "#";
-
 export function moodleRouter(courses: CourseAccess, answers: AnswerStore | undefined): Router {
   const router = new Router();
   const attempts = new Map<string, Promise<Attempt>>();
@@ -149,9 +146,12 @@ export function moodleRouter(courses: CourseAccess, answers: AnswerStore | undef
 
   router.get("/c/:id/a/:aid/attempt/:attempt", async (ctx) => {
     const { course, a, record, attempt } = await attemptOf(ctx);
+    const moodle = (await courses.read(course))!;
+    // A question's image is served like any course file; one not in the backup links nowhere.
+    const resolveFile: PluginfileResolver = ({ path, ...area }) => moodle.questionFileUrl(area, path) ?? "#";
     const body = record.answers
-      ? quizReview(attempt, record.answers, submitAttempt(attempt, record.answers), noQuestionFile)
-      : quizForm(attempt, ctx.path, noQuestionFile);
+      ? quizReview(attempt, record.answers, submitAttempt(attempt, record.answers), resolveFile)
+      : quizForm(attempt, ctx.path, resolveFile);
     html(ctx, activityFrame(course.id, course.title, a, body));
   });
 
