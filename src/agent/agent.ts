@@ -471,6 +471,8 @@ export async function startAgent(o: StartAgentOptions): Promise<RunningAgent> {
       networks: async () => knownNetworks(),
       addNetwork: (n) => settings.addNetwork(n),
       removeNetwork: (ssid) => settings.removeNetwork(ssid),
+      defaultLocale: () => settings.defaultLocale() ?? "en",
+      setDefaultLocale: (locale) => settings.setDefaultLocale(locale),
     },
   });
   app.on("error", (err: Error & { code?: string }) => {

@@ -45,7 +45,7 @@ export function createHotspotApp(o: HotspotAppOptions): Koa {
     }),
   );
 
-  app.use(frameMiddleware(() => o.defaultLocale?.() ?? "en"));
+  app.use(frameMiddleware(() => o.control.defaultLocale()));
 
   const ROUTERS = [
     assetsRouter(),

@@ -18,8 +18,8 @@ a{color:#1a5632}img,video{max-width:100%;height:auto}audio{width:100%}.content{o
 table{border-collapse:collapse;width:100%}td,th{text-align:left;padding:.3rem .4rem;border-top:1px solid #eee;font-size:.9rem;vertical-align:top}
 .state{font-weight:700}.err{color:#a11}.ok{color:#23603a}input,select,textarea{font-size:1rem;padding:.45rem;max-width:100%;min-height:48px;margin:.2rem 0 .5rem;border:1px solid #bbb;border-radius:.3rem}
 input[type=text],input[type=password],input[type=number],textarea{width:100%}input[type=radio],input[type=checkbox]{min-height:auto;width:1.4rem;height:1.4rem;margin:0 .5rem 0 0}
-label{display:flex;align-items:center;min-height:48px}label.block{display:block;min-height:0}.que{border-top:1px solid #ddd;padding:.6rem 0}
-.que label{display:flex}.visually-hidden{position:absolute;clip:rect(0 0 0 0);width:1px;height:1px;overflow:hidden}.outcome{background:#eef4ee;padding:.4rem .6rem;border-radius:.3rem}
+label{display:block}label.choice,label.opt{display:flex;align-items:center;min-height:48px}.que{border-top:1px solid #ddd;padding:.6rem 0}
+.visually-hidden{position:absolute;clip:rect(0 0 0 0);width:1px;height:1px;overflow:hidden}.outcome{background:#eef4ee;padding:.4rem .6rem;border-radius:.3rem}
 .pager{display:flex;justify-content:space-between;gap:.5rem;flex-wrap:wrap}.letters{display:flex;flex-wrap:wrap;gap:.25rem}.letters a{display:inline-flex;justify-content:center;align-items:center;min-width:48px;min-height:48px;background:#e7ece6;border-radius:.3rem;text-decoration:none}
 .post{border-left:3px solid #cdd;padding-left:.6rem;margin:.6rem 0}.post.reply{margin-left:1rem}math{font-size:1.1em}
 nav.lang{display:flex;flex-wrap:wrap;justify-content:center;font-size:.9rem}nav.lang strong{display:inline-flex;align-items:center;min-height:48px;padding:0 .4rem}

@@ -38,6 +38,9 @@ export interface AgentControl {
   networks(): Promise<KnownNetwork[]>;
   addNetwork(network: KnownNetwork): Promise<void>;
   removeNetwork(ssid: string): Promise<void>;
+  /** The admin's default language for the hotspot's pages ("en" unless set). */
+  defaultLocale(): string;
+  setDefaultLocale(locale: string): Promise<void>;
 }
 
 export interface HotspotAppOptions {
@@ -48,8 +51,6 @@ export interface HotspotAppOptions {
   throttle?: LoginThrottle;
   /** Where learners' answers (quiz attempts, choices, questionnaires) are kept; none: answering says 503. */
   store?: Store;
-  /** The admin's default language (en, id, fr), used when the phone asks for none we speak. */
-  defaultLocale?: () => string;
   /** Called for unexpected server errors (logging). */
   onError?: (err: Error) => void;
 }

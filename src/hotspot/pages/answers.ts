@@ -62,7 +62,7 @@ export function choicePage(
   const options = form.options
     .map(
       (o) =>
-        `<label><input type="${type}" name="answer" value="${esc(o.id)}"${saved?.includes(o.id) ? " checked" : ""}>${esc(o.text)}</label>`,
+        `<label class="opt"><input type="${type}" name="answer" value="${esc(o.id)}"${saved?.includes(o.id) ? " checked" : ""}>${esc(o.text)}</label>`,
     )
     .join("");
   const note = saved ? `<p class="ok" role="status">${esc(t("common.saved"))}</p>` : "";
@@ -81,15 +81,15 @@ function feedbackItem(it: FeedbackItem, error: string | undefined): string {
     case "label":
       return `<div class="content">${it.html}</div>`;
     case "textfield":
-      return `<label class="block">${esc(it.name)}${req}<input type="text" name="${name}" maxlength="${it.maxLength}"></label>${err}`;
+      return `<label>${esc(it.name)}${req}<input type="text" name="${name}" maxlength="${it.maxLength}"></label>${err}`;
     case "textarea":
-      return `<label class="block">${esc(it.name)}${req}<textarea name="${name}" rows="${Math.min(it.rows, 8)}"></textarea></label>${err}`;
+      return `<label>${esc(it.name)}${req}<textarea name="${name}" rows="${Math.min(it.rows, 8)}"></textarea></label>${err}`;
     case "numeric":
-      return `<label class="block">${esc(it.name)}${req}<input type="text" inputmode="decimal" name="${name}"></label>${err}`;
+      return `<label>${esc(it.name)}${req}<input type="text" inputmode="decimal" name="${name}"></label>${err}`;
     case "multichoice":
       if (it.mode === "dropdown")
-        return `<label class="block">${esc(it.name)}${req}<select name="${name}"><option value=""></option>${it.options.map((o) => `<option value="${esc(o.value)}">${esc(o.label)}</option>`).join("")}</select></label>${err}`;
-      return `<fieldset>${title}${it.options.map((o) => `<label><input type="${it.mode}" name="${name}" value="${esc(o.value)}">${esc(o.label)}</label>`).join("")}</fieldset>${err}`;
+        return `<label>${esc(it.name)}${req}<select name="${name}"><option value=""></option>${it.options.map((o) => `<option value="${esc(o.value)}">${esc(o.label)}</option>`).join("")}</select></label>${err}`;
+      return `<fieldset>${title}${it.options.map((o) => `<label class="opt"><input type="${it.mode}" name="${name}" value="${esc(o.value)}">${esc(o.label)}</label>`).join("")}</fieldset>${err}`;
     default:
       return "";
   }

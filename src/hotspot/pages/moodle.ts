@@ -178,10 +178,10 @@ const lesson: Render<"lesson"> = (a, q, url) => {
       ? page.answers
           .map(
             (x) =>
-              `<label><input type="radio" name="answer" value="${esc(x.id)}" required>${x.html.replace(/<[^>]*>/g, "")}</label>`,
+              `<label class="opt"><input type="radio" name="answer" value="${esc(x.id)}" required>${x.html.replace(/<[^>]*>/g, "")}</label>`,
           )
           .join("")
-      : `<label class="block">${esc(t("quiz.review"))}<input type="text" name="answer" required></label>`;
+      : `<label>${esc(t("quiz.review"))}<input type="text" name="answer" required></label>`;
   return card(
     `${head}<form method="get" action="${esc(url())}"><input type="hidden" name="page" value="${esc(page.id)}">${choices}<button type="submit">${esc(t("learn.submit"))}</button></form>`,
   );

@@ -12,7 +12,7 @@ function learnerPage(error: string): string {
   const err = error ? `<p class="err" role="alert">${esc(error)}</p>` : "";
   return layout(
     t("learner.yourName"),
-    `<section class="card">${err}<form method="post" action="/me"><label class="block">${esc(t("learner.yourName"))}<input type="text" name="name" maxlength="60" required value="${esc(f.learner?.name ?? "")}"></label><label class="block">${esc(t("learner.classCode"))}<input type="text" name="classCode" maxlength="20" value="${esc(f.learner?.classCode ?? "")}"></label><button type="submit">${esc(t("admin.save"))}</button></form></section>`,
+    `<section class="card">${err}<form method="post" action="/me"><label>${esc(t("learner.yourName"))}<input type="text" name="name" maxlength="60" required value="${esc(f.learner?.name ?? "")}"></label><label>${esc(t("learner.classCode"))}<input type="text" name="classCode" maxlength="20" value="${esc(f.learner?.classCode ?? "")}"></label><button type="submit">${esc(t("admin.save"))}</button></form></section>`,
     { back: "/" },
   );
 }
