@@ -48,6 +48,7 @@ async function install(archive: string, version: string): Promise<ServedCourse> 
 /** A phone screenshot of what the viewport shows, small enough for the README. */
 async function shot(tab: Page, name: string): Promise<void> {
   const path = join(shots, `${name}.png`);
+  await tab.evaluate("window.scrollTo(0, 0)");
   await tab.screenshot({ path });
   expect((await stat(path)).size).toBeLessThan(150_000);
 }
