@@ -19,6 +19,11 @@ const t = (
 
 const card = (inner: string) => `<section class="card">${inner}</section>`;
 
+/** The engine's words that the catalogs have in every language. */
+function quizStrings() {
+  return { true: t("quiz.true"), false: t("quiz.false"), choose: t("quiz.choose") };
+}
+
 export function quizStart(action: string): string {
   return card(
     `<form method="post" action="${esc(action)}"><button type="submit">${esc(t("quiz.startAttempt"))}</button></form>`,
@@ -28,7 +33,9 @@ export function quizStart(action: string): string {
 export function quizForm(attempt: Attempt, action: string, resolveFile: PluginfileResolver): string {
   if (attempt.slots.length === 0) return card(`<p class="meta">${esc(t("activity.nothingOffline"))}</p>`);
   const questions = attempt.slots
-    .map((s) => renderQuestion(s, { resolveFile, decimals: attempt.quiz.decimalPoints }))
+    .map((s) =>
+      renderQuestion(s, { resolveFile, decimals: attempt.quiz.decimalPoints, strings: quizStrings() }),
+    )
     .join("");
   return card(
     `<form method="post" action="${esc(action)}">${questions}<button type="submit">${esc(t("quiz.finishAttempt"))}</button></form>`,
@@ -46,7 +53,12 @@ export function quizReview(
   const pending = result.needsGrading ? `<p class="meta">${esc(t("quiz.savedForTeacher"))}</p>` : "";
   const review = attempt.slots
     .map((s, i) =>
-      renderQuestion(s, { resolveFile, decimals: d, review: { body, result: result.questions[i]! } }),
+      renderQuestion(s, {
+        resolveFile,
+        decimals: d,
+        strings: quizStrings(),
+        review: { body, result: result.questions[i]! },
+      }),
     )
     .join("");
   return card(`<h2>${esc(t("quiz.review"))}</h2>${total}${pending}`) + card(review);
