@@ -20,6 +20,10 @@ describe("the page language", () => {
     const id = await langOf({ "accept-language": "id-ID,id;q=0.9,en;q=0.5" });
     expect(id.lang).toBe("id");
     expect(id.body).toContain("Belum ada kursus");
+    const status = await (
+      await fetch(`${server.url}/status`, { headers: { "accept-language": "id" } })
+    ).text();
+    expect(status).toContain("<th>Data yang dihemat berkat delta</th>");
     const switched = await fetch(`${server.url}/?lang=fr`, { headers: { "accept-language": "id" } });
     const cookie = switched.headers.get("set-cookie")!.split(";")[0]!;
     expect(cookie).toBe("hc_lang=fr");
