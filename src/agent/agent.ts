@@ -552,6 +552,7 @@ export async function startAgent(o: StartAgentOptions): Promise<RunningAgent> {
   const app = createHotspotApp({
     courses: library,
     auth,
+    store,
     onError: (err) => log.error({ err: err.message }, "hotspot server error"),
     control: {
       status,
@@ -562,6 +563,8 @@ export async function startAgent(o: StartAgentOptions): Promise<RunningAgent> {
       networks: async () => knownNetworks(),
       addNetwork: (n) => settings.addNetwork(n),
       removeNetwork: (ssid) => settings.removeNetwork(ssid),
+      defaultLocale: () => settings.defaultLocale() ?? "en",
+      setDefaultLocale: (locale) => settings.setDefaultLocale(locale),
     },
   });
   app.on("error", (err: Error & { code?: string }) => {

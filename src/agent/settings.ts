@@ -18,6 +18,8 @@ interface StoredSettings {
   masterUrl?: string;
   token?: { origin: string; sealed: string };
   knownNetworks?: StoredNetwork[];
+  /** The hotspot's language when a phone asks for none it speaks (en, id, fr). */
+  defaultLocale?: string;
 }
 
 /** What the config file, environment and flags said (they win nothing over the admin page). */
@@ -102,6 +104,14 @@ export class AgentSettings {
   async addNetwork(n: KnownNetwork): Promise<void> {
     const others = (this.stored.knownNetworks ?? []).filter((e) => e.ssid !== n.ssid);
     await this.save({ ...this.stored, knownNetworks: [...others, this.sealNetwork(n)] });
+  }
+
+  defaultLocale(): string | undefined {
+    return this.stored.defaultLocale;
+  }
+
+  async setDefaultLocale(locale: string): Promise<void> {
+    await this.save({ ...this.stored, defaultLocale: locale });
   }
 
   async removeNetwork(ssid: string): Promise<void> {

@@ -8,16 +8,21 @@
 //   routers/status.ts   /status and /api/status
 //   routers/admin.ts    the password-protected admin area
 // Players (H5P, SCORM, cartridges; from a sandboxed origin) and the learner's own routes
-// (name, class code, answers) are routers of their own, added to ROUTERS' list below.
+// (name, class code: routers/learner.ts) are routers of their own in ROUTERS' list below.
+//   assets.ts           the stylesheet, cached for good under its hash
 import Koa from "koa";
 import { catchErrors } from "../http/errors.js";
+import { assetsRouter } from "./assets.js";
+import { AnswerStore } from "./attempts.js";
 import { LoginThrottle } from "./auth.js";
 import { courseAccess } from "./courses.js";
+import { frameMiddleware } from "./frame.js";
 import { errorPage } from "./pages/layout.js";
 import { html } from "./respond.js";
 import { adminRouter } from "./routers/admin.js";
 import { coursesRouter } from "./routers/courses.js";
 import { filesRouter } from "./routers/files.js";
+import { learnerRouter } from "./routers/learner.js";
 import { moodleRouter } from "./routers/moodle.js";
 import { statusRouter } from "./routers/status.js";
 import type { HotspotAppOptions } from "./types.js";
@@ -40,9 +45,13 @@ export function createHotspotApp(o: HotspotAppOptions): Koa {
     }),
   );
 
+  app.use(frameMiddleware(() => o.control.defaultLocale()));
+
   const ROUTERS = [
+    assetsRouter(),
+    learnerRouter(),
     coursesRouter(o.courses, courses, o.control),
-    moodleRouter(courses),
+    moodleRouter(courses, o.store ? new AnswerStore(o.store) : undefined),
     filesRouter(courses),
     statusRouter(o.control, o.auth),
     adminRouter(o.control, o.auth, o.throttle ?? new LoginThrottle()),

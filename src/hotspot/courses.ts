@@ -1,29 +1,39 @@
-// Finding a course for a request, and reading a Moodle course's structure once per version.
-import { isMoodleBackup, MoodleBackupError, type MoodleCourse, readMoodleCourse } from "../agent/moodle.js";
+// Finding a course for a request, and opening it with its reader once per installed version.
+// File references in the course's HTML become this server's URLs: /c/<course>/file/<key>.
 import { HttpError } from "../http/errors.js";
+import { openCourse, ReaderError, readerFor } from "../readers/index.js";
+import type { MoodleCourse } from "../readers/moodle/model.js";
 import type { CourseSource, ServedCourse } from "./types.js";
 
 export interface CourseAccess {
   /** The installed course, or HttpError 404. */
   get(id: string): Promise<ServedCourse>;
-  /** Its Moodle structure (cached per version), null when it is not a Moodle backup; 422 when broken. */
-  moodle(course: ServedCourse): Promise<MoodleCourse | null>;
+  /** The course as its reader sees it (cached per version); null when no reader knows it; 422 when broken. */
+  read(course: ServedCourse): Promise<MoodleCourse | null>;
   /** The course as one archive file, for the download route. */
   archive(course: ServedCourse): Promise<string>;
 }
 
+/** The URL a file key is served under. Keys are paths: each segment is encoded. */
+export function courseFileUrl(courseId: string, key: string): string {
+  return `/c/${encodeURIComponent(courseId)}/file/${key.split("/").map(encodeURIComponent).join("/")}`;
+}
+
+async function readCourse(course: ServedCourse): Promise<MoodleCourse | null> {
+  if (!(await readerFor(course.treePath))) return null;
+  try {
+    return (await openCourse(course.treePath, {
+      fileUrl: (key) => courseFileUrl(course.id, key),
+    })) as MoodleCourse;
+  } catch (err) {
+    if (!(err instanceof ReaderError)) throw err;
+    // A broken backup is still downloadable: say so instead of a bare 500.
+    throw new HttpError(422, `This course backup cannot be shown (${err.message}). Use Download instead.`);
+  }
+}
+
 export function courseAccess(source: CourseSource): CourseAccess {
   const cache = new Map<string, Promise<MoodleCourse | null>>();
-  const readMoodle = async (course: ServedCourse): Promise<MoodleCourse | null> => {
-    if (!(await isMoodleBackup(course.treePath))) return null;
-    try {
-      return await readMoodleCourse(course.treePath);
-    } catch (err) {
-      if (!(err instanceof MoodleBackupError)) throw err;
-      // A broken backup is still downloadable: say so instead of a bare 500.
-      throw new HttpError(422, `This course backup cannot be shown (${err.message}). Use Download instead.`);
-    }
-  };
   return {
     async get(id) {
       const c = await source.get(id);
@@ -31,13 +41,13 @@ export function courseAccess(source: CourseSource): CourseAccess {
       return c;
     },
     archive: (course) => source.archive(course),
-    moodle(course) {
+    read(course) {
       const key = `${course.id}\0${course.contentHash}\0${course.treePath}`;
       let hit = cache.get(key);
       if (!hit) {
-        hit = readMoodle(course);
+        hit = readCourse(course);
         hit.catch(() => cache.delete(key));
-        if (cache.size >= 32) cache.delete(cache.keys().next().value as string);
+        if (cache.size >= 8) cache.delete(cache.keys().next().value as string);
         cache.set(key, hit);
       }
       return hit;

@@ -5,7 +5,7 @@ import { sendFile } from "../http/send-file.js";
 
 /** HTML pages never run scripts: course HTML from backups is shown inline under this policy. */
 const PAGE_CSP =
-  "default-src 'none'; img-src 'self' data:; media-src 'self'; connect-src 'self'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+  "default-src 'none'; img-src 'self' data:; media-src 'self'; connect-src 'self'; style-src 'self' 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 /** Types a browser shows itself without running the file's own code. */
 export const INLINE_TYPES =

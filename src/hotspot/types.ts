@@ -1,6 +1,7 @@
 // What the hotspot app is given by the agent: the installed courses, a handle on the running
 // agent for the status and admin pages, and the admin's authentication.
 import type { KnownNetwork } from "../agent/config.js";
+import type { Store } from "../store/index.js";
 import type { AdminAuth, LoginThrottle } from "./auth.js";
 import type { StatusView } from "./pages/status.js";
 
@@ -39,6 +40,9 @@ export interface AgentControl {
   networks(): Promise<KnownNetwork[]>;
   addNetwork(network: KnownNetwork): Promise<void>;
   removeNetwork(ssid: string): Promise<void>;
+  /** The admin's default language for the hotspot's pages ("en" unless set). */
+  defaultLocale(): string;
+  setDefaultLocale(locale: string): Promise<void>;
 }
 
 export interface HotspotAppOptions {
@@ -47,6 +51,8 @@ export interface HotspotAppOptions {
   auth: AdminAuth;
   /** Limits password guessing; default 10 failures per client per 10 min → locked 1 min. */
   throttle?: LoginThrottle;
+  /** Where learners' answers (quiz attempts, choices, questionnaires) are kept; none: answering says 503. */
+  store?: Store;
   /** Called for unexpected server errors (logging). */
   onError?: (err: Error) => void;
 }

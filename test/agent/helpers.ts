@@ -10,6 +10,8 @@ import { generateCourse, scenarios, writeCourse } from "../../src/demo/sample-co
 import { createDevice, type Device } from "../../src/device/index.js";
 import { publishCourse, type RunningMaster, startMaster } from "../../src/master/server.js";
 
+/** Wait on a condition (never a fixed sleep); the shared helper under the name these tests use. */
+
 export async function tempDir(prefix = "hc-agent-"): Promise<{ path: string; remove(): Promise<void> }> {
   const path = await mkdtemp(join(tmpdir(), prefix));
   return { path, remove: () => rm(path, { recursive: true, force: true }) };

@@ -97,7 +97,7 @@ describe.skipIf(!existsSync(CHROMIUM))("hotspot in Chromium", () => {
     // Open the PDF: the browser gets it inline, as a PDF, under its real file name.
     const open = page.getByRole("link", { name: /^Open handbook-\d+\.pdf$/ });
     const fileName = (await open.textContent())!.replace(/^Open /, "");
-    const [pdf] = await Promise.all([page.waitForResponse((r) => r.url().includes("/f/")), open.click()]);
+    const [pdf] = await Promise.all([page.waitForResponse((r) => r.url().includes("/file/")), open.click()]);
     expect(pdf.status()).toBe(200);
     expect(pdf.headers()["content-type"]).toBe("application/pdf");
     expect(pdf.headers()["content-disposition"]).toContain(`inline; filename="${fileName}"`);

@@ -54,6 +54,7 @@ beforeAll(async () => {
       "<section><number>1</number><name>One</name><sequence>5</sequence></section>",
     x: { symlink: "." },
     [`files/aa/${HASH}`]: { symlink: climb(2, "/etc/passwd") },
+    "activities/page_5/module.xml": "<module><modulename>page</modulename><visible>1</visible></module>",
     "activities/page_5/page.xml": { symlink: climb(2, `${outside}/page.xml`) },
   });
   hotspot = await hotspotOnLoopback([names, chain, moodle]);
@@ -102,13 +103,13 @@ describe("a symlink chain out of the course tree", () => {
   });
 
   it("Moodle file route: 404, never /etc/passwd", async () => {
-    await refused("/c/moodle/f/7/notes.txt");
+    await refused("/c/moodle/file/1/mod_page/content/0/notes.txt");
   });
 
   it("Moodle XML reader: an activity whose XML leads outside is refused, its text never shown", async () => {
-    const res = await raw("/c/moodle/m/5");
+    const res = await raw("/c/moodle/a/page_5");
     expect(res.status).toBe(422);
-    expect(res.body).toContain("activities/page_5/page.xml leads outside the course");
+    expect(res.body).toContain("activities/page_5/page.xml: resolves outside the course");
     expect(res.body).not.toContain("SECRET-OUTSIDE");
   });
 });

@@ -48,6 +48,7 @@ export async function courseTree(
 /** What the admin area's control does in these tests: records calls, holds settings in memory. */
 export function stubControl(status: Partial<AgentStatus> = {}): AgentControl & { synced: string[] } {
   let master = "";
+  let locale = "en";
   const nets: KnownNetwork[] = [];
   const synced: string[] = [];
   return {
@@ -73,6 +74,10 @@ export function stubControl(status: Partial<AgentStatus> = {}): AgentControl & {
     },
     networks: async () => nets,
     addNetwork: async (n) => void nets.push(n),
+    defaultLocale: () => locale,
+    setDefaultLocale: async (l) => {
+      locale = l;
+    },
     removeNetwork: async (ssid) => void nets.splice(nets.findIndex((n) => n.ssid === ssid) >>> 0, 1),
   };
 }
@@ -101,6 +106,7 @@ export async function hotspotOnLoopback(
     },
     control: stubControl(),
     auth,
+    store,
     ...o,
   });
   const running = await listen(app, "127.0.0.1", 0, limits);

@@ -84,7 +84,7 @@ describe("hotspot page", () => {
     expect(body).toContain("Community health");
     expect(body).toContain("Water filter toolkit");
     expect(body).toContain('href="/c/health/download"');
-    expect(body).toMatch(/\d+(\.\d)? (KB|MB) · version of \d{4}-\d\d-\d\d/);
+    expect(body).toMatch(/\d+(\.\d)? (KB|MB) · version of [A-Z][a-z]{2} \d{1,2}, \d{4}, \d{1,2}:\d\d [AP]M/);
     expect(body).not.toMatch(/<script/i);
     // Every src/href stays on this box.
     for (const m of body.matchAll(/(?:src|href)="([^"]*)"/g)) expect(m[1]).toMatch(/^\//);
@@ -109,16 +109,22 @@ describe("Moodle course viewer", () => {
     const page = await (await get("/c/health")).text();
     for (const t of ["General", "Topic 1", "Topic 2", "Topic 3", "Topic 1: pictures", "Field guide"])
       expect(page).toContain(t);
-    const pictures = /href="(\/c\/health\/m\/\d+)">Topic 1: pictures/.exec(page)?.[1];
+    const pictures = /href="(\/c\/health\/a\/\w+)"><span class="tag">[^<]+<\/span>Topic 1: pictures/.exec(
+      page,
+    )?.[1];
     expect(pictures).toBeDefined();
     const activity = await (await get(pictures!)).text();
     expect(activity).toMatch(/<p>[A-Z]\w+ /); // the page's own HTML is rendered
-    const img = /<img src="(\/c\/health\/f\/\d+\/(photo-\d+\.jpg))"/.exec(activity);
-    expect(img).not.toBeNull();
-    const res = await get(img![1]!);
+    // The files a resource holds are served by the reader's key, under their real names and types.
+    const handbookPage = /href="(\/c\/health\/a\/\w+)"><span class="tag">[^<]+<\/span>Topic 1: handbook/.exec(
+      page,
+    )![1]!;
+    const pdfLink = /href="(\/c\/health\/file\/[^"]+\/(handbook-\d+\.pdf))"/.exec(
+      await (await get(handbookPage)).text(),
+    )!;
+    const res = await get(pdfLink[1]!);
     expect(res.status).toBe(200);
-    expect(res.headers.get("content-type")).toBe("image/jpeg");
-    expect(res.headers.get("content-disposition")).toContain(`inline; filename="${img![2]}"`);
+    expect(res.headers.get("content-disposition")).toContain(`inline; filename="${pdfLink[2]}"`);
     const bytes = Buffer.from(await res.arrayBuffer());
     // Moodle names a file by the sha1 of its bytes: the served bytes must be that file.
     const course = (await agent.library.get("health"))!;
@@ -126,13 +132,10 @@ describe("Moodle course viewer", () => {
     expect(filesXml).toContain(
       `<contenthash>${createHash("sha1").update(bytes).digest("hex")}</contenthash>`,
     );
-    expect(filesXml).toContain(`<filename>${img![2]}</filename>`);
+    expect(filesXml).toContain(`<filename>${pdfLink[2]}</filename>`);
 
     // A PDF handbook opens inline as a PDF; ?download saves it instead.
-    const handbook = /href="(\/c\/health\/m\/\d+)">Topic 1: handbook/.exec(page)![1]!;
-    const pdfUrl = /href="(\/c\/health\/f\/\d+\/handbook-\d+\.pdf)"/.exec(
-      await (await get(handbook)).text(),
-    )![1]!;
+    const pdfUrl = pdfLink[1]!;
     const pdf = await get(pdfUrl);
     expect(pdf.headers.get("content-type")).toBe("application/pdf");
     expect(

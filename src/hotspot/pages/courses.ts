@@ -1,4 +1,5 @@
 // The course list, the hotspot's home page.
+import { currentFrame } from "../frame.js";
 import { esc, formatBytes, formatDate, layout, seg } from "./layout.js";
 import type { StatusView } from "./status.js";
 
@@ -12,30 +13,26 @@ export interface CourseCard {
 }
 
 export function homePage(courses: CourseCard[], stateLine: string): string {
+  const { t } = currentFrame().t;
   const cards = courses.length
     ? courses
         .map(
           (c) =>
-            `<section class="card"><h2>${esc(c.title)}</h2><p class="meta">${formatBytes(c.size)} · version of ${esc(formatDate(c.publishedAt))} · ${esc(c.format)}</p>` +
-            `<a class="btn" href="/c/${seg(c.id)}">${c.kind === "moodle" ? "Open course" : "Browse files"}</a>` +
-            `<a class="btn alt" href="/c/${seg(c.id)}/download" download>Download</a></section>`,
+            `<section class="card"><h2>${esc(c.title)}</h2><p class="meta">${formatBytes(c.size)} · ${esc(t("home.versionOf", { date: formatDate(c.publishedAt) }))} · ${esc(c.format)}</p>` +
+            `<a class="btn" href="/c/${seg(c.id)}">${esc(t(c.kind === "moodle" ? "home.openCourse" : "home.browseFiles"))}</a>` +
+            `<a class="btn alt" href="/c/${seg(c.id)}/download" download>${esc(t("home.download"))}</a></section>`,
         )
         .join("")
-    : `<section class="card"><h2>No courses yet</h2><p class="meta">This box has not received any course. Take it to a network so it can sync.</p></section>`;
-  return layout("Courses", cards, { subtitle: stateLine });
+    : `<section class="card"><h2>${esc(t("home.emptyTitle"))}</h2><p class="meta">${esc(t("home.emptyText"))}</p></section>`;
+  return layout(t("home.title"), cards, { subtitle: stateLine });
 }
+
+const STATES = new Set(["serving", "network-seen", "checking", "syncing", "verifying", "updated", "error"]);
 
 /** One line about the agent for the course list's header. */
 export function stateLine(s: StatusView): string {
-  const words: Record<string, string> = {
-    serving: "Serving offline",
-    "network-seen": "Network found",
-    checking: "Checking for new courses",
-    syncing: "Downloading new courses",
-    verifying: "Checking downloaded courses",
-    updated: "Courses updated",
-    error: "Serving offline (last sync failed)",
-  };
-  const last = s.lastSync?.ok ? ` · last update ${formatDate(s.lastSync.at)}` : "";
-  return `${words[s.state] ?? s.state}${last}`;
+  const { t } = currentFrame().t;
+  const state = STATES.has(s.state) ? t(`state.${s.state}` as Parameters<typeof t>[0]) : s.state;
+  const last = s.lastSync?.ok ? ` · ${t("state.lastUpdate", { date: formatDate(s.lastSync.at) })}` : "";
+  return `${state}${last}`;
 }

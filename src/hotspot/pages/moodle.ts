@@ -1,76 +1,239 @@
-// A Moodle course on a phone: its sections and activities, one activity's text and files.
-import type { ActivityContent, MoodleCourse, MoodleFile } from "../../agent/moodle.js";
-import { esc, formatBytes, formatDate, layout, seg } from "./layout.js";
+// A Moodle course on a phone: the course page (sections with their summaries, labels inline,
+// links to activities by their stable ids) and the read-only activity pages, one renderer per
+// type. Course HTML is the reader's (files already rewritten, TeX already MathML); it is shown
+// only under the no-script policy (../respond.ts).
+import type { FileLink, Section } from "../../readers/index.js";
+import { lessonAnswerFor, lessonJump } from "../../readers/moodle/activities/lesson.js";
+import type { ImscpItem, MoodleActivity, MoodleCourse } from "../../readers/moodle/model.js";
+import { currentFrame } from "../frame.js";
+import type { MessageKey } from "../i18n/index.js";
+import { esc, formatBytes, layout, seg } from "./layout.js";
 
-const MOD_LABEL: Record<string, string> = {
-  page: "Page",
-  resource: "File",
-  url: "Link",
-  quiz: "Quiz",
-  forum: "Forum",
-  label: "Note",
-  folder: "Folder",
-  book: "Book",
-  assign: "Assignment",
-};
+/** Query of an activity page: which chapter, letter, discussion or lesson page. */
+export type ActivityQuery = Record<string, string | undefined>;
 
-export function courseViewerPage(courseId: string, title: string, course: MoodleCourse): string {
-  const sections = course.sections
-    .map((s) => {
-      const items = s.activities
-        .map(
-          (a) =>
-            `<li><span class="tag">${esc(MOD_LABEL[a.mod] ?? a.mod)}</span><a href="/c/${seg(courseId)}/m/${seg(a.moduleId)}">${esc(a.title)}</a></li>`,
-        )
-        .join("");
-      return `<section class="card"><h2>${esc(s.title)}</h2>${items ? `<ul class="list">${items}</ul>` : `<p class="meta">Nothing in this section.</p>`}</section>`;
-    })
+const t = (key: MessageKey, params?: Record<string, string | number>) => currentFrame().t.t(key, params);
+
+function typeLabel(type: string): string {
+  const key = `mod.${type === "h5pactivity" ? "h5p" : type}` as MessageKey;
+  try {
+    return t(key);
+  } catch {
+    return type;
+  }
+}
+
+export function activityUrl(courseId: string, activityId: string, query = ""): string {
+  return `/c/${seg(courseId)}/a/${seg(activityId)}${query}`;
+}
+
+const card = (inner: string, cls = "card") => `<section class="${cls}">${inner}</section>`;
+
+function sectionCard(courseId: string, s: Section): string {
+  const items = s.items
+    .map((item) =>
+      item.kind === "text"
+        ? `<li class="content label">${item.html}</li>`
+        : `<li><a href="${esc(activityUrl(courseId, item.activity.id))}"><span class="tag">${esc(typeLabel(item.activity.type))}</span>${esc(item.activity.name)}</a></li>`,
+    )
     .join("");
-  const download = `<section class="card"><p class="meta">Take the whole course with you, or restore it into a Moodle site.</p><a class="btn alt" href="/c/${seg(courseId)}/download" download>Download the course (.mbz)</a></section>`;
-  return layout(title, sections + download, {
-    subtitle: course.backupDate ? `Exported ${formatDate(course.backupDate)}` : undefined,
-    back: "/",
-  });
+  const summary = s.summaryHtml.trim() ? `<div class="content summary">${s.summaryHtml}</div>` : "";
+  const list = items
+    ? `<ul class="list">${items}</ul>`
+    : `<p class="meta">${esc(t("course.emptySection"))}</p>`;
+  return card(`<h2>${esc(s.name)}</h2>${summary}${list}`);
 }
 
-export function fileUrl(courseId: string, file: MoodleFile): string {
-  return `/c/${seg(courseId)}/f/${seg(file.id)}/${seg(file.filename)}`;
+export function coursePage(courseId: string, title: string, course: MoodleCourse): string {
+  const sections = course.sections
+    .filter((s) => s.visible)
+    .map((s) => sectionCard(courseId, s))
+    .join("");
+  const download = card(
+    `<p class="meta">${esc(t("course.downloadHint"))}</p><a class="btn alt" href="/c/${seg(courseId)}/download" download>${esc(t("course.downloadMbz"))}</a>`,
+  );
+  return layout(title, sections + download, { back: "/" });
 }
 
-function fileBlock(courseId: string, f: MoodleFile): string {
-  const url = fileUrl(courseId, f);
-  const link = `<a class="btn" href="${esc(url)}">Open ${esc(f.filename)}</a><a class="btn alt" href="${esc(url)}?download=1">Save</a>`;
+function fileItem(f: FileLink): string {
   let preview = "";
   if (/^image\/(jpeg|png|gif|webp)$/.test(f.mimetype))
-    preview = `<img src="${esc(url)}" alt="${esc(f.filename)}" loading="lazy">`;
+    preview = `<img src="${esc(f.url)}" alt="${esc(f.filename)}" loading="lazy">`;
   else if (f.mimetype.startsWith("video/"))
-    preview = `<video controls preload="none" src="${esc(url)}"></video>`;
+    preview = `<video controls preload="none" src="${esc(f.url)}"></video>`;
   else if (f.mimetype.startsWith("audio/"))
-    preview = `<audio controls preload="none" src="${esc(url)}"></audio>`;
-  return `<li><p class="meta"><span class="tag">${esc(f.mimetype)}</span>${esc(f.filename)} · ${formatBytes(f.size)}</p>${preview}${link}</li>`;
+    preview = `<audio controls preload="none" src="${esc(f.url)}"></audio>`;
+  const where = f.filepath !== "/" ? `${esc(f.filepath)}` : "";
+  return `<li><p class="meta"><span class="tag">${esc(f.mimetype)}</span>${where}${esc(f.filename)} · ${formatBytes(f.size)}</p>${preview}<a class="btn" href="${esc(f.url)}">${esc(t("activity.openFile", { name: f.filename }))}</a><a class="btn alt" href="${esc(f.url)}?download=1">${esc(t("activity.saveFile"))}</a></li>`;
 }
 
-export function activityPage(
+function filesCard(files: FileLink[]): string {
+  return files.length
+    ? card(`<h2>${esc(t("activity.files"))}</h2><ul class="list">${files.map(fileItem).join("")}</ul>`)
+    : "";
+}
+
+function pager(prev: string | null, next: string | null): string {
+  const a = (href: string | null, label: string, cls: string) =>
+    href
+      ? `<a class="btn ${cls}" rel="${cls === "alt" ? "prev" : "next"}" href="${esc(href)}">${esc(label)}</a>`
+      : "<span></span>";
+  return `<nav class="pager">${a(prev, `← ${t("learn.previous")}`, "alt")}${a(next, `${t("learn.next")} →`, "")}</nav>`;
+}
+
+type Render<T extends MoodleActivity["type"]> = (
+  a: Extract<MoodleActivity, { type: T }>,
+  q: ActivityQuery,
+  url: (query?: string) => string,
+) => string;
+
+const book: Render<"book"> = (a, q, url) => {
+  const chapters = a.chapters;
+  const current = chapters.find((c) => c.id === q.chapter) ?? chapters[0];
+  if (!current) return card(`<p class="meta">${esc(t("activity.nothingOffline"))}</p>`);
+  const toc = chapters
+    .map(
+      (c) =>
+        `<li${c.subchapter ? ' class="sub"' : ""}><a href="${esc(url(`?chapter=${seg(c.id)}`))}"${c.id === current.id ? ' aria-current="page"' : ""}>${c.subchapter ? "– " : ""}${esc(c.title)}</a></li>`,
+    )
+    .join("");
+  const link = (id: string | null) => (id ? url(`?chapter=${seg(id)}`) : null);
+  return (
+    card(
+      `<h2>${esc(current.title)}</h2><div class="content chapter">${current.html}</div>${pager(link(current.previousId), link(current.nextId))}`,
+    ) + card(`<h2>${esc(t("learn.chapters"))}</h2><ul class="list">${toc}</ul>`)
+  );
+};
+
+const glossary: Render<"glossary"> = (a, q, url) => {
+  const letters = `<nav class="letters">${a.groups.map((g) => `<a href="${esc(url(`?letter=${seg(g.letter)}`))}">${esc(g.letter)}</a>`).join("")}<a href="${esc(url())}">${esc(t("learn.all"))}</a></nav>`;
+  const group = a.groups.find((g) => g.letter === q.letter);
+  const shown = group ? a.entries.filter((e) => group.entryIds.includes(e.id)) : a.entries;
+  const entries = shown
+    .map(
+      (e) =>
+        `<article class="entry" id="e${esc(e.id)}"><h3>${esc(e.concept)}</h3>${e.aliases.length ? `<p class="meta">${esc(e.aliases.join(", "))}</p>` : ""}<div class="content">${e.definitionHtml}</div>${e.attachments.length ? `<ul class="list">${e.attachments.map(fileItem).join("")}</ul>` : ""}</article>`,
+    )
+    .join("");
+  return card(
+    `<p class="meta">${esc(t("learn.glossaryEntries", { count: shown.length }))}</p>${letters}${entries}`,
+  );
+};
+
+const forum: Render<"forum"> = (a, q, url) => {
+  const d = a.discussions.find((x) => x.id === q.d);
+  if (!d) {
+    const list = a.discussions
+      .map(
+        (x) =>
+          `<li><a href="${esc(url(`?d=${seg(x.id)}`))}">${esc(x.name)}<span class="meta">&nbsp;· ${esc(t("learn.replies", { count: Math.max(0, x.posts.length - 1) }))}</span></a></li>`,
+      )
+      .join("");
+    return card(
+      `<p class="meta">${esc(t("learn.discussions", { count: a.discussions.length }))}</p><ul class="list">${list}</ul>`,
+    );
+  }
+  const f = currentFrame();
+  const posts = d.posts
+    .map(
+      (p) =>
+        `<article class="post${p.parentId ? " reply" : ""}"><h3>${esc(p.subject)}</h3><p class="meta">${esc(p.authorName)} · ${esc(f.t.dateTime(p.created))}</p><div class="content">${p.messageHtml}</div>${p.attachments.length ? `<ul class="list">${p.attachments.map(fileItem).join("")}</ul>` : ""}</article>`,
+    )
+    .join("");
+  return card(
+    `<h2>${esc(d.name)}</h2>${posts}<p><a class="btn alt" href="${esc(url())}">${esc(t("learn.forum"))}</a></p>`,
+  );
+};
+
+const lesson: Render<"lesson"> = (a, q, url) => {
+  const pageUrl = (id: string | "end") => (id === "end" ? url("?page=end") : url(`?page=${seg(id)}`));
+  if (q.page === "end")
+    return card(
+      `<p>${esc(t("common.saved"))}</p><a class="btn" href="${esc(url())}">${esc(t("learn.contents"))}</a>`,
+    );
+  const page = a.pages.find((p) => p.id === q.page) ?? a.pages.find((p) => p.id === a.firstPageId);
+  if (!page) return card(`<p class="meta">${esc(t("activity.nothingOffline"))}</p>`);
+  const head = `<h2>${esc(page.title)}</h2><div class="content">${page.contentsHtml}</div>`;
+  if (q.answer !== undefined) {
+    const chosen = lessonAnswerFor(page, q.answer);
+    const next = lessonJump(a.pages, page.id, chosen?.jumpto ?? -1);
+    const said = chosen?.responseHtml.trim()
+      ? `<div class="content outcome">${chosen.responseHtml}</div>`
+      : "";
+    return card(`${head}${said}<a class="btn" href="${esc(pageUrl(next))}">${esc(t("learn.continue"))}</a>`);
+  }
+  if (page.kind === "content" || page.answers.length === 0 || page.kind.startsWith("end")) {
+    const buttons = page.answers.length
+      ? page.answers
+          .map(
+            (x) =>
+              `<a class="btn" href="${esc(pageUrl(lessonJump(a.pages, page.id, x.jumpto)))}">${x.html.replace(/<[^>]*>/g, "") || esc(t("learn.continue"))}</a>`,
+          )
+          .join("")
+      : `<a class="btn" href="${esc(pageUrl(page.nextId ?? "end"))}">${esc(t("learn.continue"))}</a>`;
+    return card(head + buttons);
+  }
+  const choices =
+    page.kind === "truefalse" || page.kind === "multichoice"
+      ? page.answers
+          .map(
+            (x) =>
+              `<label class="opt"><input type="radio" name="answer" value="${esc(x.id)}" required>${x.html.replace(/<[^>]*>/g, "")}</label>`,
+          )
+          .join("")
+      : `<label>${esc(t("quiz.review"))}<input type="text" name="answer" required></label>`;
+  return card(
+    `${head}<form method="get" action="${esc(url())}"><input type="hidden" name="page" value="${esc(page.id)}">${choices}<button type="submit">${esc(t("learn.submit"))}</button></form>`,
+  );
+};
+
+function imscpTree(items: ImscpItem[]): string {
+  return `<ul class="list">${items.map((i) => `<li>${i.file ? `<a href="${esc(i.file.url)}">${esc(i.title)}</a>` : esc(i.title)}${i.children.length ? imscpTree(i.children) : ""}</li>`).join("")}</ul>`;
+}
+
+/** Read-only types; quiz, choice and feedback are forms (pages/answers.ts). */
+const READ_ONLY: { [T in MoodleActivity["type"]]?: Render<T> } = {
+  page: (a) => card(`<div class="content">${a.contentHtml}</div>`),
+  label: (a) => card(`<div class="content">${a.html}</div>`),
+  url: (a) =>
+    card(
+      `<p>${esc(t("activity.linkTo"))} <a href="${esc(a.externalUrl)}" rel="noreferrer">${esc(a.externalUrl)}</a></p><p class="meta">${esc(t("activity.needsInternet"))}</p>`,
+    ),
+  resource: (a) => filesCard(a.main ? [a.main, ...a.files.filter((f) => f.key !== a.main!.key)] : a.files),
+  folder: (a) => filesCard(a.files),
+  book,
+  glossary,
+  forum,
+  lesson,
+  assign: (a) => filesCard(a.attachments),
+  imscp: (a) => (a.organization.length ? card(imscpTree(a.organization)) : filesCard(a.files)),
+  h5pactivity: (a) => filesCard(a.package ? [a.package] : []),
+  scorm: (a) => filesCard(a.package ? [a.package] : []),
+};
+
+export function hasReadOnlyPage(type: string): boolean {
+  return type in READ_ONLY;
+}
+
+/** The page frame of an activity: name, course, description, then its own part. */
+export function activityFrame(
   courseId: string,
   courseTitle: string,
-  a: ActivityContent,
-  contentHtml: string,
-  introHtml: string,
+  a: MoodleActivity,
+  body: string,
 ): string {
-  const parts: string[] = [];
-  if (introHtml) parts.push(`<section class="card content">${introHtml}</section>`);
-  if (contentHtml) parts.push(`<section class="card content">${contentHtml}</section>`);
-  if (a.externalUrl)
-    parts.push(
-      `<section class="card"><p>Link to <a href="${esc(a.externalUrl)}" rel="noreferrer">${esc(a.externalUrl)}</a></p><p class="meta">Needs an internet connection.</p></section>`,
-    );
-  if (a.files.length)
-    parts.push(
-      `<section class="card"><h2>Files</h2><ul class="list">${a.files.map((f) => fileBlock(courseId, f)).join("")}</ul></section>`,
-    );
-  if (parts.length === 0)
-    parts.push(
-      `<section class="card"><p class="meta">This activity has no content that can be shown offline.</p></section>`,
-    );
-  return layout(a.name, parts.join(""), { subtitle: courseTitle, back: `/c/${seg(courseId)}` });
+  const intro = a.introHtml.trim() ? card(`<div class="content intro">${a.introHtml}</div>`) : "";
+  const inner = intro + body || card(`<p class="meta">${esc(t("activity.nothingOffline"))}</p>`);
+  return layout(a.name, inner, { subtitle: courseTitle, back: `/c/${seg(courseId)}` });
+}
+
+export function readOnlyActivityPage(
+  courseId: string,
+  courseTitle: string,
+  a: MoodleActivity,
+  q: ActivityQuery,
+): string {
+  const render = READ_ONLY[a.type] as Render<typeof a.type> | undefined;
+  const url = (query = "") => activityUrl(courseId, a.id, query);
+  return activityFrame(courseId, courseTitle, a, render ? render(a as never, q, url) : "");
 }

@@ -1,4 +1,6 @@
 // The status page: what the agent is doing, its last sync, disk, power and the courses.
+import { currentFrame } from "../frame.js";
+import type { MessageKey } from "../i18n/index.js";
 import { esc, formatBytes, formatDate, layout } from "./layout.js";
 
 export interface StatusView {
@@ -25,41 +27,62 @@ export interface StatusView {
 }
 
 export function statusPage(s: StatusView): string {
-  const row = (k: string, v: string) => `<tr><th>${esc(k)}</th><td>${v}</td></tr>`;
-  const progress = s.progress !== undefined ? ` (${Math.round(s.progress * 100)} %)` : "";
+  const { t } = currentFrame().t;
+  const row = (k: MessageKey, v: string) => `<tr><th>${esc(t(k))}</th><td>${v}</td></tr>`;
+  const progress = s.progress !== undefined ? ` (${esc(t("status.progress", { share: s.progress }))})` : "";
   const flags = s.throttle
     ? [
-        s.throttle.underVoltage ? `<span class="err">under-voltage now</span>` : "",
-        s.throttle.throttled ? `<span class="err">throttled now</span>` : "",
-        s.throttle.sinceBoot.underVoltage ? "under-voltage since boot" : "",
+        s.throttle.underVoltage ? `<span class="err">${esc(t("status.underVoltageNow"))}</span>` : "",
+        s.throttle.throttled ? `<span class="err">${esc(t("status.throttledNow"))}</span>` : "",
+        s.throttle.sinceBoot.underVoltage ? esc(t("status.underVoltageSinceBoot")) : "",
       ]
         .filter(Boolean)
-        .join(", ") || `<span class="ok">power OK</span>`
-    : "not a Pi (no firmware flags)";
+        .join(", ") || `<span class="ok">${esc(t("status.powerOk"))}</span>`
+    : esc(t("status.notAPi"));
+  const last = s.lastSync;
+  const lastSync = !last
+    ? esc(t("status.never"))
+    : last.ok
+      ? esc(
+          t("status.lastSyncDone", {
+            date: formatDate(last.at),
+            updated: last.updated,
+            bytes: formatBytes(last.bytesDown),
+          }),
+        )
+      : `${esc(formatDate(last.at))} — <span class="err">${esc(t("status.failed"))}</span>`;
   const rows = [
     row(
-      "State",
-      `<span class="state">${esc(s.state)}</span>${progress} since ${esc(formatDate(s.stateSince))}`,
+      "status.state",
+      `<span class="state">${esc(s.state)}</span>${progress} · ${esc(formatDate(s.stateSince))}`,
     ),
-    s.error ? row("Last error", `<span class="err">${esc(s.error)}</span>`) : "",
-    s.retryAt ? row("Retry at", esc(formatDate(s.retryAt))) : "",
-    row("Network", s.online ? `<span class="ok">online</span>` : "offline"),
-    s.masterUrl !== undefined ? row("Master", esc(s.masterUrl)) : "",
+    s.error ? row("status.lastError", `<span class="err">${esc(s.error)}</span>`) : "",
+    s.retryAt ? row("status.retryAt", esc(formatDate(s.retryAt))) : "",
     row(
-      "Last sync",
-      s.lastSync
-        ? `${esc(formatDate(s.lastSync.at))} — ${s.lastSync.ok ? `${s.lastSync.updated} updated, ${formatBytes(s.lastSync.bytesDown)} down` : `<span class="err">failed</span>`}`
-        : "never",
+      "status.network",
+      s.online ? `<span class="ok">${esc(t("status.online"))}</span>` : esc(t("status.offline")),
     ),
-    row("Next sync", esc(formatDate(s.nextSyncAt))),
-    row("Bytes saved by deltas", formatBytes(s.bytesSaved)),
+    s.masterUrl !== undefined ? row("status.master", esc(s.masterUrl)) : "",
+    row("status.lastSync", lastSync),
+    row("status.nextSync", esc(formatDate(s.nextSyncAt))),
+    row("status.bytesSaved", formatBytes(s.bytesSaved)),
     row(
-      "Disk free",
-      s.disk ? `${formatBytes(s.disk.availableBytes)} of ${formatBytes(s.disk.totalBytes)}` : "—",
+      "status.diskFree",
+      s.disk
+        ? esc(
+            t("status.freeOfTotal", {
+              free: formatBytes(s.disk.availableBytes),
+              total: formatBytes(s.disk.totalBytes),
+            }),
+          )
+        : "—",
     ),
-    row("CPU temperature", s.cpuTemperatureC === null ? "—" : `${s.cpuTemperatureC.toFixed(1)} °C`),
-    row("Power", flags),
-    row("Hotspot clients", s.hotspotClients === null ? "unknown" : String(s.hotspotClients)),
+    row("status.cpuTemperature", s.cpuTemperatureC === null ? "—" : `${s.cpuTemperatureC.toFixed(1)} °C`),
+    row("status.power", flags),
+    row(
+      "status.hotspotClients",
+      s.hotspotClients === null ? esc(t("status.unknown")) : String(s.hotspotClients),
+    ),
   ].join("");
   const courses = s.courses
     .map(
@@ -68,8 +91,8 @@ export function statusPage(s: StatusView): string {
     )
     .join("");
   return layout(
-    "Status",
-    `<section class="card"><table>${rows}</table></section><section class="card"><h2>Courses</h2><table><tr><th>Course</th><th>Version</th><th>Content hash</th></tr>${courses}</table></section>`,
+    t("status.title"),
+    `<section class="card"><table>${rows}</table></section><section class="card"><h2>${esc(t("nav.courses"))}</h2><table><tr><th>${esc(t("status.course"))}</th><th>${esc(t("status.version"))}</th><th>${esc(t("status.contentHash"))}</th></tr>${courses}</table></section>`,
     { back: "/" },
   );
 }

@@ -6,6 +6,7 @@ import { masterUrlProblem } from "../../agent/config.js";
 import { HttpError } from "../../http/errors.js";
 import { readForm } from "../../http/form.js";
 import type { AdminAuth, LoginThrottle } from "../auth.js";
+import { SUPPORTED_LOCALES, toLocale } from "../i18n/index.js";
 import { adminPage, loginPage } from "../pages/admin.js";
 import { html } from "../respond.js";
 import { adminSession, SESSION_COOKIE } from "../session.js";
@@ -33,6 +34,7 @@ export function adminRouter(control: AgentControl, auth: AdminAuth, throttle: Lo
         hasToken: control.hasToken(),
         networks: networks.map((n) => ({ ssid: n.ssid, secured: n.password !== undefined })),
         state: status.state,
+        defaultLocale: control.defaultLocale(),
         message,
       }),
     );
@@ -95,6 +97,14 @@ export function adminRouter(control: AgentControl, auth: AdminAuth, throttle: Lo
     if (token.length > 4096) throw new HttpError(400, "Read token: at most 4096 characters.");
     await control.setMasterUrl(url.replace(/\/+$/, ""), token || undefined);
     ctx.redirect("/admin?done=Master+saved");
+  });
+
+  router.post("/admin/language", async (ctx) => {
+    const form = await adminForm(ctx);
+    const locale = toLocale(form.get("locale"));
+    if (!locale) throw new HttpError(400, `Default language: one of ${SUPPORTED_LOCALES.join(", ")}.`);
+    await control.setDefaultLocale(locale);
+    ctx.redirect("/admin?done=Language+saved");
   });
 
   router.post("/admin/networks", async (ctx) => {

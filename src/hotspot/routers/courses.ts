@@ -1,11 +1,11 @@
 // The course list, a course's front door (the Moodle viewer or the file browser), the whole
 // archive as a download, and the answers to phones' connectivity checks.
 import Router from "@koa/router";
-import { isMoodleBackup } from "../../agent/moodle.js";
+import { readerFor } from "../../readers/index.js";
 import type { CourseAccess } from "../courses.js";
 import { type CourseCard, homePage, stateLine } from "../pages/courses.js";
 import { seg } from "../pages/layout.js";
-import { courseViewerPage } from "../pages/moodle.js";
+import { coursePage } from "../pages/moodle.js";
 import { disposition, html, sendCourseFile } from "../respond.js";
 import type { AgentControl, CourseSource } from "../types.js";
 
@@ -29,7 +29,7 @@ export function coursesRouter(source: CourseSource, courses: CourseAccess, contr
   router.get("/", async (ctx) => {
     const cards: CourseCard[] = [];
     for (const c of await source.list()) {
-      const kind = (await isMoodleBackup(c.treePath)) ? "moodle" : "archive";
+      const kind = (await readerFor(c.treePath)) ? "moodle" : "archive";
       cards.push({
         id: c.id,
         title: c.title,
@@ -44,18 +44,18 @@ export function coursesRouter(source: CourseSource, courses: CourseAccess, contr
 
   router.get("/c/:id", async (ctx) => {
     const course = await courses.get(ctx.params.id!);
-    const moodle = await courses.moodle(course);
+    const moodle = await courses.read(course);
     if (!moodle) {
       ctx.redirect(`/c/${seg(course.id)}/browse/`);
       return;
     }
-    html(ctx, courseViewerPage(course.id, course.title, moodle));
+    html(ctx, coursePage(course.id, course.title, moodle));
   });
 
   router.get("/c/:id/download", async (ctx) => {
     const course = await courses.get(ctx.params.id!);
     // Moodle restores .mbz files (zip or tar.gz inside); other archives keep their format's extension.
-    const ext = (await isMoodleBackup(course.treePath)) ? "mbz" : course.format;
+    const ext = (await readerFor(course.treePath)) ? "mbz" : course.format;
     const date = course.publishedAt.slice(0, 10);
     await sendCourseFile(ctx, await courses.archive(course), {
       "Content-Type": ARCHIVE_TYPES[course.format],

@@ -105,6 +105,7 @@ class MoodleCourseReader {
       },
       resolveFile: (key) => this.files.resolve(key),
       richText: (value, format, area) => richText(this.files, value, format, area),
+      questionFileUrl: (area, path) => this.files.findLink(area, path)?.url ?? null,
     };
   }
 

@@ -122,6 +122,30 @@ export class MoodleFiles {
     });
   }
 
+  /**
+   * The file a text of another context links (quiz questions name their area without the
+   * context, which belongs to the question bank): the first file of that component, area, item
+   * and path, whatever its context. `path` is as written after @@PLUGINFILE@@ (URL-encoded).
+   */
+  findLink(area: Omit<FileArea, "contextid">, path: string): FileLink | null {
+    let decoded: string;
+    try {
+      decoded = decodeURIComponent(path.split(/[?#]/)[0] ?? "");
+    } catch {
+      return null;
+    }
+    for (const f of this.byKey.values()) {
+      if (
+        f.component === area.component &&
+        f.filearea === area.filearea &&
+        f.itemid === (area.itemid ?? "0") &&
+        f.filepath + f.filename === decoded
+      )
+        return this.link(f);
+    }
+    return null;
+  }
+
   get(key: string): MoodleFile | undefined {
     return this.byKey.get(key);
   }

@@ -102,4 +102,6 @@ export interface MoodleCourse extends Course<MoodleActivity> {
    * rewritten to file references, TeX rendered to MathML.
    */
   richText(value: string, format: string, area: FileArea): string;
+  /** The reference of a file a quiz question links (its area without the context), or null. */
+  questionFileUrl(area: Omit<FileArea, "contextid">, path: string): string | null;
 }

@@ -1,0 +1,118 @@
+// What learners answer is kept in the agent's real LevelDB with who answered: a choice, a
+// questionnaire and a quiz attempt (its essay kept for the teacher) posted over real HTTP to
+// the hotspot app on loopback, over the real Moodle 5.1 backup; bad answers get a clear error
+// and are not kept.
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { extractArchive } from "../../src/archive/index.js";
+import { AnswerStore } from "../../src/hotspot/attempts.js";
+import { Store } from "../../src/store/index.js";
+import { tempDir } from "../agent/helpers.js";
+import { MOODLE51_DIR } from "../support/corpus.js";
+import { hotspotOnLoopback, postForm } from "./helpers.js";
+
+const V1 = join(MOODLE51_DIR, "community-health@v1.mbz");
+const present = existsSync(V1);
+if (!present) console.warn("skipping: needs the Moodle 5.1 backups (MOODLE51_DIR)");
+
+describe.skipIf(!present)("answers kept on the hotspot", () => {
+  let dir: Awaited<ReturnType<typeof tempDir>>;
+  let store: Store;
+  let server: Awaited<ReturnType<typeof hotspotOnLoopback>>;
+  let cookie: string;
+
+  beforeAll(async () => {
+    dir = await tempDir("hc-answers-");
+    const treePath = join(dir.path, "tree");
+    await extractArchive(V1, treePath);
+    store = await Store.open(join(dir.path, "db"));
+    const course = {
+      id: "ch",
+      title: "Community health",
+      contentHash: "hc1:v1",
+      format: "tar.gz" as const,
+      archivePath: V1,
+      treePath,
+      size: 0,
+      publishedAt: "2026-12-01T14:44:52.000Z",
+      installedAt: "2026-12-01T15:00:00.000Z",
+    };
+    server = await hotspotOnLoopback([course], { store });
+    const me = await fetch(`${server.url}/me`, postForm({ name: "Budi", classCode: "9A" }));
+    expect(me.status).toBe(303);
+    cookie = me.headers.get("set-cookie")!.split(";")[0]!;
+  }, 120_000);
+
+  afterAll(async () => {
+    await server?.close();
+    await store?.close();
+    await dir?.remove();
+  });
+
+  it("a choice is kept with the learner; an unknown option is refused and not kept", async () => {
+    const bad = await fetch(`${server.url}/c/ch/a/choice_580`, postForm({ answer: "999" }, cookie));
+    expect(bad.status).toBe(200);
+    expect(await bad.text()).toContain("There is no option &quot;999&quot;.");
+    const ok = await fetch(`${server.url}/c/ch/a/choice_580`, postForm({ answer: "58" }, cookie));
+    expect(await ok.text()).toContain('role="status">Saved<');
+    const kept = (await new AnswerStore(store).allResponses()).filter((r) => r.kind === "choice");
+    expect(kept).toHaveLength(1);
+    expect(kept[0]).toMatchObject({
+      courseId: "ch",
+      activityId: "choice_580",
+      contentHash: "hc1:v1",
+      answer: ["58"],
+      learner: { name: "Budi", classCode: "9A" },
+    });
+  });
+
+  it("a questionnaire with a number out of range is refused; a valid one is kept", async () => {
+    const page = await (await fetch(`${server.url}/c/ch/a/feedback_585`, { headers: { cookie } })).text();
+    const numeric = /How many households[^<]*<input type="text" inputmode="decimal" name="(\d+)"/.exec(
+      page,
+    )![1]!;
+    const bad = await fetch(`${server.url}/c/ch/a/feedback_585`, postForm({ [numeric]: "5000" }, cookie));
+    expect(await bad.text()).toContain("Enter a number from 0 to 200.");
+    const missing = await fetch(`${server.url}/c/ch/a/feedback_585`, postForm({ [numeric]: "12" }, cookie));
+    expect(await missing.text()).toContain("This answer is required.");
+    const useful = /How useful was this course\?[\s\S]*?name="(\d+)" value="2"/.exec(page)![1]!;
+    await fetch(`${server.url}/c/ch/a/feedback_585`, postForm({ [useful]: "2", [numeric]: "12" }, cookie));
+    const kept = (await new AnswerStore(store).allResponses()).filter((r) => r.kind === "feedback");
+    expect(kept.map((r) => r.answer)).toEqual([{ [useful]: "2", [numeric]: 12 }]);
+  });
+
+  it("a submitted attempt keeps its answers, its grade and the essay for later grading", async () => {
+    const start = await fetch(`${server.url}/c/ch/a/quiz_581/attempt`, {
+      method: "POST",
+      redirect: "manual",
+      headers: { cookie },
+    });
+    expect(start.status).toBe(303);
+    const attemptPath = start.headers.get("location")!;
+    expect(attemptPath).toMatch(/^\/c\/ch\/a\/quiz_581\/attempt\/[\w-]{12}$/);
+    const submit = await fetch(
+      `${server.url}${attemptPath}`,
+      postForm({ "q4:answer": "1", "q10:answer": "Greeted everyone.", other: "dropped" }, cookie),
+    );
+    expect(submit.status).toBe(303);
+    const [record] = await new AnswerStore(store).allAttempts();
+    expect(record).toMatchObject({
+      activityId: "quiz_581",
+      answers: { "q4:answer": "1", "q10:answer": "Greeted everyone." },
+      needsGrading: true,
+      maxGrade: 100,
+      learner: { name: "Budi" },
+    });
+    // One of 15 marks (the true/false question), scaled to 100.
+    expect(record!.grade!.toFixed(2)).toBe("6.67");
+    const review = await (await fetch(`${server.url}${attemptPath}`, { headers: { cookie } })).text();
+    expect(review).toContain("Grade: 6.67 out of 100.00");
+  });
+
+  it("an attempt of another activity is not found", async () => {
+    const [record] = await new AnswerStore(store).allAttempts();
+    const res = await fetch(`${server.url}/c/ch/a/quiz_582/attempt/${record!.id}`);
+    expect(res.status).toBe(404);
+  });
+});
