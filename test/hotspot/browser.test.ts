@@ -12,9 +12,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEMO_COURSE, type RunningDemo, runDemo } from "../../src/demo/demo.js";
 import { fullCourse, generateCourse, writeCourse } from "../../src/demo/sample-course.js";
 import { tempDir } from "../agent/helpers.js";
+import { CHROMIUM, CHROMIUM_ARGS } from "../support/chromium.js";
 import { repoRoot } from "../support/cli.js";
 
-const CHROMIUM = "/usr/bin/chromium";
 const artifacts = join(repoRoot, "test-artifacts", "agent");
 const docsShot = join(repoRoot, "docs", "hotspot.png");
 
@@ -30,16 +30,7 @@ beforeAll(async () => {
   context = await chromium.launchPersistentContext(join(dir.path, "profile"), {
     executablePath: CHROMIUM,
     headless: true,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
+    args: CHROMIUM_ARGS,
     viewport: { width: 412, height: 860 },
     deviceScaleFactor: 1,
     isMobile: true,

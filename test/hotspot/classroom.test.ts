@@ -14,11 +14,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { extractArchive } from "../../src/archive/index.js";
 import type { ServedCourse } from "../../src/hotspot/app.js";
 import { tempDir } from "../agent/helpers.js";
+import { CHROMIUM, CHROMIUM_ARGS } from "../support/chromium.js";
 import { repoRoot } from "../support/cli.js";
 import { MOODLE51_DIR } from "../support/corpus.js";
 import { hotspotOnLoopback } from "./helpers.js";
 
-const CHROMIUM = "/usr/bin/chromium";
 const V1 = join(MOODLE51_DIR, "community-health@v1.mbz");
 const V2 = join(MOODLE51_DIR, "community-health@v2.mbz");
 const present = existsSync(CHROMIUM) && existsSync(V1) && existsSync(V2);
@@ -77,16 +77,7 @@ describe.skipIf(!present)("a Moodle course on a phone", () => {
     server = await hotspotOnLoopback([], { courses });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
+      args: CHROMIUM_ARGS,
     });
     phone = await browser.newContext({
       viewport: { width: 390, height: 844 },

@@ -15,11 +15,11 @@ import {
   renderQuestion,
   submitAttempt,
 } from "../../../../src/readers/moodle/quiz/index.js";
+import { CHROMIUM, CHROMIUM_ARGS } from "../../../support/chromium.js";
 import { repoRoot } from "../../../support/cli.js";
 import { MOODLE51_DIR } from "../../../support/corpus.js";
 import { attemptOf, loadBackup, tempDir } from "./helpers.js";
 
-const CHROMIUM = "/usr/bin/chromium";
 const present = existsSync(CHROMIUM) && existsSync(join(MOODLE51_DIR, "community-health@v1.mbz"));
 if (!present) console.warn("skipping: needs /usr/bin/chromium and the Moodle 5.1 backups");
 
@@ -92,16 +92,7 @@ describe.skipIf(!present)("quiz fragments in Chromium", () => {
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
+      args: CHROMIUM_ARGS,
     });
   }, 120_000);
 
