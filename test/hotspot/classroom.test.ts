@@ -239,6 +239,13 @@ describe.skipIf(!present)("a Moodle course on a phone", () => {
     await tab.getByRole("link", { name: "Bahasa Indonesia" }).click();
     await expect(tab.getByRole("button", { name: "Mulai mengerjakan" }).count()).resolves.toBe(1);
     await expect(tab.locator("html").getAttribute("lang")).resolves.toBe("id");
+    // The questions themselves: the quiz engine's words come in the page's language too.
+    await Promise.all([
+      tab.waitForURL(/\/attempt\//),
+      tab.getByRole("button", { name: "Mulai mengerjakan" }).click(),
+    ]);
+    await expect(tab.getByText("Nilai maksimal 1.00").count()).resolves.toBeGreaterThan(0);
+    await expect(tab.getByText("Benar", { exact: true }).count()).resolves.toBe(1);
     await tab.goto(`${server.url}/c/community-health`);
     await expect(tab.locator("html").getAttribute("lang")).resolves.toBe("id");
     await tab.close();

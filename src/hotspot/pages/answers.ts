@@ -7,6 +7,7 @@ import type {
   AttemptResult,
   FormBody,
   PluginfileResolver,
+  QuizStrings,
 } from "../../readers/moodle/quiz/index.js";
 import { renderQuestion } from "../../readers/moodle/quiz/index.js";
 import { currentFrame } from "../frame.js";
@@ -20,8 +21,27 @@ const t = (
 const card = (inner: string) => `<section class="card">${inner}</section>`;
 
 /** The engine's words that the catalogs have in every language. */
-function quizStrings() {
-  return { true: t("quiz.true"), false: t("quiz.false"), choose: t("quiz.choose") };
+/** The quiz engine's words in the page's language; {max}, {mark} and {n} stay for the engine to fill. */
+function quizStrings(): Partial<QuizStrings> {
+  const keep = { max: "{max}", mark: "{mark}", n: "{n}" };
+  return {
+    question: t("quiz.questionLabel"),
+    information: t("quiz.information"),
+    markedOutOf: t("quiz.markedOutOf", keep),
+    mark: t("quiz.mark", keep),
+    answer: t("quiz.answer"),
+    choose: t("quiz.choose"),
+    gap: t("quiz.gap", keep),
+    true: t("quiz.true"),
+    false: t("quiz.false"),
+    laterGrading: t("quiz.laterGrading"),
+    unavailable: t("quiz.unavailable"),
+    correct: t("quiz.state.correct"),
+    partial: t("quiz.state.partial"),
+    incorrect: t("quiz.state.incorrect"),
+    notanswered: t("quiz.state.notAnswered"),
+    needsgrading: t("quiz.state.needsGrading"),
+  };
 }
 
 export function quizStart(action: string): string {
