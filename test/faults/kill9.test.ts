@@ -249,8 +249,10 @@ describe("kill -9 during every phase of a sync", () => {
         }),
       );
       const killedIn = countBy(outcomes.map((o) => o.killedIn));
-      // Every phase was actually hit by some kill (not only announced).
-      for (const p of ["negotiating", "uploading", "downloading", "applying", "verifying", "switching"]) {
+      // Every phase with work in it was actually hit by some kill (not only announced).
+      // "verifying" compares hashes already computed while applying, so a random kill lands
+      // there only by luck; the test below kills it there on purpose.
+      for (const p of ["negotiating", "uploading", "downloading", "applying", "switching"]) {
         expect(killedIn[p] ?? 0, `kills landing in ${p}: ${JSON.stringify(killedIn)}`).toBeGreaterThan(0);
       }
       // Kills before the switch left the old version served; some kills landed after it.
