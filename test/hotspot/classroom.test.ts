@@ -17,6 +17,7 @@ import { tempDir } from "../agent/helpers.js";
 import { CHROMIUM, CHROMIUM_ARGS } from "../support/chromium.js";
 import { repoRoot } from "../support/cli.js";
 import { MOODLE51_DIR } from "../support/corpus.js";
+import { answerCommunityHealthQuiz } from "../support/moodle51-quiz.js";
 import { hotspotOnLoopback } from "./helpers.js";
 
 const V1 = join(MOODLE51_DIR, "community-health@v1.mbz");
@@ -172,22 +173,7 @@ describe.skipIf(!present)("a Moodle course on a phone", () => {
       tab.waitForURL(/\/attempt\//),
       tab.getByRole("button", { name: "Start attempt" }).click(),
     ]);
-    const q = (slot: number) => tab.locator(`#q${slot}`);
-    await q(2).getByLabel("Advise, support and refer households").check();
-    await q(3).getByLabel("After using the latrine").check();
-    await q(3).getByLabel("Before preparing food").check();
-    await q(4).getByLabel("True").check();
-    await q(5).getByLabel("Answer").fill("salt");
-    await q(6).getByLabel("Answer").fill("25");
-    await q(7).getByLabel("Green").selectOption({ label: "Well nourished" });
-    await q(7).getByLabel("Yellow").selectOption({ label: "Moderate malnutrition" });
-    await q(7).getByLabel("Red").selectOption({ label: "insect" });
-    await q(8).getByLabel("Gap 1").selectOption({ label: "soap" });
-    await q(8).getByLabel("Gap 2").selectOption({ label: "20" });
-    await q(9).getByLabel("Gap 1").fill("1");
-    await q(9).getByLabel("Gap 2").selectOption({ label: "30 minutes" });
-    await q(9).getByLabel("Gap 3").fill("bucket");
-    await q(10).getByLabel("Answer").fill("Greeted, checked everyone, gave one message.");
+    await answerCommunityHealthQuiz(tab);
     await shot(tab, "quiz");
     const attemptUrl = tab.url();
     await Promise.all([

@@ -18,6 +18,7 @@ import {
 import { CHROMIUM, CHROMIUM_ARGS } from "../../../support/chromium.js";
 import { repoRoot } from "../../../support/cli.js";
 import { MOODLE51_DIR } from "../../../support/corpus.js";
+import { answerCommunityHealthQuiz } from "../../../support/moodle51-quiz.js";
 import { attemptOf, loadBackup, tempDir } from "./helpers.js";
 
 const present = existsSync(CHROMIUM) && existsSync(join(MOODLE51_DIR, "community-health@v1.mbz"));
@@ -114,22 +115,7 @@ describe.skipIf(!present)("quiz fragments in Chromium", () => {
       if (m.type() === "error") blocked.push(m.text());
     });
     await tab.goto(base);
-    const q = (slot: number) => tab.locator(`#q${slot}`);
-    await q(2).getByLabel("Advise, support and refer households").check();
-    await q(3).getByLabel("After using the latrine").check();
-    await q(3).getByLabel("Before preparing food").check();
-    await q(4).getByLabel("True").check();
-    await q(5).getByLabel("Answer").fill("salt");
-    await q(6).getByLabel("Answer").fill("25");
-    await q(7).getByLabel("Green").selectOption({ label: "Well nourished" });
-    await q(7).getByLabel("Yellow").selectOption({ label: "Moderate malnutrition" });
-    await q(7).getByLabel("Red").selectOption({ label: "insect" });
-    await q(8).getByLabel("Gap 1").selectOption({ label: "soap" });
-    await q(8).getByLabel("Gap 2").selectOption({ label: "20" });
-    await q(9).getByLabel("Gap 1").fill("1");
-    await q(9).getByLabel("Gap 2").selectOption({ label: "30 minutes" });
-    await q(9).getByLabel("Gap 3").fill("bucket");
-    await q(10).getByLabel("Answer").fill("Greeted, checked everyone, gave one message.");
+    await answerCommunityHealthQuiz(tab);
     await Promise.all([
       tab.waitForURL(`${base}/submit`),
       tab.getByRole("button", { name: "Submit all and finish" }).click(),
@@ -149,6 +135,7 @@ describe.skipIf(!present)("quiz fragments in Chromium", () => {
       "Partially correct Mark 2.00 out of 3.00",
       "Needs grading",
     ]);
+    const q = (slot: number) => tab.locator(`#q${slot}`);
     await expect(q(5).locator(".feedback").textContent()).resolves.toBe('Nearly: the full term is "salts".');
     await expect(q(5).getByLabel("Answer").isDisabled()).resolves.toBe(true);
     // Nothing on the page tried to run a script (the CSP would have reported it).
