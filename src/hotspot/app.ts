@@ -16,9 +16,8 @@ import { assetsRouter } from "./assets.js";
 import { AnswerStore } from "./attempts.js";
 import { LoginThrottle } from "./auth.js";
 import { courseAccess } from "./courses.js";
+import { hotspotError, renderError } from "./errors.js";
 import { frameMiddleware } from "./frame.js";
-import { errorPage } from "./pages/layout.js";
-import { html } from "./respond.js";
 import { adminRouter } from "./routers/admin.js";
 import { coursesRouter } from "./routers/courses.js";
 import { filesRouter } from "./routers/files.js";
@@ -35,17 +34,9 @@ export function createHotspotApp(o: HotspotAppOptions): Koa {
   const app = new Koa();
   const courses = courseAccess(o.courses);
 
-  app.use(
-    catchErrors({
-      onError: o.onError,
-      render(ctx, status, message) {
-        if (ctx.path.startsWith("/api/")) ctx.body = { error: message ?? "internal error" };
-        else html(ctx, errorPage(status, message ?? "Something went wrong."), status);
-      },
-    }),
-  );
-
+  // The frame first: an error page is in the learner's language too.
   app.use(frameMiddleware(() => o.control.defaultLocale()));
+  app.use(catchErrors({ onError: o.onError, render: renderError }));
 
   const ROUTERS = [
     assetsRouter(),
@@ -63,7 +54,7 @@ export function createHotspotApp(o: HotspotAppOptions): Koa {
 
   app.use(async (ctx) => {
     if (ctx.status === 404 && ctx.body === undefined && ctx.respond !== false)
-      html(ctx, errorPage(404, "Not found."), 404);
+      throw hotspotError(404, "error.notFound");
   });
   return app;
 }

@@ -82,6 +82,28 @@ describe.skipIf(!present)("answers kept on the hotspot", () => {
     expect(kept.map((r) => r.answer)).toEqual([{ [useful]: "2", [numeric]: 12 }]);
   });
 
+  it("refusals are in the learner's language, and nothing is kept", async () => {
+    const indonesian = { cookie, "accept-language": "id" };
+    const before = (await new AnswerStore(store).allResponses()).length;
+    const page = await (await fetch(`${server.url}/c/ch/a/feedback_585`, { headers: indonesian })).text();
+    const numeric = /How many households[^<]*<input type="text" inputmode="decimal" name="(\d+)"/.exec(
+      page,
+    )![1]!;
+    const post = (path: string, fields: Record<string, string>) => {
+      const init = postForm(fields, cookie);
+      return fetch(`${server.url}${path}`, {
+        ...init,
+        headers: { ...init.headers, "accept-language": "id" },
+      });
+    };
+    const bad = await (await post("/c/ch/a/feedback_585", { [numeric]: "5000" })).text();
+    expect(bad).toContain("Masukkan angka dari 0 sampai 200.");
+    expect(bad).toContain("Jawaban ini wajib diisi.");
+    const choice = await (await post("/c/ch/a/choice_580", { answer: "999" })).text();
+    expect(choice).toContain("Opsi &quot;999&quot; tidak ada.");
+    expect((await new AnswerStore(store).allResponses()).length).toBe(before);
+  });
+
   it("a submitted attempt keeps its answers, its grade and the essay for later grading", async () => {
     const start = await fetch(`${server.url}/c/ch/a/quiz_581/attempt`, {
       method: "POST",

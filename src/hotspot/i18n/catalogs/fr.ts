@@ -121,6 +121,7 @@ export const fr: Catalog = {
   "learner.yourName": "Votre nom",
   "learner.classCode": "Code de la classe (facultatif)",
   "learner.hello": "Bonjour, {name}",
+  "learner.nameLength": "Votre nom\u00a0: de 1 à 60 caractères.",
 
   "status.title": "État",
   "status.state": "État",
@@ -179,6 +180,11 @@ export const fr: Catalog = {
   "admin.networkSaved": "Réseau enregistré",
   "admin.networkRemoved": "Réseau supprimé",
   "admin.defaultLanguage": "Langue par défaut",
+  "admin.languageSaved": "Langue enregistrée",
+  "admin.tokenLabel":
+    "Jeton de lecture ({saved, select, yes {un jeton est enregistré pour ce serveur central\u00a0; laissez vide pour le garder} other {aucun pour ce serveur central}}\u00a0; un nouveau serveur central a besoin du sien)",
+  "admin.tokenInClear":
+    "Ce serveur central est en http://\u00a0: le jeton traverse le réseau en clair. Préférez https://.",
 
   "error.title": "Erreur {status}",
   "error.notFound": "Page introuvable.",
@@ -199,4 +205,27 @@ export const fr: Catalog = {
   "error.masterScheme": "URL du serveur central\u00a0: elle doit commencer par http:// ou https://.",
   "error.networkNameLength": "Nom du réseau\u00a0: de 1 à 32 octets.",
   "error.passwordLength": "Mot de passe\u00a0: de 8 à 63 caractères.",
+  "error.masterCredentials":
+    "URL du serveur central\u00a0: elle ne doit contenir ni nom d’utilisateur ni mot de passe (donnez plutôt le jeton de lecture du serveur central comme jeton).",
+  "error.tokenLength": "Jeton de lecture\u00a0: 4096 caractères au plus.",
+  "error.defaultLanguage": "Langue par défaut\u00a0: l’une de {list}.",
+  "error.badRequest": "La demande n’a pas été comprise.",
+  "error.rangeNotSatisfiable": "La partie demandée du fichier n’existe pas.",
+  "error.notAQuiz": "Cette activité n’est pas un test.",
+  "error.noSuchAttempt": "Cette tentative n’existe pas.",
+  "error.cannotShowActivity": "Cette activité ne peut pas être affichée ({reason}).",
+  "error.noAnswerStore": "Ce serveur ne peut pas garder les réponses.",
+  "error.takesNoAnswers": "Cette activité n’attend pas de réponse.",
+
+  "form.required": "Cette réponse est obligatoire.",
+  "form.maxLength": "{max, plural, one {# caractère au plus.} other {# caractères au plus.}}",
+  "form.enterNumber": "Saisissez un nombre.",
+  "form.numberRange": "Saisissez un nombre de {min} à {max}.",
+  "form.numberAtLeast": "Saisissez un nombre supérieur ou égal à {min}.",
+  "form.numberAtMost": "Saisissez un nombre inférieur ou égal à {max}.",
+  "form.chooseAnOption": "Choisissez une option.",
+  "form.chooseOnlyOne": "Choisissez une seule option.",
+  "form.chooseListed": "Choisissez l’une des options proposées.",
+  "form.noSuchOption": "L’option {option} n’existe pas.",
+  "form.noSuchQuestion": "Cette question n’existe pas.",
 };

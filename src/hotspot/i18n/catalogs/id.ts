@@ -118,6 +118,7 @@ export const id: Catalog = {
   "learner.yourName": "Nama Anda",
   "learner.classCode": "Kode kelas (opsional)",
   "learner.hello": "Halo, {name}",
+  "learner.nameLength": "Nama Anda: 1 sampai 60 karakter.",
 
   "status.title": "Status",
   "status.state": "Keadaan",
@@ -175,6 +176,11 @@ export const id: Catalog = {
   "admin.networkSaved": "Jaringan disimpan",
   "admin.networkRemoved": "Jaringan dihapus",
   "admin.defaultLanguage": "Bahasa bawaan",
+  "admin.languageSaved": "Bahasa disimpan",
+  "admin.tokenLabel":
+    "Token baca ({saved, select, yes {sudah tersimpan untuk server pusat ini; kosongkan untuk tetap memakainya} other {belum ada untuk server pusat ini}}; server pusat baru perlu token sendiri)",
+  "admin.tokenInClear":
+    "Server pusat ini memakai http://: token dikirim lewat jaringan tanpa enkripsi. Sebaiknya pakai https://.",
 
   "error.title": "Kesalahan {status}",
   "error.notFound": "Tidak ditemukan.",
@@ -195,4 +201,27 @@ export const id: Catalog = {
   "error.masterScheme": "URL server pusat: harus diawali http:// atau https://.",
   "error.networkNameLength": "Nama jaringan: 1 sampai 32 byte.",
   "error.passwordLength": "Kata sandi: 8 sampai 63 karakter.",
+  "error.masterCredentials":
+    "URL server pusat: tidak boleh berisi nama pengguna atau kata sandi (isikan token baca server pusat di kolom token).",
+  "error.tokenLength": "Token baca: paling banyak 4096 karakter.",
+  "error.defaultLanguage": "Bahasa bawaan: pilih salah satu dari {list}.",
+  "error.badRequest": "Permintaan ini tidak dapat dipahami.",
+  "error.rangeNotSatisfiable": "Bagian berkas yang diminta tidak ada.",
+  "error.notAQuiz": "Aktivitas ini bukan kuis.",
+  "error.noSuchAttempt": "Percobaan ini tidak ditemukan.",
+  "error.cannotShowActivity": "Aktivitas ini tidak dapat ditampilkan ({reason}).",
+  "error.noAnswerStore": "Server ini tidak dapat menyimpan jawaban.",
+  "error.takesNoAnswers": "Aktivitas ini tidak menerima jawaban.",
+
+  "form.required": "Jawaban ini wajib diisi.",
+  "form.maxLength": "{max, plural, other {Paling banyak # karakter.}}",
+  "form.enterNumber": "Masukkan angka.",
+  "form.numberRange": "Masukkan angka dari {min} sampai {max}.",
+  "form.numberAtLeast": "Masukkan angka paling sedikit {min}.",
+  "form.numberAtMost": "Masukkan angka paling banyak {max}.",
+  "form.chooseAnOption": "Pilih satu opsi.",
+  "form.chooseOnlyOne": "Pilih satu opsi saja.",
+  "form.chooseListed": "Pilih salah satu opsi yang ada.",
+  "form.noSuchOption": "Opsi {option} tidak ada.",
+  "form.noSuchQuestion": "Pertanyaan ini tidak ada.",
 };
