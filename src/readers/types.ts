@@ -34,11 +34,21 @@ export interface OpenOptions {
 }
 
 /** A section of the course page. */
+/** The LMS's own name for an unnamed section, by kind (Moodle: see readers/moodle/sections.ts). */
+export type UnnamedSection =
+  | { kind: "general" }
+  | { kind: "topic" | "section"; number: number }
+  | { kind: "new-section" }
+  /** Week `number`: its first and last day, in seconds (the dates are read in UTC). */
+  | { kind: "week"; firstDay: number; lastDay: number };
+
 export interface Section {
   /** Stable across course updates (the LMS's own section id). */
   id: string;
-  /** The teacher's name, or the LMS's own name for an unnamed section. */
+  /** The teacher's name, or the LMS's own name for an unnamed section (in English). */
   name: string;
+  /** Set when the teacher gave no name: what the LMS's own name is, to say it in another language. */
+  unnamed?: UnnamedSection;
   summaryHtml: string;
   visible: boolean;
   /** What the course page shows, in order: inline text (labels) and links to activities. */

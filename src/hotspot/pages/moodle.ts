@@ -29,6 +29,33 @@ export function activityUrl(courseId: string, activityId: string, query = ""): s
 
 const card = (inner: string, cls = "card") => `<section class="${cls}">${inner}</section>`;
 
+/** "5 January", "5 Januari", "5 janvier": a week's day as format_weeks shows it (UTC, as Moodle reads it). */
+function weekDay(seconds: number): string {
+  const { locale } = currentFrame().t;
+  // British order in English, as Moodle's own English strings: "5 January", not "January 5".
+  return new Intl.DateTimeFormat(locale === "en" ? "en-GB" : locale, { day: "numeric", month: "long", timeZone: "UTC" }).format(
+    new Date(seconds * 1000),
+  );
+}
+
+/** The teacher's name for a section, or Moodle's own name for it in the page's language. */
+function sectionName(s: Section): string {
+  const u = s.unnamed;
+  if (!u) return s.name;
+  switch (u.kind) {
+    case "general":
+      return t("course.generalSection");
+    case "new-section":
+      return t("course.newSection");
+    case "week":
+      return t("course.weekSection", { first: weekDay(u.firstDay), last: weekDay(u.lastDay) });
+    case "topic":
+      return t("course.topicSection", { number: u.number });
+    default:
+      return t("course.numberedSection", { number: u.number });
+  }
+}
+
 function sectionCard(courseId: string, s: Section): string {
   const items = s.items
     .map((item) =>
@@ -41,7 +68,7 @@ function sectionCard(courseId: string, s: Section): string {
   const list = items
     ? `<ul class="list">${items}</ul>`
     : `<p class="meta">${esc(t("course.emptySection"))}</p>`;
-  return card(`<h2>${esc(s.name)}</h2>${summary}${list}`);
+  return card(`<h2>${esc(sectionName(s))}</h2>${summary}${list}`);
 }
 
 export function coursePage(courseId: string, title: string, course: MoodleCourse): string {

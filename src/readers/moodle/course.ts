@@ -5,12 +5,19 @@
 import { dirname } from "node:path";
 import { ReaderError } from "../errors.js";
 import { CourseTree, safeRelative } from "../tree.js";
-import type { ActivitySummary, OpenOptions, ReaderProblem, Section, SectionItem } from "../types.js";
+import type {
+  ActivitySummary,
+  OpenOptions,
+  ReaderProblem,
+  Section,
+  SectionItem,
+  UnnamedSection,
+} from "../types.js";
 import { activityContent } from "./activities/index.js";
 import { type ActivityContext, richText } from "./context.js";
 import { defaultFileUrl, MoodleFiles } from "./files.js";
 import type { MoodleActivity, MoodleCourse } from "./model.js";
-import { type CourseFormat, defaultSectionName } from "./sections.js";
+import { type CourseFormat, defaultSectionName, unnamedSection } from "./sections.js";
 import { int, list, obj, path, readXml, text, type XmlNode } from "./xml.js";
 
 /** Module types that exist in a backup but are not on the course page (Moodle 5's question banks). */
@@ -26,6 +33,7 @@ interface SectionRecord {
   id: string;
   number: number;
   name: string;
+  unnamed: UnnamedSection | undefined;
   summaryHtml: string;
   visible: boolean;
   sequence: string[];
@@ -173,6 +181,7 @@ class MoodleCourseReader {
         id,
         number,
         name: text(x.name) || defaultSectionName(number, this.format),
+        unnamed: text(x.name) ? undefined : unnamedSection(number, this.format),
         summaryHtml: richText(this.files, text(x.summary), text(x.summaryformat), {
           contextid: this.courseContextId,
           component: "course",
@@ -215,7 +224,8 @@ class MoodleCourseReader {
       const { directory: _d, listed: _l, ...activity } = a;
       items.push({ kind: "activity", activity: { ...activity, visible: a.visible && r.visible } });
     }
-    return { id: r.id, name: r.name, summaryHtml: r.summaryHtml, visible: r.visible, items };
+    const named = r.unnamed ? { name: r.name, unnamed: r.unnamed } : { name: r.name };
+    return { id: r.id, ...named, summaryHtml: r.summaryHtml, visible: r.visible, items };
   }
 
   /** users.xml read once, when an activity first needs a name; without it, names are "". */
