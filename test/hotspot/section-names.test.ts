@@ -3,24 +3,15 @@
 // shown as written. Real HTTP to the real app over backups made on disk.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { tempDir } from "../agent/helpers.js";
-import { backupXml, sectionXml } from "../readers/moodle/helpers.js";
+import { sectionsBackup } from "../readers/moodle/helpers.js";
 import { courseTree, hotspotOnLoopback } from "./helpers.js";
 
 let dir: Awaited<ReturnType<typeof tempDir>>;
 let server: Awaited<ReturnType<typeof hotspotOnLoopback>>;
 
 /** A backup of `format` from Moodle `version`: sections 0, 1 and 2, the last named "Malaria". */
-const backup = (version: string, format: string) => ({
-  "moodle_backup.xml": backupXml({
-    version,
-    sections: [{ id: "10" }, { id: "11" }, { id: "12" }],
-    activities: [],
-  }),
-  "course/course.xml": `<course id="1" contextid="50"><fullname>F</fullname><format>${format}</format><startdate>1767571200</startdate></course>`,
-  "sections/section_10/section.xml": sectionXml("10", 0),
-  "sections/section_11/section.xml": sectionXml("11", 1),
-  "sections/section_12/section.xml": sectionXml("12", 2, "Malaria"),
-});
+const backup = (version: string, format: string) =>
+  sectionsBackup(version, format, [undefined, undefined, "Malaria"]);
 
 beforeAll(async () => {
   dir = await tempDir("hc-section-names-");
