@@ -5,12 +5,11 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { extractArchive } from "../../src/archive/index.js";
 import { AnswerStore } from "../../src/hotspot/attempts.js";
 import { Store } from "../../src/store/index.js";
 import { tempDir } from "../agent/helpers.js";
 import { MOODLE51_DIR } from "../support/corpus.js";
-import { hotspotOnLoopback, postForm } from "./helpers.js";
+import { extractedCourse, hotspotOnLoopback, postForm } from "./helpers.js";
 
 const V1 = join(MOODLE51_DIR, "community-health@v1.mbz");
 const present = existsSync(V1);
@@ -24,20 +23,8 @@ describe.skipIf(!present)("answers kept on the hotspot", () => {
 
   beforeAll(async () => {
     dir = await tempDir("hc-answers-");
-    const treePath = join(dir.path, "tree");
-    await extractArchive(V1, treePath);
+    const course = await extractedCourse(dir.path, V1);
     store = await Store.open(join(dir.path, "db"));
-    const course = {
-      id: "ch",
-      title: "Community health",
-      contentHash: "hc1:v1",
-      format: "tar.gz" as const,
-      archivePath: V1,
-      treePath,
-      size: 0,
-      publishedAt: "2026-12-01T14:44:52.000Z",
-      installedAt: "2026-12-01T15:00:00.000Z",
-    };
     server = await hotspotOnLoopback([course], { store });
     const me = await fetch(`${server.url}/me`, postForm({ name: "Budi", classCode: "9A" }));
     expect(me.status).toBe(303);

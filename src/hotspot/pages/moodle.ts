@@ -3,7 +3,13 @@
 // type. Course HTML is the reader's (files already rewritten, TeX already MathML); it is shown
 // only under the no-script policy (../respond.ts).
 import type { FileLink, Section } from "../../readers/index.js";
-import { lessonAnswerFor, lessonJump } from "../../readers/moodle/activities/lesson.js";
+import {
+  isGradedLessonPage,
+  type LessonPage,
+  lessonAnswerFor,
+  lessonJump,
+  lessonScore,
+} from "../../readers/moodle/activities/lesson.js";
 import type { ImscpItem, MoodleActivity, MoodleCourse } from "../../readers/moodle/model.js";
 import { currentFrame } from "../frame.js";
 import type { MessageKey } from "../i18n/index.js";
@@ -33,9 +39,11 @@ const card = (inner: string, cls = "card") => `<section class="${cls}">${inner}<
 function weekDay(seconds: number): string {
   const { locale } = currentFrame().t;
   // British order in English, as Moodle's own English strings: "5 January", not "January 5".
-  return new Intl.DateTimeFormat(locale === "en" ? "en-GB" : locale, { day: "numeric", month: "long", timeZone: "UTC" }).format(
-    new Date(seconds * 1000),
-  );
+  return new Intl.DateTimeFormat(locale === "en" ? "en-GB" : locale, {
+    day: "numeric",
+    month: "long",
+    timeZone: "UTC",
+  }).format(new Date(seconds * 1000));
 }
 
 /** The teacher's name for a section, or Moodle's own name for it in the page's language. */
@@ -172,13 +180,50 @@ const forum: Render<"forum"> = (a, q, url) => {
   );
 };
 
+/**
+ * A lesson's answers so far ride along in its links (`r=58.1,59.0`: page id, then 1 when the
+ * last answer there was right), so nothing is kept on the Pi. Only graded pages of this lesson
+ * are read back; anything else in the query is ignored.
+ */
+function lessonOutcomes(pages: LessonPage[], raw: string | undefined): Map<string, boolean> {
+  const graded = new Set(pages.filter(isGradedLessonPage).map((p) => p.id));
+  const outcomes = new Map<string, boolean>();
+  for (const item of (raw ?? "").split(",").slice(0, graded.size)) {
+    const m = /^(\d+)\.([01])$/.exec(item);
+    if (m && graded.has(m[1]!)) outcomes.set(m[1]!, m[2] === "1");
+  }
+  return outcomes;
+}
+
+const outcomesParam = (outcomes: Map<string, boolean>) =>
+  [...outcomes].map(([id, right]) => `${id}.${right ? 1 : 0}`).join(",");
+
+/** The end of a lesson: the score when it has graded pages. */
+function lessonEnd(a: Extract<MoodleActivity, { type: "lesson" }>, outcomes: Map<string, boolean>): string {
+  const score = lessonScore(a.pages, outcomes);
+  let said = "";
+  if (score.questions > 0 && score.answered === 0) said = `<p>${esc(t("lesson.noneAnswered"))}</p>`;
+  else if (score.questions > 0)
+    said =
+      `<p id="lesson-score" class="state">${esc(t("lesson.score", { correct: score.correct, answered: score.answered }))}</p>` +
+      `<p>${esc(t("lesson.grade", { share: score.correct / score.answered }))}</p>`;
+  return `<p>${esc(t("lesson.end"))}</p>${said}`;
+}
+
 const lesson: Render<"lesson"> = (a, q, url) => {
-  const pageUrl = (id: string | "end") => (id === "end" ? url("?page=end") : url(`?page=${seg(id)}`));
+  const outcomes = lessonOutcomes(a.pages, q.r);
+  const page =
+    q.page === "end"
+      ? undefined
+      : (a.pages.find((p) => p.id === q.page) ?? a.pages.find((p) => p.id === a.firstPageId));
+  if (page && q.answer !== undefined && isGradedLessonPage(page))
+    outcomes.set(page.id, lessonAnswerFor(page, q.answer)?.correct ?? false);
+  const r = outcomesParam(outcomes);
+  const pageUrl = (id: string | "end") => url(`?page=${id === "end" ? "end" : seg(id)}${r ? `&r=${r}` : ""}`);
   if (q.page === "end")
     return card(
-      `<p>${esc(t("common.saved"))}</p><a class="btn" href="${esc(url())}">${esc(t("learn.contents"))}</a>`,
+      `${lessonEnd(a, outcomes)}<a class="btn" href="${esc(url())}">${esc(t("learn.contents"))}</a>`,
     );
-  const page = a.pages.find((p) => p.id === q.page) ?? a.pages.find((p) => p.id === a.firstPageId);
   if (!page) return card(`<p class="meta">${esc(t("activity.nothingOffline"))}</p>`);
   const head = `<h2>${esc(page.title)}</h2><div class="content">${page.contentsHtml}</div>`;
   if (q.answer !== undefined) {
@@ -208,9 +253,10 @@ const lesson: Render<"lesson"> = (a, q, url) => {
               `<label class="opt"><input type="radio" name="answer" value="${esc(x.id)}" required>${x.html.replace(/<[^>]*>/g, "")}</label>`,
           )
           .join("")
-      : `<label>${esc(t("quiz.review"))}<input type="text" name="answer" required></label>`;
+      : `<label>${esc(t("quiz.answer"))}<input type="text" name="answer" required></label>`;
+  const kept = r ? `<input type="hidden" name="r" value="${esc(r)}">` : "";
   return card(
-    `${head}<form method="get" action="${esc(url())}"><input type="hidden" name="page" value="${esc(page.id)}">${choices}<button type="submit">${esc(t("learn.submit"))}</button></form>`,
+    `${head}<form method="get" action="${esc(url())}"><input type="hidden" name="page" value="${esc(page.id)}">${kept}${choices}<button type="submit">${esc(t("learn.submit"))}</button></form>`,
   );
 };
 

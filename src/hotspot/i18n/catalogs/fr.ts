@@ -82,6 +82,10 @@ export const fr: Catalog = {
   "learn.discussions":
     "{count, plural, =0 {Aucune discussion pour l’instant} one {# discussion} other {# discussions}}",
   "learn.replies": "{count, plural, one {# réponse} other {# réponses}}",
+  "lesson.end": "Fin de la leçon.",
+  "lesson.score": "Bonnes réponses\u00a0: {correct} sur {answered}.",
+  "lesson.grade": "Votre note\u00a0: {share, number, percent}",
+  "lesson.noneAnswered": "Vous n’avez répondu à aucune question de cette leçon.",
   "quiz.question": "Question {number} sur {total}",
   "quiz.startAttempt": "Commencer le test",
   "quiz.finishAttempt": "Terminer le test",
