@@ -57,7 +57,12 @@ export interface Section {
 
 export type SectionItem =
   | { kind: "text"; id: string; html: string }
-  | { kind: "activity"; activity: ActivitySummary };
+  | {
+      kind: "activity";
+      activity: ActivitySummary;
+      /** An activity that holds a section of its own (Moodle 4.5+ subsections): what is in it. */
+      subsection?: Section;
+    };
 
 export interface ActivitySummary {
   /** Stable across course updates: use it in URLs and bookmarks. */

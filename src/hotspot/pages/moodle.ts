@@ -2,7 +2,7 @@
 // links to activities by their stable ids) and the read-only activity pages, one renderer per
 // type. Course HTML is the reader's (files already rewritten, TeX already MathML); it is shown
 // only under the no-script policy (../respond.ts).
-import type { FileLink, Section } from "../../readers/index.js";
+import type { ActivitySummary, FileLink, Section } from "../../readers/index.js";
 import {
   isGradedLessonPage,
   type LessonPage,
@@ -64,19 +64,29 @@ function sectionName(s: Section): string {
   }
 }
 
-function sectionCard(courseId: string, s: Section): string {
+function activityLink(courseId: string, a: ActivitySummary): string {
+  return `<a href="${esc(activityUrl(courseId, a.id))}"><span class="tag">${esc(typeLabel(a.type))}</span>${esc(a.name)}</a>`;
+}
+
+/** A section's summary and items; a subsection's own items are listed under its name. */
+function sectionBody(courseId: string, s: Section, heading: "h2" | "h3"): string {
   const items = s.items
-    .map((item) =>
-      item.kind === "text"
-        ? `<li class="content label">${item.html}</li>`
-        : `<li><a href="${esc(activityUrl(courseId, item.activity.id))}"><span class="tag">${esc(typeLabel(item.activity.type))}</span>${esc(item.activity.name)}</a></li>`,
-    )
+    .map((item) => {
+      if (item.kind === "text") return `<li class="content label">${item.html}</li>`;
+      const sub = item.subsection;
+      if (!sub) return `<li>${activityLink(courseId, item.activity)}</li>`;
+      return sub.visible ? `<li class="subsection">${sectionBody(courseId, sub, "h3")}</li>` : "";
+    })
     .join("");
   const summary = s.summaryHtml.trim() ? `<div class="content summary">${s.summaryHtml}</div>` : "";
   const list = items
     ? `<ul class="list">${items}</ul>`
     : `<p class="meta">${esc(t("course.emptySection"))}</p>`;
-  return card(`<h2>${esc(sectionName(s))}</h2>${summary}${list}`);
+  return `<${heading}>${esc(sectionName(s))}</${heading}>${summary}${list}`;
+}
+
+function sectionCard(courseId: string, s: Section): string {
+  return card(sectionBody(courseId, s, "h2"));
 }
 
 export function coursePage(courseId: string, title: string, course: MoodleCourse): string {
@@ -308,5 +318,8 @@ export function readOnlyActivityPage(
 ): string {
   const render = READ_ONLY[a.type] as Render<typeof a.type> | undefined;
   const url = (query = "") => activityUrl(courseId, a.id, query);
+  // A subsection's page (a bookmark to it) lists what is in it, as the course page does.
+  if (a.type === "subsection")
+    return activityFrame(courseId, courseTitle, a, card(sectionBody(courseId, a.section, "h2")));
   return activityFrame(courseId, courseTitle, a, render ? render(a as never, q, url) : "");
 }

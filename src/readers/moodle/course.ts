@@ -93,7 +93,7 @@ class MoodleCourseReader {
       });
     }
     const labels = await this.readLabels(activities);
-    const sectionOf = (r: SectionRecord): Section => this.section(r, activities, labels);
+    const sectionOf = (r: SectionRecord): Section => this.section(r, activities, labels, records);
     const byId = new Map(activities.map((a) => [a.id, a]));
     const summary = ({ directory: _d, listed: _l, ...a }: ListedActivity): ActivitySummary => a;
     return {
@@ -206,7 +206,17 @@ class MoodleCourseReader {
     return html;
   }
 
-  private section(r: SectionRecord, activities: ListedActivity[], labels: Map<string, string>): Section {
+  /**
+   * A section with its items. A subsection's own section is read into its item, one level
+   * deep as Moodle allows (`records` is empty for it), so a backup whose subsections name each
+   * other cannot loop.
+   */
+  private section(
+    r: SectionRecord,
+    activities: ListedActivity[],
+    labels: Map<string, string>,
+    records: SectionRecord[] = [],
+  ): Section {
     const inSection = activities.filter((a) => a.sectionId === r.id);
     // The section's sequence is the teacher's order; anything it misses follows in backup order.
     const rank = (a: ListedActivity) => {
@@ -222,7 +232,10 @@ class MoodleCourseReader {
         continue;
       }
       const { directory: _d, listed: _l, ...activity } = a;
-      items.push({ kind: "activity", activity: { ...activity, visible: a.visible && r.visible } });
+      const item = { kind: "activity" as const, activity: { ...activity, visible: a.visible && r.visible } };
+      const own =
+        a.type === "subsection" ? records.find((s) => s.parentModuleId === a.id.split("_").pop()) : undefined;
+      items.push(own ? { ...item, subsection: this.section(own, activities, labels) } : item);
     }
     const named = r.unnamed ? { name: r.name, unnamed: r.unnamed } : { name: r.name };
     return { id: r.id, ...named, summaryHtml: r.summaryHtml, visible: r.visible, items };

@@ -50,6 +50,7 @@ export const en = {
   "mod.h5p": "Interactive content",
   "mod.scorm": "SCORM package",
   "mod.imscp": "Content package",
+  "mod.subsection": "Subsection",
 
   // A course and its activities
   "course.sections": "Sections",

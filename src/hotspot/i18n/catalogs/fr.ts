@@ -47,6 +47,7 @@ export const fr: Catalog = {
   "mod.h5p": "Contenu interactif",
   "mod.scorm": "Paquetage SCORM",
   "mod.imscp": "Paquetage de contenu",
+  "mod.subsection": "Sous-section",
 
   "course.sections": "Sections",
   "course.generalSection": "Généralités",

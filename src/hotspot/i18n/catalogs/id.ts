@@ -45,6 +45,7 @@ export const id: Catalog = {
   "mod.h5p": "Konten interaktif",
   "mod.scorm": "Paket SCORM",
   "mod.imscp": "Paket konten",
+  "mod.subsection": "Subbagian",
 
   "course.sections": "Bagian",
   "course.generalSection": "Umum",
