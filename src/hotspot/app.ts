@@ -7,6 +7,7 @@
 //   routers/files.ts    the file browser of any course tree
 //   routers/status.ts   /status and /api/status
 //   routers/admin.ts    the password-protected admin area
+//   routers/grading.ts  the teacher's read-only list of answers kept for later grading
 // Players (H5P, SCORM, cartridges; from a sandboxed origin) and the learner's own routes
 // (name, class code: routers/learner.ts) are routers of their own in ROUTERS' list below.
 //   assets.ts           the stylesheet, cached for good under its hash
@@ -21,6 +22,7 @@ import { frameMiddleware } from "./frame.js";
 import { adminRouter } from "./routers/admin.js";
 import { coursesRouter } from "./routers/courses.js";
 import { filesRouter } from "./routers/files.js";
+import { gradingRouter } from "./routers/grading.js";
 import { learnerRouter } from "./routers/learner.js";
 import { moodleRouter } from "./routers/moodle.js";
 import { statusRouter } from "./routers/status.js";
@@ -33,6 +35,7 @@ export type * from "./types.js";
 export function createHotspotApp(o: HotspotAppOptions): Koa {
   const app = new Koa();
   const courses = courseAccess(o.courses);
+  const answers = o.store ? new AnswerStore(o.store) : undefined;
 
   // The frame first: an error page is in the learner's language too.
   app.use(frameMiddleware(() => o.control.defaultLocale()));
@@ -42,7 +45,8 @@ export function createHotspotApp(o: HotspotAppOptions): Koa {
     assetsRouter(),
     learnerRouter(),
     coursesRouter(o.courses, courses, o.control),
-    moodleRouter(courses, o.store ? new AnswerStore(o.store) : undefined),
+    moodleRouter(courses, answers),
+    gradingRouter(courses, answers, o.auth),
     filesRouter(courses),
     statusRouter(o.control, o.auth),
     adminRouter(o.control, o.auth, o.throttle ?? new LoginThrottle()),

@@ -9,7 +9,7 @@ import { AnswerStore } from "../../src/hotspot/attempts.js";
 import { Store } from "../../src/store/index.js";
 import { tempDir } from "../agent/helpers.js";
 import { MOODLE51_DIR } from "../support/corpus.js";
-import { extractedCourse, hotspotOnLoopback, postForm } from "./helpers.js";
+import { adminLogin, extractedCourse, hotspotOnLoopback, postForm } from "./helpers.js";
 
 const V1 = join(MOODLE51_DIR, "community-health@v1.mbz");
 const present = existsSync(V1);
@@ -117,6 +117,34 @@ describe.skipIf(!present)("answers kept on the hotspot", () => {
     expect(record!.grade!.toFixed(2)).toBe("6.67");
     const review = await (await fetch(`${server.url}${attemptPath}`, { headers: { cookie } })).text();
     expect(review).toContain("Grade: 6.67 out of 100.00");
+  });
+
+  it("the admin's teacher view lists the essay kept for grading, read-only", async () => {
+    const closed = await fetch(`${server.url}/admin/grading`, { redirect: "manual" });
+    expect([closed.status, closed.headers.get("location")]).toEqual([302, "/admin"]);
+    const admin = await adminLogin(server.url, "correct horse battery");
+    const page = await (
+      await fetch(`${server.url}/admin/grading`, { headers: { cookie: admin.cookie } })
+    ).text();
+    expect(page).toContain("<title>Answers waiting for grading</title>");
+    expect(page).toContain('<p class="meta">1 answer</p>');
+    const card = /<section class="card kept">[\s\S]*?<\/section>/.exec(page)![0];
+    expect(card).toContain("<h2>Budi · class 9A</h2>");
+    expect(card).toContain("Community health · Quiz: community health basics · submitted ");
+    expect(card).toContain(
+      "<h3>Reflection: a household visit</h3><p>Describe a household visit you made (or would make). Which key messages did you give and why?</p>",
+    );
+    expect(card).toContain(
+      '<blockquote class="outcome" style="white-space:pre-wrap;margin:0">Greeted everyone.</blockquote>',
+    );
+    expect(card).not.toContain("<form");
+    const id = await (
+      await fetch(`${server.url}/admin/grading`, {
+        headers: { cookie: admin.cookie, "accept-language": "id" },
+      })
+    ).text();
+    expect(id).toContain("<title>Jawaban yang menunggu dinilai</title>");
+    expect(id).toContain("<h2>Budi · kelas 9A</h2>");
   });
 
   it("an attempt of another activity is not found", async () => {

@@ -1,7 +1,6 @@
 // A Moodle course's activities by their stable ids (/c/<course>/a/<activity>: a bookmark
 // outlives course updates), the files their HTML links (/c/<course>/file/<key>), and the
 // answers learners give: quiz attempts, choices and questionnaires, kept in the agent's store.
-import { relative } from "node:path";
 import Router from "@koa/router";
 import type { Context } from "koa";
 import { koaBody } from "koa-body";
@@ -13,12 +12,9 @@ import {
   type Attempt,
   type FormBody,
   type PluginfileResolver,
-  readQuestionBank,
-  readQuiz,
-  startAttempt,
   submitAttempt,
 } from "../../readers/moodle/quiz/index.js";
-import type { AnswerStore } from "../attempts.js";
+import { type AnswerStore, rebuildAttempt } from "../attempts.js";
 import type { CourseAccess } from "../courses.js";
 import { hotspotError } from "../errors.js";
 import { currentFrame } from "../frame.js";
@@ -70,14 +66,7 @@ export function moodleRouter(courses: CourseAccess, answers: AnswerStore | undef
     const key = `${course.contentHash}\0${quiz.id}\0${seed}`;
     let hit = attempts.get(key);
     if (!hit) {
-      hit = (async () => {
-        const bank = await readQuestionBank(course.treePath);
-        return startAttempt(
-          await readQuiz(course.treePath, relative(course.treePath, quiz.directory)),
-          bank,
-          seed,
-        );
-      })();
+      hit = rebuildAttempt(course, quiz, seed);
       hit.catch(() => attempts.delete(key));
       if (attempts.size >= 64) attempts.delete(attempts.keys().next().value as string);
       attempts.set(key, hit);

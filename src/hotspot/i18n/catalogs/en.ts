@@ -195,6 +195,15 @@ export const en = {
   "admin.networkSaved": "Network saved",
   "admin.networkRemoved": "Network removed",
   "admin.defaultLanguage": "Default language",
+  "grading.title": "Answers waiting for grading",
+  "grading.intro":
+    "Essays and other answers that need a teacher, as learners gave them on this box. Read-only: grade them in Moodle.",
+  "grading.none": "No answers are waiting for grading.",
+  "grading.count": "{count, plural, one {# answer} other {# answers}}",
+  "grading.noName": "(no name given)",
+  "grading.classCode": "class {code}",
+  "grading.submitted": "submitted {date}",
+  "grading.quizGone": "This quiz is no longer on this box; the answer is shown as it was sent.",
   "admin.languageSaved": "Language saved",
   "admin.tokenLabel":
     "Read token ({saved, select, yes {one is saved for this master; empty keeps it} other {none for this master}}; a new master needs its own)",

@@ -188,6 +188,16 @@ export const fr: Catalog = {
   "admin.networkSaved": "Réseau enregistré",
   "admin.networkRemoved": "Réseau supprimé",
   "admin.defaultLanguage": "Langue par défaut",
+  "grading.title": "Réponses à corriger",
+  "grading.intro":
+    "Les rédactions et autres réponses qui demandent un enseignant, telles que les apprenants les ont données sur cet appareil. En lecture seule\u00a0: corrigez-les dans Moodle.",
+  "grading.none": "Aucune réponse n’attend de correction.",
+  "grading.count": "{count, plural, one {# réponse} other {# réponses}}",
+  "grading.noName": "(aucun nom donné)",
+  "grading.classCode": "classe {code}",
+  "grading.submitted": "envoyée le {date}",
+  "grading.quizGone":
+    "Ce test n’est plus sur cet appareil\u00a0; la réponse est affichée telle qu’elle a été envoyée.",
   "admin.languageSaved": "Langue enregistrée",
   "admin.tokenLabel":
     "Jeton de lecture ({saved, select, yes {un jeton est enregistré pour ce serveur central\u00a0; laissez vide pour le garder} other {aucun pour ce serveur central}}\u00a0; un nouveau serveur central a besoin du sien)",

@@ -184,6 +184,15 @@ export const id: Catalog = {
   "admin.networkSaved": "Jaringan disimpan",
   "admin.networkRemoved": "Jaringan dihapus",
   "admin.defaultLanguage": "Bahasa bawaan",
+  "grading.title": "Jawaban yang menunggu dinilai",
+  "grading.intro":
+    "Esai dan jawaban lain yang perlu dinilai guru, seperti yang diberikan peserta di perangkat ini. Hanya untuk dibaca: nilailah di Moodle.",
+  "grading.none": "Tidak ada jawaban yang menunggu dinilai.",
+  "grading.count": "{count, plural, other {# jawaban}}",
+  "grading.noName": "(tanpa nama)",
+  "grading.classCode": "kelas {code}",
+  "grading.submitted": "dikirim {date}",
+  "grading.quizGone": "Kuis ini sudah tidak ada di perangkat ini; jawaban ditampilkan seperti saat dikirim.",
   "admin.languageSaved": "Bahasa disimpan",
   "admin.tokenLabel":
     "Token baca ({saved, select, yes {sudah tersimpan untuk server pusat ini; kosongkan untuk tetap memakainya} other {belum ada untuk server pusat ini}}; server pusat baru perlu token sendiri)",
