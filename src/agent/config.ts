@@ -5,19 +5,34 @@ import { z } from "zod";
 import type { DeviceConfig } from "../device/index.js";
 import { DeviceConfigError, parseDeviceConfig } from "../device/index.js";
 
+/** What can be wrong with a master URL, by name: the admin page says it in its own language. */
+export type MasterUrlIssue = "not-a-url" | "not-http" | "has-credentials";
+
+const MASTER_URL_PROBLEMS: Readonly<Record<MasterUrlIssue, string>> = {
+  "not-a-url": "not a URL",
+  "not-http": "must be an http:// or https:// URL",
+  // A password in the URL would be shown and logged wherever the URL is.
+  "has-credentials":
+    "must not contain a user name or password (give the master's read token as the token instead)",
+};
+
 /** What is wrong with a master URL (config or admin page), or null. */
-export function masterUrlProblem(url: string): string | null {
+export function masterUrlIssue(url: string): MasterUrlIssue | null {
   let u: URL;
   try {
     u = new URL(url);
   } catch {
-    return "not a URL";
+    return "not-a-url";
   }
-  if (!/^https?:$/.test(u.protocol)) return "must be an http:// or https:// URL";
-  // A password in the URL would be shown and logged wherever the URL is.
-  if (u.username || u.password)
-    return "must not contain a user name or password (give the master's read token as the token instead)";
+  if (!/^https?:$/.test(u.protocol)) return "not-http";
+  if (u.username || u.password) return "has-credentials";
   return null;
+}
+
+/** The same, in English words for the config's errors. */
+export function masterUrlProblem(url: string): string | null {
+  const issue = masterUrlIssue(url);
+  return issue ? MASTER_URL_PROBLEMS[issue] : null;
 }
 
 const httpUrl = z

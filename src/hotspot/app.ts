@@ -7,6 +7,7 @@
 //   routers/files.ts    the file browser of any course tree
 //   routers/status.ts   /status and /api/status
 //   routers/admin.ts    the password-protected admin area
+//   routers/grading.ts  the teacher's read-only list of answers kept for later grading
 //   routers/packages.ts /pkg/<launch>/…: a package's files in the sandbox (sandbox.ts,
 //                       launches.ts); each player (H5P, SCORM) adds its router and PLAYERS entry
 //   routers/learner.ts  the learner's name and class code
@@ -17,13 +18,13 @@ import { assetsRouter } from "./assets.js";
 import { AnswerStore } from "./attempts.js";
 import { LoginThrottle } from "./auth.js";
 import { courseAccess } from "./courses.js";
+import { hotspotError, renderError } from "./errors.js";
 import { frameMiddleware } from "./frame.js";
 import { Launches } from "./launches.js";
-import { errorPage } from "./pages/layout.js";
-import { html } from "./respond.js";
 import { adminRouter } from "./routers/admin.js";
 import { coursesRouter } from "./routers/courses.js";
 import { filesRouter } from "./routers/files.js";
+import { gradingRouter } from "./routers/grading.js";
 import { learnerRouter } from "./routers/learner.js";
 import { moodleRouter } from "./routers/moodle.js";
 import { type PackagePlayer, packagesRouter } from "./routers/packages.js";
@@ -38,20 +39,12 @@ export type * from "./types.js";
 export function createHotspotApp(o: HotspotAppOptions): Koa {
   const app = new Koa();
   const courses = courseAccess(o.courses);
+  const answers = o.store ? new AnswerStore(o.store) : undefined;
 
-  app.use(
-    catchErrors({
-      onError: o.onError,
-      render(ctx, status, message) {
-        if (ctx.path.startsWith("/api/")) ctx.body = { error: message ?? "internal error" };
-        else if (ctx.path.startsWith("/pkg/")) ctx.body = message ?? "Something went wrong.";
-        else html(ctx, errorPage(status, message ?? "Something went wrong."), status);
-      },
-    }),
-  );
-
-  app.use(sandboxGuard());
+  // The frame first: an error page is in the learner's language too.
   app.use(frameMiddleware(() => o.control.defaultLocale()));
+  app.use(catchErrors({ onError: o.onError, render: renderError }));
+  app.use(sandboxGuard());
   const launches = new Launches();
   /** Package players by launch kind (h5p, scorm, …): how /pkg/ serves their documents. */
   const PLAYERS: Record<string, PackagePlayer> = {};
@@ -60,7 +53,8 @@ export function createHotspotApp(o: HotspotAppOptions): Koa {
     assetsRouter(),
     learnerRouter(),
     coursesRouter(o.courses, courses, o.control),
-    moodleRouter(courses, o.store ? new AnswerStore(o.store) : undefined),
+    moodleRouter(courses, answers),
+    gradingRouter(courses, answers, o.auth),
     filesRouter(courses),
     statusRouter(o.control, o.auth),
     adminRouter(o.control, o.auth, o.throttle ?? new LoginThrottle()),
@@ -73,7 +67,7 @@ export function createHotspotApp(o: HotspotAppOptions): Koa {
 
   app.use(async (ctx) => {
     if (ctx.status === 404 && ctx.body === undefined && ctx.respond !== false)
-      html(ctx, errorPage(404, "Not found."), 404);
+      throw hotspotError(404, "error.notFound");
   });
   return app;
 }

@@ -22,6 +22,7 @@ label{display:block}label.choice,label.opt{display:flex;align-items:center;min-h
 .visually-hidden{position:absolute;clip:rect(0 0 0 0);width:1px;height:1px;overflow:hidden}.outcome{background:#eef4ee;padding:.4rem .6rem;border-radius:.3rem}
 .pager{display:flex;justify-content:space-between;gap:.5rem;flex-wrap:wrap}.letters{display:flex;flex-wrap:wrap;gap:.25rem}.letters a{display:inline-flex;justify-content:center;align-items:center;min-width:48px;min-height:48px;background:#e7ece6;border-radius:.3rem;text-decoration:none}
 .post{border-left:3px solid #cdd;padding-left:.6rem;margin:.6rem 0}.post.reply{margin-left:1rem}math{font-size:1.1em}
+li.subsection{border-left:3px solid #e7ece6;padding-left:.6rem}li.subsection h3{margin:.5rem 0 .2rem;font-size:1rem}
 nav.lang{display:flex;flex-wrap:wrap;justify-content:center;font-size:.9rem}nav.lang strong{display:inline-flex;align-items:center;min-height:48px;padding:0 .4rem}
 footer{text-align:center;font-size:.9rem;color:#666;padding:1rem}`;
 

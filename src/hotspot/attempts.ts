@@ -2,8 +2,22 @@
 // that rebuilds the attempt, the answers, the grade), choice and questionnaire answers. Every
 // write that a page reports as saved is durable (fsync) first: a power cut must not lose it.
 import { randomBytes } from "node:crypto";
+import { relative } from "node:path";
+import type { MoodleActivity } from "../readers/moodle/model.js";
+import { type Attempt, readQuestionBank, readQuiz, startAttempt } from "../readers/moodle/quiz/index.js";
 import type { Store, Table } from "../store/index.js";
 import type { Learner } from "./frame.js";
+import type { ServedCourse } from "./types.js";
+
+/** The attempt a seed gives: the same questions in the same order every time. */
+export async function rebuildAttempt(
+  course: ServedCourse,
+  quiz: Extract<MoodleActivity, { type: "quiz" }>,
+  seed: number,
+): Promise<Attempt> {
+  const bank = await readQuestionBank(course.treePath);
+  return startAttempt(await readQuiz(course.treePath, relative(course.treePath, quiz.directory)), bank, seed);
+}
 
 /** Where an answer was given: the course, its version, the activity (ids stable across versions). */
 export interface AnswerPlace {

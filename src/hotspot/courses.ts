@@ -1,8 +1,8 @@
 // Finding a course for a request, and opening it with its reader once per installed version.
 // File references in the course's HTML become this server's URLs: /c/<course>/file/<key>.
-import { HttpError } from "../http/errors.js";
 import { openCourse, ReaderError, readerFor } from "../readers/index.js";
 import type { MoodleCourse } from "../readers/moodle/model.js";
+import { hotspotError } from "./errors.js";
 import type { CourseSource, ServedCourse } from "./types.js";
 
 export interface CourseAccess {
@@ -28,7 +28,7 @@ async function readCourse(course: ServedCourse): Promise<MoodleCourse | null> {
   } catch (err) {
     if (!(err instanceof ReaderError)) throw err;
     // A broken backup is still downloadable: say so instead of a bare 500.
-    throw new HttpError(422, `This course backup cannot be shown (${err.message}). Use Download instead.`);
+    throw hotspotError(422, "error.cannotShowBackup", { reason: err.message });
   }
 }
 
@@ -37,7 +37,7 @@ export function courseAccess(source: CourseSource): CourseAccess {
   return {
     async get(id) {
       const c = await source.get(id);
-      if (!c) throw new HttpError(404, "No such course.");
+      if (!c) throw hotspotError(404, "error.noSuchCourse");
       return c;
     },
     archive: (course) => source.archive(course),

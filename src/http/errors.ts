@@ -3,10 +3,20 @@
 // turns it, or any other error, into an answer.
 import type { Context, Middleware } from "koa";
 
+/** What a server that speaks several languages needs to say an error again in the reader's. */
+export interface ErrorMessage {
+  /** The message's key in that server's catalogs. */
+  key: string;
+  params?: Readonly<Record<string, string | number>>;
+}
+
 export class HttpError extends Error {
   constructor(
     readonly status: number,
+    /** The message in English: for logs, scripts and any server without catalogs. */
     message: string,
+    /** Set when the message can be translated: the renderer then says it in the reader's language. */
+    readonly translatable?: ErrorMessage,
   ) {
     super(message);
     this.name = "HttpError";
@@ -14,8 +24,11 @@ export class HttpError extends Error {
 }
 
 export interface ErrorAnswer {
-  /** Write the answer for `status`; `message` is null for server errors (never shown). */
-  render(ctx: Context, status: number, message: string | null): void;
+  /**
+   * Write the answer for `status`; `message` is null for server errors (never shown). `error`
+   * is what was thrown, for a renderer that translates an HttpError's message.
+   */
+  render(ctx: Context, status: number, message: string | null, error: Error): void;
   /** Unexpected server errors (5xx), for the log. */
   onError?: (err: Error) => void;
 }
@@ -31,7 +44,7 @@ export function catchErrors(o: ErrorAnswer): Middleware {
       if (status >= 500) o.onError?.(e);
       if (ctx.respond === false) return;
       ctx.status = status;
-      o.render(ctx, status, status >= 500 ? null : e.message);
+      o.render(ctx, status, status >= 500 ? null : e.message, e);
     }
   };
 }

@@ -53,6 +53,9 @@ function strongEtag(st: Stats, start: number, size: number): string {
   return `"${size.toString(16)}-${Math.floor(st.mtimeMs).toString(16)}${start ? `-${start.toString(16)}` : ""}"`;
 }
 
+/** Catalog key of the hotspot, whose pages say this in the learner's language. */
+const NOT_FOUND = { key: "error.notFound" };
+
 /**
  * Answer a GET or HEAD with the file at `path` (a filesystem path, used as is). A missing or
  * non-regular file is HttpError 404; a range past the end is HttpError 416 with Content-Range.
@@ -63,12 +66,12 @@ export async function sendFile(ctx: Context, path: string, o: SendFileOptions = 
   try {
     fh = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
   } catch {
-    throw new HttpError(404, "Not found.");
+    throw new HttpError(404, "Not found.", NOT_FOUND);
   }
   let streaming = false;
   try {
     const st = await fh.stat();
-    if (!st.isFile()) throw new HttpError(404, "Not found.");
+    if (!st.isFile()) throw new HttpError(404, "Not found.", NOT_FOUND);
     const offset = o.slice?.start ?? 0;
     const size = o.slice ? o.slice.end - o.slice.start : st.size;
     if (offset < 0 || size < 0 || offset + size > st.size)
@@ -94,7 +97,7 @@ export async function sendFile(ctx: Context, path: string, o: SendFileOptions = 
       const r = parseRange(range, size);
       if (r === "unsatisfiable") {
         ctx.set("Content-Range", `bytes */${size}`);
-        throw new HttpError(416, "Range not satisfiable.");
+        throw new HttpError(416, "Range not satisfiable.", { key: "error.rangeNotSatisfiable" });
       }
       if (r) {
         ctx.status = 206;

@@ -34,11 +34,21 @@ export interface OpenOptions {
 }
 
 /** A section of the course page. */
+/** The LMS's own name for an unnamed section, by kind (Moodle: see readers/moodle/sections.ts). */
+export type UnnamedSection =
+  | { kind: "general" }
+  | { kind: "topic" | "section"; number: number }
+  | { kind: "new-section" }
+  /** Week `number`: its first and last day, in seconds (the dates are read in UTC). */
+  | { kind: "week"; firstDay: number; lastDay: number };
+
 export interface Section {
   /** Stable across course updates (the LMS's own section id). */
   id: string;
-  /** The teacher's name, or the LMS's own name for an unnamed section. */
+  /** The teacher's name, or the LMS's own name for an unnamed section (in English). */
   name: string;
+  /** Set when the teacher gave no name: what the LMS's own name is, to say it in another language. */
+  unnamed?: UnnamedSection;
   summaryHtml: string;
   visible: boolean;
   /** What the course page shows, in order: inline text (labels) and links to activities. */
@@ -47,7 +57,12 @@ export interface Section {
 
 export type SectionItem =
   | { kind: "text"; id: string; html: string }
-  | { kind: "activity"; activity: ActivitySummary };
+  | {
+      kind: "activity";
+      activity: ActivitySummary;
+      /** An activity that holds a section of its own (Moodle 4.5+ subsections): what is in it. */
+      subsection?: Section;
+    };
 
 export interface ActivitySummary {
   /** Stable across course updates: use it in URLs and bookmarks. */

@@ -5,12 +5,11 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { extractArchive } from "../../src/archive/index.js";
 import { AnswerStore } from "../../src/hotspot/attempts.js";
 import { Store } from "../../src/store/index.js";
 import { tempDir } from "../agent/helpers.js";
 import { MOODLE51_DIR } from "../support/corpus.js";
-import { hotspotOnLoopback, postForm } from "./helpers.js";
+import { adminLogin, extractedCourse, hotspotOnLoopback, postForm } from "./helpers.js";
 
 const V1 = join(MOODLE51_DIR, "community-health@v1.mbz");
 const present = existsSync(V1);
@@ -24,20 +23,8 @@ describe.skipIf(!present)("answers kept on the hotspot", () => {
 
   beforeAll(async () => {
     dir = await tempDir("hc-answers-");
-    const treePath = join(dir.path, "tree");
-    await extractArchive(V1, treePath);
+    const course = await extractedCourse(dir.path, V1);
     store = await Store.open(join(dir.path, "db"));
-    const course = {
-      id: "ch",
-      title: "Community health",
-      contentHash: "hc1:v1",
-      format: "tar.gz" as const,
-      archivePath: V1,
-      treePath,
-      size: 0,
-      publishedAt: "2026-12-01T14:44:52.000Z",
-      installedAt: "2026-12-01T15:00:00.000Z",
-    };
     server = await hotspotOnLoopback([course], { store });
     const me = await fetch(`${server.url}/me`, postForm({ name: "Budi", classCode: "9A" }));
     expect(me.status).toBe(303);
@@ -82,6 +69,28 @@ describe.skipIf(!present)("answers kept on the hotspot", () => {
     expect(kept.map((r) => r.answer)).toEqual([{ [useful]: "2", [numeric]: 12 }]);
   });
 
+  it("refusals are in the learner's language, and nothing is kept", async () => {
+    const indonesian = { cookie, "accept-language": "id" };
+    const before = (await new AnswerStore(store).allResponses()).length;
+    const page = await (await fetch(`${server.url}/c/ch/a/feedback_585`, { headers: indonesian })).text();
+    const numeric = /How many households[^<]*<input type="text" inputmode="decimal" name="(\d+)"/.exec(
+      page,
+    )![1]!;
+    const post = (path: string, fields: Record<string, string>) => {
+      const init = postForm(fields, cookie);
+      return fetch(`${server.url}${path}`, {
+        ...init,
+        headers: { ...init.headers, "accept-language": "id" },
+      });
+    };
+    const bad = await (await post("/c/ch/a/feedback_585", { [numeric]: "5000" })).text();
+    expect(bad).toContain("Masukkan angka dari 0 sampai 200.");
+    expect(bad).toContain("Jawaban ini wajib diisi.");
+    const choice = await (await post("/c/ch/a/choice_580", { answer: "999" })).text();
+    expect(choice).toContain("Opsi &quot;999&quot; tidak ada.");
+    expect((await new AnswerStore(store).allResponses()).length).toBe(before);
+  });
+
   it("a submitted attempt keeps its answers, its grade and the essay for later grading", async () => {
     const start = await fetch(`${server.url}/c/ch/a/quiz_581/attempt`, {
       method: "POST",
@@ -108,6 +117,34 @@ describe.skipIf(!present)("answers kept on the hotspot", () => {
     expect(record!.grade!.toFixed(2)).toBe("6.67");
     const review = await (await fetch(`${server.url}${attemptPath}`, { headers: { cookie } })).text();
     expect(review).toContain("Grade: 6.67 out of 100.00");
+  });
+
+  it("the admin's teacher view lists the essay kept for grading, read-only", async () => {
+    const closed = await fetch(`${server.url}/admin/grading`, { redirect: "manual" });
+    expect([closed.status, closed.headers.get("location")]).toEqual([302, "/admin"]);
+    const admin = await adminLogin(server.url, "correct horse battery");
+    const page = await (
+      await fetch(`${server.url}/admin/grading`, { headers: { cookie: admin.cookie } })
+    ).text();
+    expect(page).toContain("<title>Answers waiting for grading</title>");
+    expect(page).toContain('<p class="meta">1 answer</p>');
+    const card = /<section class="card kept">[\s\S]*?<\/section>/.exec(page)![0];
+    expect(card).toContain("<h2>Budi · class 9A</h2>");
+    expect(card).toContain("Community health · Quiz: community health basics · submitted ");
+    expect(card).toContain(
+      "<h3>Reflection: a household visit</h3><p>Describe a household visit you made (or would make). Which key messages did you give and why?</p>",
+    );
+    expect(card).toContain(
+      '<blockquote class="outcome" style="white-space:pre-wrap;margin:0">Greeted everyone.</blockquote>',
+    );
+    expect(card).not.toContain("<form");
+    const id = await (
+      await fetch(`${server.url}/admin/grading`, {
+        headers: { cookie: admin.cookie, "accept-language": "id" },
+      })
+    ).text();
+    expect(id).toContain("<title>Jawaban yang menunggu dinilai</title>");
+    expect(id).toContain("<h2>Budi · kelas 9A</h2>");
   });
 
   it("an attempt of another activity is not found", async () => {

@@ -5,6 +5,7 @@ import { mkdir, symlink, writeFile } from "node:fs/promises";
 import { request } from "node:http";
 import { dirname, join } from "node:path";
 import type { KnownNetwork } from "../../src/agent/config.js";
+import { extractArchive } from "../../src/archive/index.js";
 import {
   type AgentControl,
   type AgentStatus,
@@ -42,6 +43,23 @@ export async function courseTree(
     size: 0,
     publishedAt: "2024-01-01T00:00:00.000Z",
     installedAt: "2024-01-02T00:00:00.000Z",
+  };
+}
+
+/** The real Moodle 5.1 backup `archive` extracted under `root`, served as the course "ch". */
+export async function extractedCourse(root: string, archive: string): Promise<ServedCourse> {
+  const treePath = join(root, "tree");
+  await extractArchive(archive, treePath);
+  return {
+    id: "ch",
+    title: "Community health",
+    contentHash: "hc1:v1",
+    format: "tar.gz",
+    archivePath: archive,
+    treePath,
+    size: 0,
+    publishedAt: "2026-12-01T14:44:52.000Z",
+    installedAt: "2026-12-01T15:00:00.000Z",
   };
 }
 

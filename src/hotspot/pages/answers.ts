@@ -1,5 +1,6 @@
 // The activities a learner answers: a quiz (start, the form, the graded review), a choice and a
 // questionnaire. Question HTML comes from the quiz engine's renderer; everything else is escaped.
+import type { AnswerMessages } from "../../readers/moodle/activities/answer-messages.js";
 import type { ChoiceForm } from "../../readers/moodle/activities/choice.js";
 import type { FeedbackForm, FeedbackItem } from "../../readers/moodle/activities/feedback.js";
 import type {
@@ -41,6 +42,27 @@ function quizStrings(): Partial<QuizStrings> {
     incorrect: t("quiz.state.incorrect"),
     notanswered: t("quiz.state.notAnswered"),
     needsgrading: t("quiz.state.needsGrading"),
+  };
+}
+
+/** Why an answer to a choice or a questionnaire is refused, in the page's language. */
+export function answerMessages(): AnswerMessages {
+  return {
+    required: t("form.required"),
+    maxLength: (max) => t("form.maxLength", { max }),
+    enterNumber: t("form.enterNumber"),
+    // Bounds as the course wrote them, not regrouped ("1000", not "1,000").
+    numberRange: (min, max) =>
+      min === null
+        ? t("form.numberAtMost", { max: String(max) })
+        : max === null
+          ? t("form.numberAtLeast", { min: String(min) })
+          : t("form.numberRange", { min: String(min), max: String(max) }),
+    chooseAnOption: t("form.chooseAnOption"),
+    chooseOnlyOne: t("form.chooseOnlyOne"),
+    chooseListed: t("form.chooseListed"),
+    noSuchOption: (option) => t("form.noSuchOption", { option }),
+    noSuchQuestion: t("form.noSuchQuestion"),
   };
 }
 

@@ -1,4 +1,5 @@
 // The file browser of a course that is not a Moodle backup.
+import { currentFrame } from "../frame.js";
 import { esc, formatBytes, layout, seg } from "./layout.js";
 
 export function browserPage(
@@ -17,7 +18,7 @@ export function browserPage(
     .join("");
   return layout(
     title,
-    `<section class="card"><ul class="list">${up}${items || "<li>(empty)</li>"}</ul></section>`,
+    `<section class="card"><ul class="list">${up}${items || `<li>${esc(currentFrame().t.t("browse.empty"))}</li>`}</ul></section>`,
     {
       subtitle: `/${rel}`,
       back: "/",

@@ -16,6 +16,11 @@ export function esc(value: unknown): string {
     .replace(/'/g, "&#39;");
 }
 
+/** For element content only (never an attribute): quotes stay as they are, "the master's token". */
+function escText(value: string): string {
+  return value.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+}
+
 /** URL path segment. */
 export function seg(value: string): string {
   return encodeURIComponent(value);
@@ -70,7 +75,11 @@ export function layout(
   return `<!doctype html><html lang="${f.t.locale}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${esc(title)}</title><link rel="stylesheet" href="${STYLESHEET_URL}"></head><body><header><h1>${esc(title)}</h1>${sub}<p>${learnerLine(f)}</p></header><main>${body}</main><footer>${nav}${languageSwitcher(f)}</footer></body></html>`;
 }
 
-/** The page for an error status: plain text only, whatever the message holds. */
+/** The page for an error status, in the page's language: plain text only, whatever the message holds. */
 export function errorPage(status: number, message: string): string {
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${status}</title></head><body style="font-family:system-ui,sans-serif;padding:1rem"><h1>${status}</h1><p>${message.replace(/[<>&"]/g, "")}</p><p><a href="/">Back to the courses</a></p></body></html>`;
+  const { t } = currentFrame().t;
+  return layout(
+    t("error.title", { status }),
+    `<section class="card"><p class="err" role="alert">${escText(message)}</p><p><a class="btn" href="/">${esc(t("error.backToCourses"))}</a></p></section>`,
+  );
 }

@@ -2,8 +2,14 @@
 // links to activities by their stable ids) and the read-only activity pages, one renderer per
 // type. Course HTML is the reader's (files already rewritten, TeX already MathML); it is shown
 // only under the no-script policy (../respond.ts).
-import type { FileLink, Section } from "../../readers/index.js";
-import { lessonAnswerFor, lessonJump } from "../../readers/moodle/activities/lesson.js";
+import type { ActivitySummary, FileLink, Section } from "../../readers/index.js";
+import {
+  isGradedLessonPage,
+  type LessonPage,
+  lessonAnswerFor,
+  lessonJump,
+  lessonScore,
+} from "../../readers/moodle/activities/lesson.js";
 import type { ImscpItem, MoodleActivity, MoodleCourse } from "../../readers/moodle/model.js";
 import { currentFrame } from "../frame.js";
 import type { MessageKey } from "../i18n/index.js";
@@ -29,19 +35,58 @@ export function activityUrl(courseId: string, activityId: string, query = ""): s
 
 const card = (inner: string, cls = "card") => `<section class="${cls}">${inner}</section>`;
 
-function sectionCard(courseId: string, s: Section): string {
+/** "5 January", "5 Januari", "5 janvier": a week's day as format_weeks shows it (UTC, as Moodle reads it). */
+function weekDay(seconds: number): string {
+  const { locale } = currentFrame().t;
+  // British order in English, as Moodle's own English strings: "5 January", not "January 5".
+  return new Intl.DateTimeFormat(locale === "en" ? "en-GB" : locale, {
+    day: "numeric",
+    month: "long",
+    timeZone: "UTC",
+  }).format(new Date(seconds * 1000));
+}
+
+/** The teacher's name for a section, or Moodle's own name for it in the page's language. */
+function sectionName(s: Section): string {
+  const u = s.unnamed;
+  if (!u) return s.name;
+  switch (u.kind) {
+    case "general":
+      return t("course.generalSection");
+    case "new-section":
+      return t("course.newSection");
+    case "week":
+      return t("course.weekSection", { first: weekDay(u.firstDay), last: weekDay(u.lastDay) });
+    case "topic":
+      return t("course.topicSection", { number: u.number });
+    default:
+      return t("course.numberedSection", { number: u.number });
+  }
+}
+
+function activityLink(courseId: string, a: ActivitySummary): string {
+  return `<a href="${esc(activityUrl(courseId, a.id))}"><span class="tag">${esc(typeLabel(a.type))}</span>${esc(a.name)}</a>`;
+}
+
+/** A section's summary and items; a subsection's own items are listed under its name. */
+function sectionBody(courseId: string, s: Section, heading: "h2" | "h3"): string {
   const items = s.items
-    .map((item) =>
-      item.kind === "text"
-        ? `<li class="content label">${item.html}</li>`
-        : `<li><a href="${esc(activityUrl(courseId, item.activity.id))}"><span class="tag">${esc(typeLabel(item.activity.type))}</span>${esc(item.activity.name)}</a></li>`,
-    )
+    .map((item) => {
+      if (item.kind === "text") return `<li class="content label">${item.html}</li>`;
+      const sub = item.subsection;
+      if (!sub) return `<li>${activityLink(courseId, item.activity)}</li>`;
+      return sub.visible ? `<li class="subsection">${sectionBody(courseId, sub, "h3")}</li>` : "";
+    })
     .join("");
   const summary = s.summaryHtml.trim() ? `<div class="content summary">${s.summaryHtml}</div>` : "";
   const list = items
     ? `<ul class="list">${items}</ul>`
     : `<p class="meta">${esc(t("course.emptySection"))}</p>`;
-  return card(`<h2>${esc(s.name)}</h2>${summary}${list}`);
+  return `<${heading}>${esc(sectionName(s))}</${heading}>${summary}${list}`;
+}
+
+function sectionCard(courseId: string, s: Section): string {
+  return card(sectionBody(courseId, s, "h2"));
 }
 
 export function coursePage(courseId: string, title: string, course: MoodleCourse): string {
@@ -145,13 +190,50 @@ const forum: Render<"forum"> = (a, q, url) => {
   );
 };
 
+/**
+ * A lesson's answers so far ride along in its links (`r=58.1,59.0`: page id, then 1 when the
+ * last answer there was right), so nothing is kept on the Pi. Only graded pages of this lesson
+ * are read back; anything else in the query is ignored.
+ */
+function lessonOutcomes(pages: LessonPage[], raw: string | undefined): Map<string, boolean> {
+  const graded = new Set(pages.filter(isGradedLessonPage).map((p) => p.id));
+  const outcomes = new Map<string, boolean>();
+  for (const item of (raw ?? "").split(",").slice(0, graded.size)) {
+    const m = /^(\d+)\.([01])$/.exec(item);
+    if (m && graded.has(m[1]!)) outcomes.set(m[1]!, m[2] === "1");
+  }
+  return outcomes;
+}
+
+const outcomesParam = (outcomes: Map<string, boolean>) =>
+  [...outcomes].map(([id, right]) => `${id}.${right ? 1 : 0}`).join(",");
+
+/** The end of a lesson: the score when it has graded pages. */
+function lessonEnd(a: Extract<MoodleActivity, { type: "lesson" }>, outcomes: Map<string, boolean>): string {
+  const score = lessonScore(a.pages, outcomes);
+  let said = "";
+  if (score.questions > 0 && score.answered === 0) said = `<p>${esc(t("lesson.noneAnswered"))}</p>`;
+  else if (score.questions > 0)
+    said =
+      `<p id="lesson-score" class="state">${esc(t("lesson.score", { correct: score.correct, answered: score.answered }))}</p>` +
+      `<p>${esc(t("lesson.grade", { share: score.correct / score.answered }))}</p>`;
+  return `<p>${esc(t("lesson.end"))}</p>${said}`;
+}
+
 const lesson: Render<"lesson"> = (a, q, url) => {
-  const pageUrl = (id: string | "end") => (id === "end" ? url("?page=end") : url(`?page=${seg(id)}`));
+  const outcomes = lessonOutcomes(a.pages, q.r);
+  const page =
+    q.page === "end"
+      ? undefined
+      : (a.pages.find((p) => p.id === q.page) ?? a.pages.find((p) => p.id === a.firstPageId));
+  if (page && q.answer !== undefined && isGradedLessonPage(page))
+    outcomes.set(page.id, lessonAnswerFor(page, q.answer)?.correct ?? false);
+  const r = outcomesParam(outcomes);
+  const pageUrl = (id: string | "end") => url(`?page=${id === "end" ? "end" : seg(id)}${r ? `&r=${r}` : ""}`);
   if (q.page === "end")
     return card(
-      `<p>${esc(t("common.saved"))}</p><a class="btn" href="${esc(url())}">${esc(t("learn.contents"))}</a>`,
+      `${lessonEnd(a, outcomes)}<a class="btn" href="${esc(url())}">${esc(t("learn.contents"))}</a>`,
     );
-  const page = a.pages.find((p) => p.id === q.page) ?? a.pages.find((p) => p.id === a.firstPageId);
   if (!page) return card(`<p class="meta">${esc(t("activity.nothingOffline"))}</p>`);
   const head = `<h2>${esc(page.title)}</h2><div class="content">${page.contentsHtml}</div>`;
   if (q.answer !== undefined) {
@@ -181,9 +263,10 @@ const lesson: Render<"lesson"> = (a, q, url) => {
               `<label class="opt"><input type="radio" name="answer" value="${esc(x.id)}" required>${x.html.replace(/<[^>]*>/g, "")}</label>`,
           )
           .join("")
-      : `<label>${esc(t("quiz.review"))}<input type="text" name="answer" required></label>`;
+      : `<label>${esc(t("quiz.answer"))}<input type="text" name="answer" required></label>`;
+  const kept = r ? `<input type="hidden" name="r" value="${esc(r)}">` : "";
   return card(
-    `${head}<form method="get" action="${esc(url())}"><input type="hidden" name="page" value="${esc(page.id)}">${choices}<button type="submit">${esc(t("learn.submit"))}</button></form>`,
+    `${head}<form method="get" action="${esc(url())}"><input type="hidden" name="page" value="${esc(page.id)}">${kept}${choices}<button type="submit">${esc(t("learn.submit"))}</button></form>`,
   );
 };
 
@@ -235,5 +318,8 @@ export function readOnlyActivityPage(
 ): string {
   const render = READ_ONLY[a.type] as Render<typeof a.type> | undefined;
   const url = (query = "") => activityUrl(courseId, a.id, query);
+  // A subsection's page (a bookmark to it) lists what is in it, as the course page does.
+  if (a.type === "subsection")
+    return activityFrame(courseId, courseTitle, a, card(sectionBody(courseId, a.section, "h2")));
   return activityFrame(courseId, courseTitle, a, render ? render(a as never, q, url) : "");
 }

@@ -2,15 +2,31 @@
 // networks; and HTTP Basic for scripts. Every form needs the session and its CSRF token.
 import Router from "@koa/router";
 import type { Context } from "koa";
-import { masterUrlProblem } from "../../agent/config.js";
-import { HttpError } from "../../http/errors.js";
+import { type MasterUrlIssue, masterUrlIssue } from "../../agent/config.js";
 import { readForm } from "../../http/form.js";
 import type { AdminAuth, LoginThrottle } from "../auth.js";
-import { SUPPORTED_LOCALES, toLocale } from "../i18n/index.js";
+import { hotspotError } from "../errors.js";
+import { currentFrame } from "../frame.js";
+import { type MessageKey, SUPPORTED_LOCALES, toLocale } from "../i18n/index.js";
 import { adminPage, loginPage } from "../pages/admin.js";
 import { html } from "../respond.js";
 import { adminSession, SESSION_COOKIE } from "../session.js";
 import type { AgentControl } from "../types.js";
+
+const MASTER_URL_MESSAGES: Readonly<Record<MasterUrlIssue, MessageKey>> = {
+  "not-a-url": "error.masterNotUrl",
+  "not-http": "error.masterScheme",
+  "has-credentials": "error.masterCredentials",
+};
+
+/** What the admin page confirms after a form (`?done=`); anything else in the query is ignored. */
+const DONE_MESSAGES: Readonly<Record<string, MessageKey>> = {
+  sync: "admin.syncStarted",
+  master: "admin.masterSaved",
+  language: "admin.languageSaved",
+  "network-saved": "admin.networkSaved",
+  "network-removed": "admin.networkRemoved",
+};
 
 export function adminRouter(control: AgentControl, auth: AdminAuth, throttle: LoginThrottle): Router {
   const router = new Router();
@@ -18,9 +34,9 @@ export function adminRouter(control: AgentControl, auth: AdminAuth, throttle: Lo
   /** A logged-in admin posting a form with the right CSRF token; else 401/403. */
   const adminForm = async (ctx: Context): Promise<URLSearchParams> => {
     const s = adminSession(ctx, auth);
-    if (!s) throw new HttpError(401, "Log in first.");
+    if (!s) throw hotspotError(401, "error.logInFirst");
     const form = await readForm(ctx);
-    if (!auth.checkCsrf(s, form.get("csrf"))) throw new HttpError(403, "Stale form: reload the admin page.");
+    if (!auth.checkCsrf(s, form.get("csrf"))) throw hotspotError(403, "error.staleForm");
     return form;
   };
   const adminView = async (ctx: Context, s: string, message?: string) => {
@@ -43,7 +59,12 @@ export function adminRouter(control: AgentControl, auth: AdminAuth, throttle: Lo
   router.get("/admin", async (ctx) => {
     const s = adminSession(ctx, auth);
     if (!s) return html(ctx, loginPage());
-    await adminView(ctx, s, typeof ctx.query.done === "string" ? ctx.query.done : undefined);
+    const done = String(ctx.query.done);
+    await adminView(
+      ctx,
+      s,
+      Object.hasOwn(DONE_MESSAGES, done) ? currentFrame().t.t(DONE_MESSAGES[done]!) : undefined,
+    );
   });
 
   /** Check a password under the per-client throttle; sets 429 and returns null when locked out. */
@@ -67,8 +88,8 @@ export function adminRouter(control: AgentControl, auth: AdminAuth, throttle: Lo
   router.post("/admin/login", async (ctx) => {
     const form = await readForm(ctx);
     const ok = await checkPassword(ctx, form.get("password") ?? "");
-    if (ok === null) return html(ctx, loginPage("Too many wrong passwords. Wait a minute."), 429);
-    if (!ok) return html(ctx, loginPage("Wrong password."), 401);
+    if (ok === null) return html(ctx, loginPage(currentFrame().t.t("admin.tooManyTries")), 429);
+    if (!ok) return html(ctx, loginPage(currentFrame().t.t("admin.wrongPassword")), 401);
     const s = auth.issueSession();
     ctx.cookies.set(SESSION_COOKIE, s, { httpOnly: true, sameSite: "strict", path: "/", overwrite: true });
     ctx.redirect("/admin");
@@ -85,44 +106,43 @@ export function adminRouter(control: AgentControl, auth: AdminAuth, throttle: Lo
   router.post("/admin/sync", async (ctx) => {
     await adminForm(ctx);
     control.syncNow("admin");
-    ctx.redirect("/admin?done=Sync+started");
+    ctx.redirect("/admin?done=sync");
   });
 
   router.post("/admin/master", async (ctx) => {
     const form = await adminForm(ctx);
     const url = (form.get("masterUrl") ?? "").trim();
-    const problem = masterUrlProblem(url);
-    if (problem) throw new HttpError(400, `Master URL: ${problem}.`);
+    const issue = masterUrlIssue(url);
+    if (issue) throw hotspotError(400, MASTER_URL_MESSAGES[issue]);
     const token = (form.get("token") ?? "").trim();
-    if (token.length > 4096) throw new HttpError(400, "Read token: at most 4096 characters.");
+    if (token.length > 4096) throw hotspotError(400, "error.tokenLength");
     await control.setMasterUrl(url.replace(/\/+$/, ""), token || undefined);
-    ctx.redirect("/admin?done=Master+saved");
+    ctx.redirect("/admin?done=master");
   });
 
   router.post("/admin/language", async (ctx) => {
     const form = await adminForm(ctx);
     const locale = toLocale(form.get("locale"));
-    if (!locale) throw new HttpError(400, `Default language: one of ${SUPPORTED_LOCALES.join(", ")}.`);
+    if (!locale) throw hotspotError(400, "error.defaultLanguage", { list: SUPPORTED_LOCALES.join(", ") });
     await control.setDefaultLocale(locale);
-    ctx.redirect("/admin?done=Language+saved");
+    ctx.redirect("/admin?done=language");
   });
 
   router.post("/admin/networks", async (ctx) => {
     const form = await adminForm(ctx);
     const ssid = form.get("ssid") ?? "";
     const password = form.get("password") || undefined;
-    if (ssid.length < 1 || Buffer.byteLength(ssid) > 32)
-      throw new HttpError(400, "Network name: 1 to 32 bytes.");
+    if (ssid.length < 1 || Buffer.byteLength(ssid) > 32) throw hotspotError(400, "error.networkNameLength");
     if (password !== undefined && (password.length < 8 || password.length > 63))
-      throw new HttpError(400, "Password: 8 to 63 characters.");
+      throw hotspotError(400, "error.passwordLength");
     await control.addNetwork({ ssid, password });
-    ctx.redirect("/admin?done=Network+saved");
+    ctx.redirect("/admin?done=network-saved");
   });
 
   router.post("/admin/networks/delete", async (ctx) => {
     const form = await adminForm(ctx);
     await control.removeNetwork(form.get("ssid") ?? "");
-    ctx.redirect("/admin?done=Network+removed");
+    ctx.redirect("/admin?done=network-removed");
   });
 
   /** Scripted admin (curl): HTTP Basic, any user name. */

@@ -2,9 +2,9 @@
 import { readdir, stat } from "node:fs/promises";
 import { extname, join } from "node:path";
 import Router from "@koa/router";
-import { HttpError } from "../../http/errors.js";
 import { requestSegments, resolveInRoot } from "../../http/request-path.js";
 import type { CourseAccess } from "../courses.js";
+import { hotspotError } from "../errors.js";
 import { browserPage } from "../pages/files.js";
 import { disposition, html, sendCourseFile, shownInline } from "../respond.js";
 
@@ -47,10 +47,10 @@ export function filesRouter(courses: CourseAccess): Router {
     const rest = ctx.path.slice(`/c/${ctx.path.split("/")[2]}/browse`.length);
     const course = await courses.get(id);
     const parts = requestSegments(rest);
-    if (!parts) throw new HttpError(400, "Bad path.");
+    if (!parts) throw hotspotError(400, "error.badPath");
     // Decoded once here; the real path (links followed) must stay inside the tree.
     const real = await resolveInRoot(course.treePath, parts);
-    if (!real) throw new HttpError(404, "Not found.");
+    if (!real) throw hotspotError(404, "error.notFound");
     if ((await stat(real)).isDirectory()) {
       if (!ctx.path.endsWith("/")) {
         ctx.redirect(`${ctx.path}/`);

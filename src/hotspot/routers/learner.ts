@@ -24,7 +24,7 @@ export function learnerRouter(): Router {
     const body = (ctx.request.body ?? {}) as Record<string, unknown>;
     const name = cleanName(body.name, 60);
     if (!name) {
-      html(ctx, learnerPage("Your name: 1 to 60 characters."), 400);
+      html(ctx, learnerPage(currentFrame().t.t("learner.nameLength")), 400);
       return;
     }
     writeLearner(ctx, name, cleanName(body.classCode, 20), currentFrame().learner);

@@ -1,11 +1,9 @@
 // A Moodle course's activities by their stable ids (/c/<course>/a/<activity>: a bookmark
 // outlives course updates), the files their HTML links (/c/<course>/file/<key>), and the
 // answers learners give: quiz attempts, choices and questionnaires, kept in the agent's store.
-import { relative } from "node:path";
 import Router from "@koa/router";
 import type { Context } from "koa";
 import { koaBody } from "koa-body";
-import { HttpError } from "../../http/errors.js";
 import { ReaderError } from "../../readers/index.js";
 import { validateChoice } from "../../readers/moodle/activities/choice.js";
 import { validateFeedback } from "../../readers/moodle/activities/feedback.js";
@@ -14,15 +12,21 @@ import {
   type Attempt,
   type FormBody,
   type PluginfileResolver,
-  readQuestionBank,
-  readQuiz,
-  startAttempt,
   submitAttempt,
 } from "../../readers/moodle/quiz/index.js";
-import type { AnswerStore } from "../attempts.js";
+import { type AnswerStore, rebuildAttempt } from "../attempts.js";
 import type { CourseAccess } from "../courses.js";
+import { hotspotError } from "../errors.js";
 import { currentFrame } from "../frame.js";
-import { choicePage, feedbackDone, feedbackPage, quizForm, quizReview, quizStart } from "../pages/answers.js";
+import {
+  answerMessages,
+  choicePage,
+  feedbackDone,
+  feedbackPage,
+  quizForm,
+  quizReview,
+  quizStart,
+} from "../pages/answers.js";
 import { activityFrame, activityUrl, readOnlyActivityPage } from "../pages/moodle.js";
 import { disposition, html, sendCourseFile, shownInline } from "../respond.js";
 import type { ServedCourse } from "../types.js";
@@ -37,19 +41,19 @@ export function moodleRouter(courses: CourseAccess, answers: AnswerStore | undef
   const activityOf = async (ctx: Context) => {
     const course = await courses.get(ctx.params.id!);
     const moodle = await courses.read(course);
-    if (!moodle) throw new HttpError(404, "This course has no activities.");
+    if (!moodle) throw hotspotError(404, "error.noActivities");
     try {
       return { course, activity: await moodle.activity(ctx.params.aid!) };
     } catch (err) {
       if (!(err instanceof ReaderError)) throw err;
-      if (err.code === "not-found") throw new HttpError(404, "No such activity.");
+      if (err.code === "not-found") throw hotspotError(404, "error.noSuchActivity");
       // The activity is there but its files are not usable: say which, never show them.
-      throw new HttpError(422, `This activity cannot be shown (${err.message}).`);
+      throw hotspotError(422, "error.cannotShowActivity", { reason: err.message });
     }
   };
 
   const store = (): AnswerStore => {
-    if (!answers) throw new HttpError(503, "Answers cannot be kept on this server.");
+    if (!answers) throw hotspotError(503, "error.noAnswerStore");
     return answers;
   };
 
@@ -62,14 +66,7 @@ export function moodleRouter(courses: CourseAccess, answers: AnswerStore | undef
     const key = `${course.contentHash}\0${quiz.id}\0${seed}`;
     let hit = attempts.get(key);
     if (!hit) {
-      hit = (async () => {
-        const bank = await readQuestionBank(course.treePath);
-        return startAttempt(
-          await readQuiz(course.treePath, relative(course.treePath, quiz.directory)),
-          bank,
-          seed,
-        );
-      })();
+      hit = rebuildAttempt(course, quiz, seed);
       hit.catch(() => attempts.delete(key));
       if (attempts.size >= 64) attempts.delete(attempts.keys().next().value as string);
       attempts.set(key, hit);
@@ -104,7 +101,7 @@ export function moodleRouter(courses: CourseAccess, answers: AnswerStore | undef
     const learner = currentFrame().learner;
     let body: string;
     if (a.type === "choice") {
-      const checked = validateChoice(a.form, submitted.answer);
+      const checked = validateChoice(a.form, submitted.answer, answerMessages());
       if (checked.ok)
         await store().addResponse({ ...place(course, a.id), kind: "choice", learner, answer: checked.value });
       body = choicePage(
@@ -114,7 +111,7 @@ export function moodleRouter(courses: CourseAccess, answers: AnswerStore | undef
         checked.ok ? null : (checked.errors.answer ?? ""),
       );
     } else if (a.type === "feedback") {
-      const checked = validateFeedback(a.form, submitted);
+      const checked = validateFeedback(a.form, submitted, answerMessages());
       if (checked.ok)
         await store().addResponse({
           ...place(course, a.id),
@@ -123,13 +120,13 @@ export function moodleRouter(courses: CourseAccess, answers: AnswerStore | undef
           answer: checked.value,
         });
       body = checked.ok ? feedbackDone(a.form) : feedbackPage(a.form, self, checked.errors);
-    } else throw new HttpError(405, "This activity takes no answers.");
+    } else throw hotspotError(405, "error.takesNoAnswers");
     html(ctx, activityFrame(course.id, course.title, a, body), 200);
   });
 
   router.post("/c/:id/a/:aid/attempt", async (ctx) => {
     const { course, activity: a } = await activityOf(ctx);
-    if (a.type !== "quiz") throw new HttpError(404, "This activity is not a quiz.");
+    if (a.type !== "quiz") throw hotspotError(404, "error.notAQuiz");
     const record = await store().startAttempt(place(course, a.id), currentFrame().learner);
     ctx.status = 303;
     ctx.redirect(`${activityUrl(course.id, a.id)}/attempt/${record.id}`);
@@ -137,10 +134,10 @@ export function moodleRouter(courses: CourseAccess, answers: AnswerStore | undef
 
   const attemptOf = async (ctx: Context) => {
     const { course, activity: a } = await activityOf(ctx);
-    if (a.type !== "quiz") throw new HttpError(404, "This activity is not a quiz.");
+    if (a.type !== "quiz") throw hotspotError(404, "error.notAQuiz");
     const record = await store().attempt(ctx.params.attempt!);
     if (!record || record.courseId !== course.id || record.activityId !== a.id)
-      throw new HttpError(404, "No such attempt.");
+      throw hotspotError(404, "error.noSuchAttempt");
     return { course, a, record, attempt: await attemptFor(course, a, record.seed) };
   };
 
@@ -185,13 +182,13 @@ export function moodleRouter(courses: CourseAccess, answers: AnswerStore | undef
     try {
       key = rawKey.split("/").map(decodeURIComponent).join("/");
     } catch {
-      throw new HttpError(400, "Bad path.");
+      throw hotspotError(400, "error.badPath");
     }
     const course = await courses.get(decodeURIComponent(rawId));
     const moodle = await courses.read(course);
-    if (!moodle) throw new HttpError(404, "No such file.");
+    if (!moodle) throw hotspotError(404, "error.noSuchFile");
     const file = await moodle.resolveFile(key).catch((err: unknown) => {
-      if (err instanceof ReaderError) throw new HttpError(404, "No such file.");
+      if (err instanceof ReaderError) throw hotspotError(404, "error.noSuchFile");
       throw err;
     });
     const type = MIME.test(file.mimetype) ? file.mimetype : "application/octet-stream";

@@ -5,12 +5,19 @@
 import { dirname } from "node:path";
 import { ReaderError } from "../errors.js";
 import { CourseTree, safeRelative } from "../tree.js";
-import type { ActivitySummary, OpenOptions, ReaderProblem, Section, SectionItem } from "../types.js";
+import type {
+  ActivitySummary,
+  OpenOptions,
+  ReaderProblem,
+  Section,
+  SectionItem,
+  UnnamedSection,
+} from "../types.js";
 import { activityContent } from "./activities/index.js";
 import { type ActivityContext, richText } from "./context.js";
 import { defaultFileUrl, MoodleFiles } from "./files.js";
 import type { MoodleActivity, MoodleCourse } from "./model.js";
-import { type CourseFormat, defaultSectionName } from "./sections.js";
+import { type CourseFormat, defaultSectionName, unnamedSection } from "./sections.js";
 import { int, list, obj, path, readXml, text, type XmlNode } from "./xml.js";
 
 /** Module types that exist in a backup but are not on the course page (Moodle 5's question banks). */
@@ -26,6 +33,7 @@ interface SectionRecord {
   id: string;
   number: number;
   name: string;
+  unnamed: UnnamedSection | undefined;
   summaryHtml: string;
   visible: boolean;
   sequence: string[];
@@ -85,7 +93,7 @@ class MoodleCourseReader {
       });
     }
     const labels = await this.readLabels(activities);
-    const sectionOf = (r: SectionRecord): Section => this.section(r, activities, labels);
+    const sectionOf = (r: SectionRecord): Section => this.section(r, activities, labels, records);
     const byId = new Map(activities.map((a) => [a.id, a]));
     const summary = ({ directory: _d, listed: _l, ...a }: ListedActivity): ActivitySummary => a;
     return {
@@ -173,6 +181,7 @@ class MoodleCourseReader {
         id,
         number,
         name: text(x.name) || defaultSectionName(number, this.format),
+        unnamed: text(x.name) ? undefined : unnamedSection(number, this.format),
         summaryHtml: richText(this.files, text(x.summary), text(x.summaryformat), {
           contextid: this.courseContextId,
           component: "course",
@@ -197,7 +206,17 @@ class MoodleCourseReader {
     return html;
   }
 
-  private section(r: SectionRecord, activities: ListedActivity[], labels: Map<string, string>): Section {
+  /**
+   * A section with its items. A subsection's own section is read into its item, one level
+   * deep as Moodle allows (`records` is empty for it), so a backup whose subsections name each
+   * other cannot loop.
+   */
+  private section(
+    r: SectionRecord,
+    activities: ListedActivity[],
+    labels: Map<string, string>,
+    records: SectionRecord[] = [],
+  ): Section {
     const inSection = activities.filter((a) => a.sectionId === r.id);
     // The section's sequence is the teacher's order; anything it misses follows in backup order.
     const rank = (a: ListedActivity) => {
@@ -213,9 +232,13 @@ class MoodleCourseReader {
         continue;
       }
       const { directory: _d, listed: _l, ...activity } = a;
-      items.push({ kind: "activity", activity: { ...activity, visible: a.visible && r.visible } });
+      const item = { kind: "activity" as const, activity: { ...activity, visible: a.visible && r.visible } };
+      const own =
+        a.type === "subsection" ? records.find((s) => s.parentModuleId === a.id.split("_").pop()) : undefined;
+      items.push(own ? { ...item, subsection: this.section(own, activities, labels) } : item);
     }
-    return { id: r.id, name: r.name, summaryHtml: r.summaryHtml, visible: r.visible, items };
+    const named = r.unnamed ? { name: r.name, unnamed: r.unnamed } : { name: r.name };
+    return { id: r.id, ...named, summaryHtml: r.summaryHtml, visible: r.visible, items };
   }
 
   /** users.xml read once, when an activity first needs a name; without it, names are "". */

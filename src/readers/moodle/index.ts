@@ -11,6 +11,7 @@ export const moodleReader: CourseReader<MoodleActivity> & { open: typeof openMoo
   open: openMoodleCourse,
 };
 
+export { type AnswerMessages, ENGLISH_ANSWER_MESSAGES } from "./activities/answer-messages.js";
 export { type ChoiceForm, validateChoice } from "./activities/choice.js";
 export {
   type FeedbackAnswer,

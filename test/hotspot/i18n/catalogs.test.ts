@@ -68,6 +68,14 @@ describe("message catalogs", () => {
       "quiz.incorrect",
       "admin.tooManyTries",
       "error.cannotShowBackup",
+      "error.cannotShowActivity",
+      "error.masterCredentials",
+      "admin.tokenLabel",
+      "admin.tokenInClear",
+      "learner.nameLength",
+      "form.required",
+      "form.numberRange",
+      "form.noSuchOption",
     ];
     for (const locale of ["id", "fr"] as const) {
       for (const key of sentences)
@@ -81,6 +89,18 @@ describe("message catalogs", () => {
     );
     expect(createTranslator("fr").t("activity.nothingOffline")).toBe(
       "Cette activité n’a aucun contenu consultable hors ligne.",
+    );
+  });
+
+  it("say why an answer is refused, with plurals where the language has them", () => {
+    expect(createTranslator("id").t("form.numberRange", { min: "0", max: "200" })).toBe(
+      "Masukkan angka dari 0 sampai 200.",
+    );
+    expect(createTranslator("fr").t("form.maxLength", { max: 1 })).toBe("1 caractère au plus.");
+    expect(createTranslator("fr").t("form.maxLength", { max: 40 })).toBe("40 caractères au plus.");
+    expect(createTranslator("en").t("form.maxLength", { max: 1 })).toBe("At most 1 character.");
+    expect(createTranslator("id").t("admin.tokenLabel", { saved: "yes" })).toBe(
+      "Token baca (sudah tersimpan untuk server pusat ini; kosongkan untuk tetap memakainya; server pusat baru perlu token sendiri)",
     );
   });
 

@@ -124,6 +124,29 @@ export function sectionXml(
   return `<section id="${id}"><number>${number}</number><name>${name}</name><summary></summary><summaryformat>1</summaryformat><sequence>${sequence}</sequence><visible>${visible}</visible></section>`;
 }
 
+/**
+ * The files of a backup from Moodle `version` in course `format`, starting 5 January 2026,
+ * with no activities and one section per entry of `names` (undefined: left unnamed).
+ */
+export function sectionsBackup(
+  version: string,
+  format: string,
+  names: (string | undefined)[],
+): Record<string, string> {
+  const files: Record<string, string> = {
+    "moodle_backup.xml": backupXml({
+      version,
+      sections: names.map((_, i) => ({ id: `${10 + i}` })),
+      activities: [],
+    }),
+    "course/course.xml": `<course id="1" contextid="50"><fullname>F</fullname><format>${format}</format><startdate>1767571200</startdate></course>`,
+  };
+  names.forEach((name, i) => {
+    files[`sections/section_${10 + i}/section.xml`] = sectionXml(`${10 + i}`, i, name);
+  });
+  return files;
+}
+
 export function moduleXml(type: string, visible = 1, visibleOnCoursePage = 1): string {
   return `<module><modulename>${type}</modulename><visible>${visible}</visible><visibleoncoursepage>${visibleOnCoursePage}</visibleoncoursepage></module>`;
 }

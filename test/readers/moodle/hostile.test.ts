@@ -18,6 +18,7 @@ import {
   backupXml,
   filesXml,
   moduleXml,
+  sectionsBackup,
   sectionXml,
   withWorkspace,
 } from "./helpers.js";
@@ -269,17 +270,10 @@ describe("Moodle reader: visibility, files, versions", () => {
 
   it("names unnamed sections as each Moodle version and format does", async () => {
     const course = async (name: string, version: string, format: string) => {
-      const root = await workspace().tree(name, {
-        "moodle_backup.xml": backupXml({
-          version,
-          sections: [{ id: "10" }, { id: "11" }, { id: "12" }],
-          activities: [],
-        }),
-        "course/course.xml": `<course id="1" contextid="50"><fullname>F</fullname><format>${format}</format><startdate>1767571200</startdate></course>`,
-        "sections/section_10/section.xml": sectionXml("10", 0),
-        "sections/section_11/section.xml": sectionXml("11", 1),
-        "sections/section_12/section.xml": sectionXml("12", 2),
-      });
+      const root = await workspace().tree(
+        name,
+        sectionsBackup(version, format, [undefined, undefined, undefined]),
+      );
       return (await openCourse(root)).sections.map((s) => s.name);
     };
     expect(await course("m43", "2023100900", "topics")).toEqual(["General", "Topic 1", "Topic 2"]);

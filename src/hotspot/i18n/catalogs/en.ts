@@ -50,11 +50,15 @@ export const en = {
   "mod.h5p": "Interactive content",
   "mod.scorm": "SCORM package",
   "mod.imscp": "Content package",
+  "mod.subsection": "Subsection",
 
   // A course and its activities
   "course.sections": "Sections",
   "course.generalSection": "General",
   "course.numberedSection": "Section {number}",
+  "course.topicSection": "Topic {number}",
+  "course.newSection": "New section",
+  "course.weekSection": "{first} - {last}",
   "course.emptySection": "Nothing in this section.",
   "course.downloadHint": "Take the whole course with you, or restore it into a Moodle site.",
   "course.downloadMbz": "Download the course (.mbz)",
@@ -83,6 +87,10 @@ export const en = {
   "learn.glossaryEntries": "{count, plural, one {# entry} other {# entries}}",
   "learn.discussions": "{count, plural, =0 {No discussions yet} one {# discussion} other {# discussions}}",
   "learn.replies": "{count, plural, one {# reply} other {# replies}}",
+  "lesson.end": "End of the lesson.",
+  "lesson.score": "Correct answers: {correct} of {answered}.",
+  "lesson.grade": "Your grade: {share, number, percent}",
+  "lesson.noneAnswered": "You have not answered any question of this lesson.",
   "quiz.question": "Question {number} of {total}",
   "quiz.startAttempt": "Start attempt",
   "quiz.finishAttempt": "Finish attempt",
@@ -126,6 +134,7 @@ export const en = {
   "learner.yourName": "Your name",
   "learner.classCode": "Class code (optional)",
   "learner.hello": "Hello, {name}",
+  "learner.nameLength": "Your name: 1 to 60 characters.",
 
   // Status page
   "status.title": "Status",
@@ -186,6 +195,19 @@ export const en = {
   "admin.networkSaved": "Network saved",
   "admin.networkRemoved": "Network removed",
   "admin.defaultLanguage": "Default language",
+  "grading.title": "Answers waiting for grading",
+  "grading.intro":
+    "Essays and other answers that need a teacher, as learners gave them on this box. Read-only: grade them in Moodle.",
+  "grading.none": "No answers are waiting for grading.",
+  "grading.count": "{count, plural, one {# answer} other {# answers}}",
+  "grading.noName": "(no name given)",
+  "grading.classCode": "class {code}",
+  "grading.submitted": "submitted {date}",
+  "grading.quizGone": "This quiz is no longer on this box; the answer is shown as it was sent.",
+  "admin.languageSaved": "Language saved",
+  "admin.tokenLabel":
+    "Read token ({saved, select, yes {one is saved for this master; empty keeps it} other {none for this master}}; a new master needs its own)",
+  "admin.tokenInClear": "This master is http://: the token crosses the network in clear. Prefer https://.",
 
   // Errors shown on a page
   "error.title": "Error {status}",
@@ -203,9 +225,33 @@ export const en = {
   "error.backToCourses": "Back to the courses",
   "error.cannotShowBackup": "This course backup cannot be shown ({reason}). Use Download instead.",
   "error.masterNotUrl": "Master URL: not a URL.",
-  "error.masterScheme": "Master URL: must start with http:// or https://.",
+  "error.masterScheme": "Master URL: must be an http:// or https:// URL.",
   "error.networkNameLength": "Network name: 1 to 32 bytes.",
   "error.passwordLength": "Password: 8 to 63 characters.",
+  "error.masterCredentials":
+    "Master URL: must not contain a user name or password (give the master's read token as the token instead).",
+  "error.tokenLength": "Read token: at most 4096 characters.",
+  "error.defaultLanguage": "Default language: one of {list}.",
+  "error.badRequest": "The request was not understood.",
+  "error.rangeNotSatisfiable": "Range not satisfiable.",
+  "error.notAQuiz": "This activity is not a quiz.",
+  "error.noSuchAttempt": "No such attempt.",
+  "error.cannotShowActivity": "This activity cannot be shown ({reason}).",
+  "error.noAnswerStore": "Answers cannot be kept on this server.",
+  "error.takesNoAnswers": "This activity takes no answers.",
+
+  // Why an answer to a choice or a questionnaire is refused
+  "form.required": "This answer is required.",
+  "form.maxLength": "{max, plural, one {At most # character.} other {At most # characters.}}",
+  "form.enterNumber": "Enter a number.",
+  "form.numberRange": "Enter a number from {min} to {max}.",
+  "form.numberAtLeast": "Enter a number of at least {min}.",
+  "form.numberAtMost": "Enter a number of at most {max}.",
+  "form.chooseAnOption": "Choose an option.",
+  "form.chooseOnlyOne": "Choose only one option.",
+  "form.chooseListed": "Choose one of the options.",
+  "form.noSuchOption": "There is no option {option}.",
+  "form.noSuchQuestion": "There is no such question.",
 } satisfies Record<string, string>;
 
 export type MessageKey = keyof typeof en;

@@ -47,10 +47,14 @@ export const fr: Catalog = {
   "mod.h5p": "Contenu interactif",
   "mod.scorm": "Paquetage SCORM",
   "mod.imscp": "Paquetage de contenu",
+  "mod.subsection": "Sous-section",
 
   "course.sections": "Sections",
   "course.generalSection": "Généralités",
   "course.numberedSection": "Section {number}",
+  "course.topicSection": "Section {number}",
+  "course.newSection": "Nouvelle section",
+  "course.weekSection": "{first} - {last}",
   "course.emptySection": "Cette section est vide.",
   "course.downloadHint": "Emportez le cours complet, ou restaurez-le dans un site Moodle.",
   "course.downloadMbz": "Télécharger le cours (.mbz)",
@@ -79,6 +83,10 @@ export const fr: Catalog = {
   "learn.discussions":
     "{count, plural, =0 {Aucune discussion pour l’instant} one {# discussion} other {# discussions}}",
   "learn.replies": "{count, plural, one {# réponse} other {# réponses}}",
+  "lesson.end": "Fin de la leçon.",
+  "lesson.score": "Bonnes réponses\u00a0: {correct} sur {answered}.",
+  "lesson.grade": "Votre note\u00a0: {share, number, percent}",
+  "lesson.noneAnswered": "Vous n’avez répondu à aucune question de cette leçon.",
   "quiz.question": "Question {number} sur {total}",
   "quiz.startAttempt": "Commencer le test",
   "quiz.finishAttempt": "Terminer le test",
@@ -121,6 +129,7 @@ export const fr: Catalog = {
   "learner.yourName": "Votre nom",
   "learner.classCode": "Code de la classe (facultatif)",
   "learner.hello": "Bonjour, {name}",
+  "learner.nameLength": "Votre nom\u00a0: de 1 à 60 caractères.",
 
   "status.title": "État",
   "status.state": "État",
@@ -179,6 +188,21 @@ export const fr: Catalog = {
   "admin.networkSaved": "Réseau enregistré",
   "admin.networkRemoved": "Réseau supprimé",
   "admin.defaultLanguage": "Langue par défaut",
+  "grading.title": "Réponses à corriger",
+  "grading.intro":
+    "Les rédactions et autres réponses qui demandent un enseignant, telles que les apprenants les ont données sur cet appareil. En lecture seule\u00a0: corrigez-les dans Moodle.",
+  "grading.none": "Aucune réponse n’attend de correction.",
+  "grading.count": "{count, plural, one {# réponse} other {# réponses}}",
+  "grading.noName": "(aucun nom donné)",
+  "grading.classCode": "classe {code}",
+  "grading.submitted": "envoyée le {date}",
+  "grading.quizGone":
+    "Ce test n’est plus sur cet appareil\u00a0; la réponse est affichée telle qu’elle a été envoyée.",
+  "admin.languageSaved": "Langue enregistrée",
+  "admin.tokenLabel":
+    "Jeton de lecture ({saved, select, yes {un jeton est enregistré pour ce serveur central\u00a0; laissez vide pour le garder} other {aucun pour ce serveur central}}\u00a0; un nouveau serveur central a besoin du sien)",
+  "admin.tokenInClear":
+    "Ce serveur central est en http://\u00a0: le jeton traverse le réseau en clair. Préférez https://.",
 
   "error.title": "Erreur {status}",
   "error.notFound": "Page introuvable.",
@@ -199,4 +223,27 @@ export const fr: Catalog = {
   "error.masterScheme": "URL du serveur central\u00a0: elle doit commencer par http:// ou https://.",
   "error.networkNameLength": "Nom du réseau\u00a0: de 1 à 32 octets.",
   "error.passwordLength": "Mot de passe\u00a0: de 8 à 63 caractères.",
+  "error.masterCredentials":
+    "URL du serveur central\u00a0: elle ne doit contenir ni nom d’utilisateur ni mot de passe (donnez plutôt le jeton de lecture du serveur central comme jeton).",
+  "error.tokenLength": "Jeton de lecture\u00a0: 4096 caractères au plus.",
+  "error.defaultLanguage": "Langue par défaut\u00a0: l’une de {list}.",
+  "error.badRequest": "La demande n’a pas été comprise.",
+  "error.rangeNotSatisfiable": "La partie demandée du fichier n’existe pas.",
+  "error.notAQuiz": "Cette activité n’est pas un test.",
+  "error.noSuchAttempt": "Cette tentative n’existe pas.",
+  "error.cannotShowActivity": "Cette activité ne peut pas être affichée ({reason}).",
+  "error.noAnswerStore": "Ce serveur ne peut pas garder les réponses.",
+  "error.takesNoAnswers": "Cette activité n’attend pas de réponse.",
+
+  "form.required": "Cette réponse est obligatoire.",
+  "form.maxLength": "{max, plural, one {# caractère au plus.} other {# caractères au plus.}}",
+  "form.enterNumber": "Saisissez un nombre.",
+  "form.numberRange": "Saisissez un nombre de {min} à {max}.",
+  "form.numberAtLeast": "Saisissez un nombre supérieur ou égal à {min}.",
+  "form.numberAtMost": "Saisissez un nombre inférieur ou égal à {max}.",
+  "form.chooseAnOption": "Choisissez une option.",
+  "form.chooseOnlyOne": "Choisissez une seule option.",
+  "form.chooseListed": "Choisissez l’une des options proposées.",
+  "form.noSuchOption": "L’option {option} n’existe pas.",
+  "form.noSuchQuestion": "Cette question n’existe pas.",
 };

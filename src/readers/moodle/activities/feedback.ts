@@ -3,6 +3,7 @@
 // length of text answers, items that depend on another item's answer).
 import { type ActivityContext, rich } from "../context.js";
 import { int, list, path, text } from "../xml.js";
+import { type AnswerMessages, ENGLISH_ANSWER_MESSAGES } from "./answer-messages.js";
 import type { Validation } from "./choice.js";
 
 /** Moodle's separators in a multichoice item's presentation ("r>>>>>a|b|c<<<<<1"). */
@@ -137,27 +138,30 @@ function shown(form: FeedbackForm, it: FeedbackItem, answers: Record<string, Fee
   return String(given) === it.dependValue;
 }
 
-function checkItem(it: FeedbackItem, raw: unknown): { value?: FeedbackAnswer; error?: string } {
+function checkItem(
+  it: FeedbackItem,
+  raw: unknown,
+  say: AnswerMessages,
+): { value?: FeedbackAnswer; error?: string } {
   const values = answerList(raw).map((v) => v.trim());
   const empty = values.length === 0 || values.every((v) => v === "");
-  if (empty) return it.required ? { error: "This answer is required." } : {};
+  if (empty) return it.required ? { error: say.required } : {};
   if (it.kind === "textfield" || it.kind === "textarea") {
     const value = values.join("\n");
     if (it.kind === "textfield" && [...value].length > it.maxLength)
-      return { error: `At most ${it.maxLength} characters.` };
+      return { error: say.maxLength(it.maxLength) };
     return { value };
   }
   if (it.kind === "numeric") {
     const n = Number(values[0]!.replace(",", "."));
-    if (values.length > 1 || !Number.isFinite(n)) return { error: "Enter a number." };
+    if (values.length > 1 || !Number.isFinite(n)) return { error: say.enterNumber };
     if ((it.min !== null && n < it.min) || (it.max !== null && n > it.max))
-      return { error: `Enter a number from ${it.min ?? "any"} to ${it.max ?? "any"}.` };
+      return { error: say.numberRange(it.min, it.max) };
     return { value: n };
   }
   if (it.kind === "multichoice") {
-    if (it.mode !== "checkbox" && values.length > 1) return { error: "Choose only one option." };
-    if (values.some((v) => !it.options.some((o) => o.value === v)))
-      return { error: "Choose one of the options." };
+    if (it.mode !== "checkbox" && values.length > 1) return { error: say.chooseOnlyOne };
+    if (values.some((v) => !it.options.some((o) => o.value === v))) return { error: say.chooseListed };
     return { value: it.mode === "checkbox" ? [...new Set(values)] : values[0]! };
   }
   return {};
@@ -167,18 +171,19 @@ function checkItem(it: FeedbackItem, raw: unknown): { value?: FeedbackAnswer; er
 export function validateFeedback(
   form: FeedbackForm,
   submission: Record<string, unknown>,
+  say: AnswerMessages = ENGLISH_ANSWER_MESSAGES,
 ): Validation<Record<string, FeedbackAnswer>> {
   const value: Record<string, FeedbackAnswer> = {};
   const errors: Record<string, string> = {};
   for (const it of form.items) {
     if (it.kind === "label" || it.kind === "info" || it.kind === "pagebreak") continue;
     if (!shown(form, it, value)) continue;
-    const checked = checkItem(it, submission[it.id]);
+    const checked = checkItem(it, submission[it.id], say);
     if (checked.error) errors[it.id] = checked.error;
     else if (checked.value !== undefined) value[it.id] = checked.value;
   }
   for (const id of Object.keys(submission)) {
-    if (!form.items.some((it) => it.id === id)) errors[id] = "There is no such question.";
+    if (!form.items.some((it) => it.id === id)) errors[id] = say.noSuchQuestion;
   }
   return Object.keys(errors).length > 0 ? { ok: false, errors } : { ok: true, value };
 }

@@ -139,3 +139,28 @@ export function lessonAnswerFor(page: LessonPage, response: string): LessonAnswe
   if (page.kind === "essay") return page.answers[0] ?? null;
   return null;
 }
+
+/** Question pages graded offline; an essay waits for a teacher, and matching is not shown offline. */
+export function isGradedLessonPage(page: LessonPage): boolean {
+  return ["truefalse", "multichoice", "shortanswer", "numerical"].includes(page.kind);
+}
+
+export interface LessonScore {
+  /** Graded pages answered correctly, by the last answer on each (as Moodle counts a retry). */
+  correct: number;
+  /** Graded pages answered. */
+  answered: number;
+  /** Graded pages in the lesson. */
+  questions: number;
+}
+
+/** The score from the outcome of each graded page answered (page id → correct). */
+export function lessonScore(pages: LessonPage[], outcomes: ReadonlyMap<string, boolean>): LessonScore {
+  const graded = pages.filter(isGradedLessonPage);
+  const answered = graded.filter((p) => outcomes.has(p.id));
+  return {
+    correct: answered.filter((p) => outcomes.get(p.id) === true).length,
+    answered: answered.length,
+    questions: graded.length,
+  };
+}
