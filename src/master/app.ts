@@ -32,6 +32,8 @@ export { HttpProblem } from "./problem.js";
 export interface MasterOptions {
   publishToken: string;
   readToken?: string;
+  /** Token to read learner records (export, results page); closed without one. */
+  recordsToken?: string;
   /** Largest archive a publish may upload. */
   maxArchiveBytes?: number;
   /** Largest entry summary an agent may send. */
@@ -350,7 +352,11 @@ export function createMasterApp(storage: MasterStorage, opts: MasterOptions): Ko
 
   app.use(router.routes());
   app.use(router.allowedMethods());
-  const records = createRecordsRouter({ records: storage.records, readToken: opts.readToken });
+  const records = createRecordsRouter({
+    records: storage.records,
+    readToken: opts.readToken,
+    recordsToken: opts.recordsToken,
+  });
   app.use(records.routes());
   app.use(records.allowedMethods());
   return app;

@@ -10,6 +10,10 @@ export function registerMasterCommands(program: Command): void {
     .option("--port <port>", "port (default 8870)")
     .option("--publish-token <token>", "token required to publish (env HANDCARRY_PUBLISH_TOKEN)")
     .option("--read-token <token>", "token required to read/sync; open if unset (env HANDCARRY_READ_TOKEN)")
+    .option(
+      "--records-token <token>",
+      "token required to read learner records; closed if unset (env HANDCARRY_RECORDS_TOKEN)",
+    )
     .option("--keep-versions <n>", "versions kept per course for known-base deltas (default 5)")
     .option("--piece-size <bytes>", "piece size (default 262144)")
     .option("--answer-within <seconds>", "longest a sync request waits for a delta being built (default 5)")
@@ -28,6 +32,7 @@ export function registerMasterCommands(program: Command): void {
           dataDir: process.env.HANDCARRY_DATA,
           publishToken: process.env.HANDCARRY_PUBLISH_TOKEN,
           readToken: process.env.HANDCARRY_READ_TOKEN,
+          recordsToken: process.env.HANDCARRY_RECORDS_TOKEN,
         },
         flags: {
           dataDir: o.data,
@@ -35,6 +40,7 @@ export function registerMasterCommands(program: Command): void {
           port: o.port,
           publishToken: o.publishToken,
           readToken: o.readToken,
+          recordsToken: o.recordsToken,
           keepVersions: o.keepVersions,
           pieceSize: o.pieceSize,
           answerWithin: o.answerWithin,

@@ -4,6 +4,8 @@
  */
 import Router from "@koa/router";
 import { requireToken } from "../auth.js";
+import { requireRecordsToken } from "./access.js";
+import { exportConflicts, exportRecords } from "./export.js";
 import { ingestBatch } from "./ingest.js";
 import type { RecordStore } from "./store.js";
 
@@ -13,11 +15,16 @@ export interface RecordsRouterOptions {
   records: RecordStore;
   /** The agents' token (the same as for course sync): required to upload. */
   readToken?: string;
+  /** The token to read records (export, results); without one they are closed. */
+  recordsToken?: string;
 }
 
 export function createRecordsRouter(o: RecordsRouterOptions): Router {
   const router = new Router({ prefix: "/v1" });
   const agent = requireToken(o.readToken, "handcarry");
+  const reader = requireRecordsToken(o.recordsToken);
   router.post("/records", agent, (ctx) => ingestBatch(ctx, o.records));
+  router.get("/records", reader, (ctx) => exportRecords(ctx, o.records));
+  router.get("/records/conflicts", reader, (ctx) => exportConflicts(ctx, o.records));
   return router;
 }
