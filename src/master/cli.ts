@@ -14,6 +14,9 @@ export function registerMasterCommands(program: Command): void {
       "--records-token <token>",
       "token required to read learner records; closed if unset (env HANDCARRY_RECORDS_TOKEN)",
     )
+    .option("--lrs-url <url>", "forward statements to this xAPI LRS (env HANDCARRY_LRS_URL)")
+    .option("--lrs-username <name>", "LRS basic-auth user (env HANDCARRY_LRS_USERNAME)")
+    .option("--lrs-password <password>", "LRS basic-auth password (env HANDCARRY_LRS_PASSWORD)")
     .option("--keep-versions <n>", "versions kept per course for known-base deltas (default 5)")
     .option("--piece-size <bytes>", "piece size (default 262144)")
     .option("--answer-within <seconds>", "longest a sync request waits for a delta being built (default 5)")
@@ -33,6 +36,9 @@ export function registerMasterCommands(program: Command): void {
           publishToken: process.env.HANDCARRY_PUBLISH_TOKEN,
           readToken: process.env.HANDCARRY_READ_TOKEN,
           recordsToken: process.env.HANDCARRY_RECORDS_TOKEN,
+          lrsUrl: process.env.HANDCARRY_LRS_URL,
+          lrsUsername: process.env.HANDCARRY_LRS_USERNAME,
+          lrsPassword: process.env.HANDCARRY_LRS_PASSWORD,
         },
         flags: {
           dataDir: o.data,
@@ -41,6 +47,9 @@ export function registerMasterCommands(program: Command): void {
           publishToken: o.publishToken,
           readToken: o.readToken,
           recordsToken: o.recordsToken,
+          lrsUrl: o.lrsUrl,
+          lrsUsername: o.lrsUsername,
+          lrsPassword: o.lrsPassword,
           keepVersions: o.keepVersions,
           pieceSize: o.pieceSize,
           answerWithin: o.answerWithin,
@@ -62,6 +71,7 @@ export function registerMasterCommands(program: Command): void {
           maxBytes: cfg.maxSessionBytes,
         },
         ...(cfg.tlsCert && cfg.tlsKey && { tls: { cert: cfg.tlsCert, key: cfg.tlsKey } }),
+        ...(cfg.lrsUrl && { lrs: { url: cfg.lrsUrl, username: cfg.lrsUsername, password: cfg.lrsPassword } }),
       });
       process.stdout.write(`handcarry master listening on ${m.url} (data ${cfg.dataDir})\n`);
       const stop = () => {

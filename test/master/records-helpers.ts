@@ -89,8 +89,8 @@ export async function upload(
 }
 
 /** A master with records in a temp dir on loopback; `close` removes everything. */
-export async function recordsMaster(extra: Partial<StartMasterOptions> = {}) {
-  const dir = await makeTempDir("hc-records-");
+export async function recordsMaster(extra: Partial<StartMasterOptions> = {}, dataDir?: string) {
+  const dir = dataDir ? { path: dataDir, cleanup: async () => {} } : await makeTempDir("hc-records-");
   const master = await startMaster({
     dataDir: dir.path,
     publishToken: "publish-secret-0123",

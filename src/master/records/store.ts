@@ -106,6 +106,7 @@ export class RecordStore {
   /** Batches are written one after another: ids are checked against everything before them. */
   private queue: Promise<unknown> = Promise.resolve();
   private waiting = 0;
+  private readonly listeners = new Set<() => void>();
 
   constructor(
     private readonly store: Store,
@@ -186,8 +187,15 @@ export class RecordStore {
       await this.store.write(ops, true);
       this.nextSeq = seq;
       this.lastStored = stored;
+      if (result.stored > 0) for (const listener of this.listeners) listener();
     }
     return result;
+  }
+
+  /** Call `listener` after each batch that stored new statements; returns the unsubscribe. */
+  onStored(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   /** Now, but never before the last stored record: `since` must not skip one. */
