@@ -3,10 +3,12 @@
  * (in the files beside this one) export, LRS forwarding and the results page.
  */
 import Router from "@koa/router";
+import type Koa from "koa";
 import { requireToken } from "../auth.js";
 import { requireRecordsToken } from "./access.js";
 import { exportConflicts, exportRecords } from "./export.js";
 import { ingestBatch } from "./ingest.js";
+import { createResultsRouter, type ResultsPagesOptions } from "./results-page.js";
 import type { RecordStore } from "./store.js";
 
 export { RecordStore, type RecordStoreOptions } from "./store.js";
@@ -27,4 +29,12 @@ export function createRecordsRouter(o: RecordsRouterOptions): Router {
   router.get("/records", reader, (ctx) => exportRecords(ctx, o.records));
   router.get("/records/conflicts", reader, (ctx) => exportConflicts(ctx, o.records));
   return router;
+}
+
+/** The records API under /v1 and the results pages under /results, on `app`. */
+export function mountRecords(app: Koa, o: RecordsRouterOptions & Pick<ResultsPagesOptions, "courses">): void {
+  for (const router of [createRecordsRouter(o), createResultsRouter(o)]) {
+    app.use(router.routes());
+    app.use(router.allowedMethods());
+  }
 }
