@@ -155,9 +155,10 @@ export class RecordStore {
     const conflictsSeen = new Set<string>();
     let seq = this.nextSeq;
     const stored = this.storedNow();
-    for (const statement of statements) {
+    const before = await this.byId.getMany(statements.map((st) => st.id));
+    for (const [i, statement] of statements.entries()) {
       const digest = contentDigest(statement);
-      const known = inBatch.get(statement.id) ?? (await this.byId.get(statement.id));
+      const known = inBatch.get(statement.id) ?? before[i];
       result.acknowledged.push(statement.id);
       if (known?.digest === digest) {
         result.duplicates++;
