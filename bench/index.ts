@@ -3,6 +3,7 @@
 import { benchDelta } from "./delta.js";
 import { benchIdle } from "./idle.js";
 import { benchPi } from "./pi.js";
+import { benchRecords } from "./records.js";
 import { benchServe } from "./serve.js";
 import { benchTransfer } from "./transfer.js";
 
@@ -12,6 +13,7 @@ const suites: Record<string, (args: string[]) => Promise<void>> = {
   serve: benchServe,
   idle: benchIdle,
   pi: benchPi,
+  records: benchRecords,
 };
 
 const [name = "delta", ...rest] = process.argv.slice(2);

@@ -13,7 +13,12 @@ import { packageVersion } from "./version.js";
 const SECRET_FLAGS: Record<string, Record<string, string>> = {
   sync: { "--token": "HANDCARRY_TOKEN" },
   publish: { "--token": "HANDCARRY_PUBLISH_TOKEN" },
-  master: { "--read-token": "HANDCARRY_READ_TOKEN", "--publish-token": "HANDCARRY_PUBLISH_TOKEN" },
+  master: {
+    "--read-token": "HANDCARRY_READ_TOKEN",
+    "--publish-token": "HANDCARRY_PUBLISH_TOKEN",
+    "--records-token": "HANDCARRY_RECORDS_TOKEN",
+    "--lrs-password": "HANDCARRY_LRS_PASSWORD",
+  },
 };
 
 /** A token on argv is visible to every user of the machine (ps, /proc) and kept in shell history. */

@@ -59,6 +59,12 @@ export const masterConfigSchema = z.object({
     .string()
     .min(8, "publish token must be at least 8 characters (--publish-token or HANDCARRY_PUBLISH_TOKEN)"),
   readToken: z.string().min(8, "read token must be at least 8 characters").optional(),
+  /** Reads learner records (export, results page); without it they are closed. */
+  recordsToken: z.string().min(16, "records token must be at least 16 characters").optional(),
+  /** An xAPI LRS to forward statements to, and its basic-auth credentials. */
+  lrsUrl: z.url({ protocol: /^https?$/, error: "LRS URL must be an http(s) URL (--lrs-url)" }).optional(),
+  lrsUsername: z.string().optional(),
+  lrsPassword: z.string().optional(),
   keepVersions: z.coerce.number().int().min(1).max(100).default(5),
   pieceSize: z.coerce
     .number()

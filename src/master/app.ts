@@ -23,7 +23,7 @@ import { decodeSummary, parseSignatures, SummaryError } from "../sync/summary.js
 import { type BlobManifest, pieceCount, pieceRange } from "../transfer/index.js";
 import { requireToken } from "./auth.js";
 import { archiveProblemText, HttpProblem, withoutPath } from "./problem.js";
-import { createRecordsRouter } from "./records/index.js";
+import { mountRecords } from "./records/index.js";
 import { COURSE_ID, type CourseRecord, hashDir, type MasterStorage } from "./storage.js";
 import { unknownResultKey } from "./unknown-results.js";
 
@@ -32,6 +32,8 @@ export { HttpProblem } from "./problem.js";
 export interface MasterOptions {
   publishToken: string;
   readToken?: string;
+  /** Token to read learner records (export, results page); closed without one. */
+  recordsToken?: string;
   /** Largest archive a publish may upload. */
   maxArchiveBytes?: number;
   /** Largest entry summary an agent may send. */
@@ -350,8 +352,12 @@ export function createMasterApp(storage: MasterStorage, opts: MasterOptions): Ko
 
   app.use(router.routes());
   app.use(router.allowedMethods());
-  const records = createRecordsRouter({ records: storage.records, readToken: opts.readToken });
-  app.use(records.routes());
-  app.use(records.allowedMethods());
+  mountRecords(app, {
+    records: storage.records,
+    readToken: opts.readToken,
+    recordsToken: opts.recordsToken,
+    courses: async () =>
+      (await storage.courses.entries()).filter(([, c]) => c.versions.length > 0).map(([, c]) => c),
+  });
   return app;
 }

@@ -10,6 +10,13 @@ export function registerMasterCommands(program: Command): void {
     .option("--port <port>", "port (default 8870)")
     .option("--publish-token <token>", "token required to publish (env HANDCARRY_PUBLISH_TOKEN)")
     .option("--read-token <token>", "token required to read/sync; open if unset (env HANDCARRY_READ_TOKEN)")
+    .option(
+      "--records-token <token>",
+      "token required to read learner records; closed if unset (env HANDCARRY_RECORDS_TOKEN)",
+    )
+    .option("--lrs-url <url>", "forward statements to this xAPI LRS (env HANDCARRY_LRS_URL)")
+    .option("--lrs-username <name>", "LRS basic-auth user (env HANDCARRY_LRS_USERNAME)")
+    .option("--lrs-password <password>", "LRS basic-auth password (env HANDCARRY_LRS_PASSWORD)")
     .option("--keep-versions <n>", "versions kept per course for known-base deltas (default 5)")
     .option("--piece-size <bytes>", "piece size (default 262144)")
     .option("--answer-within <seconds>", "longest a sync request waits for a delta being built (default 5)")
@@ -28,6 +35,10 @@ export function registerMasterCommands(program: Command): void {
           dataDir: process.env.HANDCARRY_DATA,
           publishToken: process.env.HANDCARRY_PUBLISH_TOKEN,
           readToken: process.env.HANDCARRY_READ_TOKEN,
+          recordsToken: process.env.HANDCARRY_RECORDS_TOKEN,
+          lrsUrl: process.env.HANDCARRY_LRS_URL,
+          lrsUsername: process.env.HANDCARRY_LRS_USERNAME,
+          lrsPassword: process.env.HANDCARRY_LRS_PASSWORD,
         },
         flags: {
           dataDir: o.data,
@@ -35,6 +46,10 @@ export function registerMasterCommands(program: Command): void {
           port: o.port,
           publishToken: o.publishToken,
           readToken: o.readToken,
+          recordsToken: o.recordsToken,
+          lrsUrl: o.lrsUrl,
+          lrsUsername: o.lrsUsername,
+          lrsPassword: o.lrsPassword,
           keepVersions: o.keepVersions,
           pieceSize: o.pieceSize,
           answerWithin: o.answerWithin,
@@ -56,6 +71,7 @@ export function registerMasterCommands(program: Command): void {
           maxBytes: cfg.maxSessionBytes,
         },
         ...(cfg.tlsCert && cfg.tlsKey && { tls: { cert: cfg.tlsCert, key: cfg.tlsKey } }),
+        ...(cfg.lrsUrl && { lrs: { url: cfg.lrsUrl, username: cfg.lrsUsername, password: cfg.lrsPassword } }),
       });
       process.stdout.write(`handcarry master listening on ${m.url} (data ${cfg.dataDir})\n`);
       const stop = () => {

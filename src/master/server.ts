@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { Store } from "../store/index.js";
 import { requestJson } from "../transfer/index.js";
 import { createMasterApp, type MasterOptions } from "./app.js";
+import { LrsForwarder, type LrsOptions } from "./records/forward.js";
 import { MasterStorage, type StorageLimits } from "./storage.js";
 
 export interface StartMasterOptions extends MasterOptions, StorageLimits {
@@ -17,12 +18,16 @@ export interface StartMasterOptions extends MasterOptions, StorageLimits {
   keepVersions?: number;
   pieceSize?: number;
   tls?: { cert: string; key: string };
+  /** Forward every stored statement to this xAPI LRS. */
+  lrs?: Omit<LrsOptions, "log">;
 }
 
 export interface RunningMaster {
   url: string;
   server: Server;
   storage: MasterStorage;
+  /** Sends statements on to the LRS, when one is configured. */
+  forwarder?: LrsForwarder;
   /** Bytes received from and sent to clients, headers included, since start (or reset). */
   traffic(): { up: number; down: number };
   resetTraffic(): void;
@@ -61,11 +66,19 @@ export async function startMaster(o: StartMasterOptions): Promise<RunningMaster>
     server.listen(o.port ?? 0, host, () => resolve());
   });
   const { port } = server.address() as AddressInfo;
+  const forwarder = o.lrs
+    ? new LrsForwarder(storage.records, {
+        ...o.lrs,
+        log: (l) => process.stderr.write(`handcarry master: ${l}\n`),
+      })
+    : undefined;
+  await forwarder?.start();
   const shown = host.includes(":") ? `[${host}]` : host;
   return {
     url: `${o.tls ? "https" : "http"}://${shown}:${port}`,
     server,
     storage,
+    ...(forwarder && { forwarder }),
     traffic() {
       let up = closedUp;
       let down = closedDown;
@@ -80,6 +93,7 @@ export async function startMaster(o: StartMasterOptions): Promise<RunningMaster>
       closedDown = -[...live].reduce((n, s) => n + s.bytesWritten, 0);
     },
     async close() {
+      await forwarder?.stop();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

@@ -1,6 +1,7 @@
 /**
  * store/ — LevelDB-backed state (level): typed JSON tables for the catalog, versions, sync
- * jobs and piece progress. Writes that must survive a power cut pass `sync: true`. When
+ * jobs, piece progress and learner records. Writes that must survive a power cut pass
+ * `sync: true`; writes to several tables that must land together go in one `write` batch. When
  * the database cannot open at all (a full disk), a store in memory keeps a process running.
  */
 import { Level } from "level";
@@ -14,6 +15,8 @@ export type BatchOp = { type: "put"; key: string; value: string } | { type: "del
 /** Where a store keeps its keys: LevelDB, or a map when LevelDB cannot open. */
 interface Backend {
   get(key: string): Promise<string | undefined>;
+  /** Values of `keys` in one read (undefined where missing). */
+  getMany(keys: string[]): Promise<Array<string | undefined>>;
   put(key: string, value: string, sync: boolean): Promise<void>;
   del(key: string, sync: boolean): Promise<void>;
   /** All of `ops` or none of them. */
@@ -27,6 +30,7 @@ function levelBackend(db: Level<string, string>): Backend {
   return {
     // level >= 9 resolves undefined for a missing key (its types still say string).
     get: async (key) => (await db.get(key)) as string | undefined,
+    getMany: async (keys) => (await db.getMany(keys)) as Array<string | undefined>,
     put: (key, value, sync) => db.put(key, value, { sync }),
     del: (key, sync) => db.del(key, { sync }),
     batch: (ops, sync) => db.batch(ops, { sync }),
@@ -39,6 +43,7 @@ function memoryBackend(): Backend {
   const map = new Map<string, string>();
   return {
     get: async (key) => map.get(key),
+    getMany: async (keys) => keys.map((k) => map.get(k)),
     put: async (key, value) => void map.set(key, value),
     del: async (key) => void map.delete(key),
     batch: async (ops) => {
@@ -65,6 +70,13 @@ export class Table<T> {
   async get(k: string): Promise<T | undefined> {
     const v = await this.db.get(this.key(k));
     return v === undefined ? undefined : (JSON.parse(v) as T);
+  }
+
+  /** The values of keys `ks`, in their order, in one read of the database. */
+  async getMany(ks: string[]): Promise<Array<T | undefined>> {
+    if (ks.length === 0) return [];
+    const values = await this.db.getMany(ks.map((k) => this.key(k)));
+    return values.map((v) => (v === undefined ? undefined : (JSON.parse(v) as T)));
   }
 
   /** `durable`: fsync before resolving — for progress that a power cut must not undo. */

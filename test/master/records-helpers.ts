@@ -60,6 +60,37 @@ export function answerStatement(o: AnswerSpec): XapiStatement {
   };
 }
 
+export interface ActivitySpec {
+  n: number;
+  series?: number;
+  learner?: string;
+  classCode?: string;
+  course?: string;
+  activity: string;
+  name: string;
+  verb?: string;
+  result?: XapiStatement["result"];
+}
+
+/** A statement about a whole activity (a quiz's total, a page seen), as the agent records it. */
+export function activityStatement(o: ActivitySpec): XapiStatement {
+  const base = answerStatement({ ...o, n: o.n, course: o.course });
+  const course = o.course ?? "algebra";
+  const verb = o.verb ?? "completed";
+  const { result: _, ...rest } = base;
+  return {
+    ...rest,
+    verb: { id: `http://adlnet.gov/expapi/verbs/${verb}`, display: { en: verb } },
+    object: {
+      objectType: "Activity",
+      id: `${IRI}/courses/${course}/activities/${o.activity}`,
+      definition: { name: { en: o.name } },
+    },
+    ...(o.result && { result: o.result }),
+    context: { ...base.context, contextActivities: { grouping: [{ id: `${IRI}/courses/${course}` }] } },
+  };
+}
+
 export const answers = (count: number, series = 0, from = 0) =>
   Array.from({ length: count }, (_, i) => answerStatement({ n: from + i, series }));
 
@@ -89,8 +120,8 @@ export async function upload(
 }
 
 /** A master with records in a temp dir on loopback; `close` removes everything. */
-export async function recordsMaster(extra: Partial<StartMasterOptions> = {}) {
-  const dir = await makeTempDir("hc-records-");
+export async function recordsMaster(extra: Partial<StartMasterOptions> = {}, dataDir?: string) {
+  const dir = dataDir ? { path: dataDir, cleanup: async () => {} } : await makeTempDir("hc-records-");
   const master = await startMaster({
     dataDir: dir.path,
     publishToken: "publish-secret-0123",

@@ -3,7 +3,7 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { makeTempDir, type TempDir } from "../support/procs.js";
 import { type MasterProcess, startMasterProcess } from "./helpers.js";
-import { answers, READ_TOKEN, upload, uuidFor } from "./records-helpers.js";
+import { answers, READ_TOKEN, RECORDS_TOKEN, upload, uuidFor } from "./records-helpers.js";
 
 const SLOW = 300_000;
 let dir: TempDir | undefined;
@@ -13,7 +13,8 @@ afterAll(async () => {
   await dir?.cleanup();
 }, SLOW);
 
-const start = () => startMasterProcess(["--read-token", READ_TOKEN], dir!.path);
+const start = () =>
+  startMasterProcess(["--read-token", READ_TOKEN, "--records-token", RECORDS_TOKEN], dir!.path);
 
 describe("records survive kill -9", { timeout: SLOW }, () => {
   it("keeps every statement the master acknowledged before it was killed", async () => {
@@ -30,6 +31,14 @@ describe("records survive kill -9", { timeout: SLOW }, () => {
     expect(exit.signal).toBe("SIGKILL");
 
     master = await start();
+    const exported = await fetch(`${master.url}/v1/records`, {
+      headers: { authorization: `Bearer ${RECORDS_TOKEN}` },
+    });
+    const ids = (await exported.text())
+      .trimEnd()
+      .split("\n")
+      .map((l) => (JSON.parse(l) as { id: string }).id);
+    expect(ids).toEqual([...batches, last].flat().map((s) => s.id));
     for (const batch of [...batches, last]) {
       const again = await upload(master.url, "pi-1", batch);
       expect([again.body.stored, again.body.duplicates]).toEqual([0, batch.length]);

@@ -106,6 +106,7 @@ export class RecordStore {
   /** Batches are written one after another: ids are checked against everything before them. */
   private queue: Promise<unknown> = Promise.resolve();
   private waiting = 0;
+  private readonly listeners = new Set<() => void>();
 
   constructor(
     private readonly store: Store,
@@ -154,9 +155,10 @@ export class RecordStore {
     const conflictsSeen = new Set<string>();
     let seq = this.nextSeq;
     const stored = this.storedNow();
-    for (const statement of statements) {
+    const before = await this.byId.getMany(statements.map((st) => st.id));
+    for (const [i, statement] of statements.entries()) {
       const digest = contentDigest(statement);
-      const known = inBatch.get(statement.id) ?? (await this.byId.get(statement.id));
+      const known = inBatch.get(statement.id) ?? before[i];
       result.acknowledged.push(statement.id);
       if (known?.digest === digest) {
         result.duplicates++;
@@ -186,8 +188,15 @@ export class RecordStore {
       await this.store.write(ops, true);
       this.nextSeq = seq;
       this.lastStored = stored;
+      if (result.stored > 0) for (const listener of this.listeners) listener();
     }
     return result;
+  }
+
+  /** Call `listener` after each batch that stored new statements; returns the unsubscribe. */
+  onStored(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   /** Now, but never before the last stored record: `since` must not skip one. */
