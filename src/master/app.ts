@@ -15,6 +15,7 @@ import { ArchiveError } from "../archive/index.js";
 import { DeltaError } from "../delta/index.js";
 import { sendFile } from "../http/send-file.js";
 import { buildCourseDelta, planSignatures } from "../sync/build.js";
+import { CatalogCheckError, catalogChanges, decodeCatalogCheck, MAX_CHECK_BYTES } from "../sync/catalog.js";
 import type { OldView } from "../sync/course.js";
 import { HcdFormatError } from "../sync/format.js";
 import type { Plan } from "../sync/plan.js";
@@ -108,7 +109,12 @@ export function createMasterApp(storage: MasterStorage, opts: MasterOptions): Ko
       } else if (e instanceof ArchiveError) {
         ctx.status = 422;
         message = archiveProblemText(e);
-      } else if (e instanceof SummaryError || e instanceof DeltaError || e instanceof HcdFormatError)
+      } else if (
+        e instanceof SummaryError ||
+        e instanceof DeltaError ||
+        e instanceof HcdFormatError ||
+        e instanceof CatalogCheckError
+      )
         ctx.status = 400;
       else if (typeof err.status === "number" && err.status >= 400 && err.status < 500)
         ctx.status = err.status;
@@ -167,6 +173,19 @@ export function createMasterApp(storage: MasterStorage, opts: MasterOptions): Ko
           publishedAt: v.publishedAt,
         };
       });
+  });
+
+  // The catalog check: the agent posts what it has, the answer names only what differs
+  // (one round trip however many courses). GET above stays for older agents.
+  router.post("/catalog/check", read, async (ctx) => {
+    const check = decodeCatalogCheck(await rawBody(ctx, MAX_CHECK_BYTES));
+    const all = await storage.courses.entries();
+    ctx.body = catalogChanges(
+      check,
+      all
+        .filter(([, c]) => c.versions.length > 0)
+        .map(([, c]) => ({ id: c.id, contentHash: latestOf(c).contentHash })),
+    );
   });
 
   router.put("/courses/:id", publish, async (ctx) => {
