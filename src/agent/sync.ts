@@ -407,16 +407,16 @@ async function install(run: CourseRun, job: Job): Promise<Extract<SyncEvent, { t
 }
 
 /**
- * Refuse a sync that cannot fit before anything is downloaded: the rest of the blob, its
- * assembled copy, the rebuilt version and (when the reserve file is not in place) the
- * reserve must all fit in what is free. What was staged for it is dropped, so the disk is
+ * Refuse a sync that cannot fit before anything is downloaded: the rest of the blob, the
+ * rebuilt version and (when the reserve file is not in place) the reserve must all fit in
+ * what is free. What was staged for it is dropped, so the disk is
  * left with room.
  */
 async function checkRoom(run: CourseRun, plan: Plan, blob: BlobManifest, blobDir: string): Promise<void> {
   const { o, installed } = run;
-  const assembled = (await stat(join(blobDir, "blob")).catch(() => null))?.size === blob.size;
+  // Pieces land in one file in place (no assembled copy): what is left is what is not on disk yet.
   const staged = await bytesUnder(blobDir);
-  const download = assembled ? 0 : Math.max(0, blob.size - staged) + blob.size;
+  const download = Math.max(0, blob.size - staged);
   // A full archive is linked, not copied; its tree is about as big as the archive. A delta's
   // version links the unchanged files, so it costs what changed: at most the old content
   // (when links fail and files are copied), and for a small delta about ten times its size
@@ -438,11 +438,12 @@ async function checkRoom(run: CourseRun, plan: Plan, blob: BlobManifest, blobDir
   );
 }
 
-/** Bytes of the files under a directory (0 when it does not exist). */
+/** Bytes on disk of the files under a directory (0 when it does not exist; holes not counted). */
 async function bytesUnder(dir: string): Promise<number> {
   let total = 0;
   for (const e of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
-    if (e.isFile()) total += (await stat(join(dir, e.name)).catch(() => null))?.size ?? 0;
+    const st = e.isFile() ? await stat(join(dir, e.name)).catch(() => null) : null;
+    if (st) total += Math.min(st.size, st.blocks * 512);
   }
   return total;
 }
