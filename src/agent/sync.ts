@@ -556,12 +556,13 @@ async function negotiate(
   const view = toOldView(manifest);
   const summary = encodeSummary(view);
   bytesUp += summary.length;
-  plan = await requestJson(
-    client,
-    `${path}/summary`,
-    { method: "POST", body: summary, headers: { "content-type": "application/octet-stream" } },
-    planSchema,
-  );
+  // Each step that builds a delta may be answered "not ready, retry after N s": asked again as told.
+  const ask = (to: string, body: Buffer | string, type: string) =>
+    retryWhenNotReady(
+      () => requestJson(client, to, { method: "POST", body, headers: { "content-type": type } }, planSchema),
+      o.signal,
+    );
+  plan = await ask(`${path}/summary`, summary, "application/octet-stream");
   if (plan.plan !== "unknown-base" || plan.blob) return { plan, bytesUp };
   if (!plan.session || !Array.isArray(plan.signatures))
     throw new SyncFailure("master asked for signatures without a session", true);
@@ -572,12 +573,7 @@ async function negotiate(
   const session = encodeURIComponent(plan.session);
   if (sigs.length <= (plan.pieceSize ?? DEFAULT_PIECE_SIZE)) {
     // One piece's worth: send it inline with the request that builds the delta.
-    plan = await requestJson(
-      client,
-      `${path}/signatures?session=${session}`,
-      { method: "POST", body: sigs, headers: { "content-type": "application/octet-stream" } },
-      planSchema,
-    );
+    plan = await ask(`${path}/signatures?session=${session}`, sigs, "application/octet-stream");
   } else {
     const pieces = await uploadPieces({
       ...client,
@@ -586,15 +582,10 @@ async function negotiate(
       pieceSize: plan.pieceSize,
       progress: store.table("uploads"),
     });
-    plan = await requestJson(
-      client,
+    plan = await ask(
       `${path}/signatures`,
-      {
-        method: "POST",
-        body: JSON.stringify({ session: plan.session, pieces }),
-        headers: { "content-type": "application/json" },
-      },
-      planSchema,
+      JSON.stringify({ session: plan.session, pieces }),
+      "application/json",
     );
   }
   return { plan, bytesUp };
