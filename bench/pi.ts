@@ -359,11 +359,17 @@ async function benchCourse(
       const newManifest = await readManifest(update.file);
       await publish(update.file);
       // Let the master build (and cache) the delta first: the agent's cost is what we measure.
-      await fetch(`${master.url}/v1/courses/${id}/sync`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ have: oldManifest.contentHash }),
-      }).then((r) => r.arrayBuffer());
+      // A build longer than the answer window is a 503: ask again until the delta is offered.
+      for (;;) {
+        const r = await fetch(`${master.url}/v1/courses/${id}/sync`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ have: oldManifest.contentHash }),
+        });
+        await r.arrayBuffer();
+        if (r.status !== 503) break;
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+      }
       const costs: Cost[] = [];
       for (const a of agents) {
         const agent = join(u, "agent");

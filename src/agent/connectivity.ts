@@ -201,8 +201,9 @@ export async function waitForClockSync(
 }
 
 /**
- * Can we talk to the master? One GET of its catalog with a short timeout. Any HTTP answer
- * below 500 (even 401) means the master is there; the sync itself reports auth problems.
+ * Can we talk to the master? One HEAD of its catalog with a short timeout (headers only: the
+ * catalog of hundreds of courses is not sent for a probe). Any HTTP answer below 500 (even
+ * 401) means the master is there; the sync itself reports auth problems.
  */
 export async function checkMaster(
   masterUrl: string,
@@ -211,6 +212,7 @@ export async function checkMaster(
 ): Promise<Reachability> {
   try {
     const res = await fetch(`${masterUrl}/v1/catalog`, {
+      method: "HEAD",
       signal: AbortSignal.timeout(timeoutMs),
       headers: token ? { authorization: `Bearer ${token}` } : {},
     });

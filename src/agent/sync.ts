@@ -10,6 +10,12 @@ import { join } from "node:path";
 import { type ArchiveFormat, extractArchive, type Manifest } from "../archive/index.js";
 import { Store, type Table } from "../store/index.js";
 import { applyCourseDelta, CourseDeltaMismatchError } from "../sync/apply.js";
+import {
+  type CatalogChanges,
+  catalogChangesSchema,
+  encodeCatalogCheck,
+  haveDigits,
+} from "../sync/catalog.js";
 import { COURSE_ID, toOldView } from "../sync/course.js";
 import { HcdFormatError } from "../sync/format.js";
 import { catalogSchema, type Plan, planSchema } from "../sync/plan.js";
@@ -134,28 +140,30 @@ export async function syncAll(o: SyncOptions): Promise<SyncResult> {
       ...(o.maxJsonBytes !== undefined && { maxJsonBytes: o.maxJsonBytes }),
       signal: o.signal,
     };
-    let ids = o.courses;
-    if (!ids || ids.length === 0) {
-      try {
-        const catalog = await withRetries(
-          () => requestJson(client, "/v1/catalog", {}, catalogSchema),
-          o.signal,
-        );
-        ids = catalog.map((c) => c.id);
-      } catch (e) {
-        // No catalog, no courses to try: report it like a course failure, so callers see one shape.
-        const ev = {
-          type: "course-failed",
-          course: "(catalog)",
-          error: (e as Error).message,
-          resumable: resumableError(e),
-        } as const;
-        o.onEvent?.(ev);
-        return { ok: false, updated: 0, courses: [ev] };
-      }
+    let cycle: CyclePlan;
+    try {
+      cycle = await whatToSync(lib, store, client, o);
+    } catch (e) {
+      // No catalog, no courses to try: report it like a course failure, so callers see one shape.
+      const ev = {
+        type: "course-failed",
+        course: "(catalog)",
+        error: (e as Error).message,
+        resumable: resumableError(e),
+      } as const;
+      o.onEvent?.(ev);
+      return { ok: false, updated: 0, courses: [ev] };
     }
     const result: SyncResult = { ok: true, updated: 0, courses: [] };
-    for (const id of ids) {
+    for (const c of cycle.upToDate) {
+      // What a negotiation would have tidied: versions left by a crash after a switch.
+      await lib.sweep(c.id);
+      await rm(join(o.dataDir, "staging", c.id), { recursive: true, force: true });
+      const ev = upToDate(c, 0);
+      o.onEvent?.(ev);
+      result.courses.push(ev);
+    }
+    for (const id of cycle.negotiate) {
       // Ids become directory names: anything but the master's id syntax is refused here,
       // before any path is built (a hostile catalog must not reach outside the data dir).
       const ev = await (COURSE_ID.test(id)
@@ -178,6 +186,83 @@ export async function syncAll(o: SyncOptions): Promise<SyncResult> {
   } finally {
     await store.close();
   }
+}
+
+/** The courses of one run: those to negotiate, and those the catalog check found unchanged. */
+interface CyclePlan {
+  negotiate: string[];
+  upToDate: InstalledCourse[];
+}
+
+/**
+ * One catalog check says which courses differ from what is installed; only those are
+ * negotiated, plus any with a job under way (it resumes). A master that predates the check
+ * (404/405) is asked the old way: its catalog, then every course.
+ */
+async function whatToSync(
+  lib: CourseLibrary,
+  store: Store,
+  client: ClientOptions,
+  o: SyncOptions,
+): Promise<CyclePlan> {
+  const named = o.courses && o.courses.length > 0 ? o.courses : undefined;
+  const installed = new Map((await lib.list()).map((c) => [c.id, c]));
+  const have = new Map<string, string>();
+  for (const id of named ?? installed.keys()) {
+    const c = installed.get(id);
+    // A named id the master could not take is left to its own negotiation, which refuses it.
+    if (COURSE_ID.test(id)) have.set(id, c ? haveDigits(c.contentHash) : "");
+  }
+  let changes: CatalogChanges;
+  try {
+    changes = await withRetries(
+      () =>
+        requestJson(
+          client,
+          "/v1/catalog/check",
+          {
+            method: "POST",
+            body: encodeCatalogCheck({ have, all: !named }),
+            headers: { "content-type": "application/octet-stream" },
+          },
+          catalogChangesSchema,
+        ),
+      o.signal,
+    );
+  } catch (e) {
+    if (!(e instanceof HttpError && (e.status === 404 || e.status === 405))) throw e;
+    if (named) return { negotiate: named, upToDate: [] };
+    const catalog = await withRetries(() => requestJson(client, "/v1/catalog", {}, catalogSchema), o.signal);
+    return { negotiate: catalog.map((c) => c.id), upToDate: [] };
+  }
+  const gone = new Set(changes.gone);
+  const differ = new Set(changes.changed.map((c) => c.id));
+  // Named courses the master lacks are negotiated too, so they fail as they did before.
+  if (named) for (const id of gone) differ.add(id);
+  const jobs = store.table<Job>("jobs");
+  const plan: CyclePlan = { negotiate: [], upToDate: [] };
+  for (const id of new Set([...(named ?? installed.keys()), ...differ])) {
+    const c = installed.get(id);
+    if (!COURSE_ID.test(id) || differ.has(id) || (!gone.has(id) && (await jobs.get(id)) !== undefined))
+      plan.negotiate.push(id);
+    else if (c && !gone.has(id)) plan.upToDate.push(c);
+  }
+  return plan;
+}
+
+function upToDate(c: InstalledCourse, bytesUp: number): Extract<SyncEvent, { type: "course-done" }> {
+  return {
+    type: "course-done",
+    course: c.id,
+    result: "up-to-date",
+    plan: "none",
+    bytesDown: 0,
+    bytesUp,
+    contentHash: c.contentHash,
+    path: c.treePath,
+    size: c.size,
+    format: c.format,
+  };
 }
 
 async function syncCourse(
@@ -218,18 +303,7 @@ async function syncCourse(
       if (!installed)
         throw new SyncFailure(`the master offers nothing for course ${id}, which is not installed`, true);
       await rm(staging, { recursive: true, force: true });
-      return {
-        type: "course-done",
-        course: id,
-        result: "up-to-date",
-        plan: "none",
-        bytesDown: 0,
-        bytesUp: negotiated.bytesUp,
-        contentHash: installed.contentHash,
-        path: installed.treePath,
-        size: installed.size,
-        format: installed.format,
-      };
+      return upToDate(installed, negotiated.bytesUp);
     }
     job = {
       plan: negotiated.plan,
@@ -333,16 +407,16 @@ async function install(run: CourseRun, job: Job): Promise<Extract<SyncEvent, { t
 }
 
 /**
- * Refuse a sync that cannot fit before anything is downloaded: the rest of the blob, its
- * assembled copy, the rebuilt version and (when the reserve file is not in place) the
- * reserve must all fit in what is free. What was staged for it is dropped, so the disk is
+ * Refuse a sync that cannot fit before anything is downloaded: the rest of the blob, the
+ * rebuilt version and (when the reserve file is not in place) the reserve must all fit in
+ * what is free. What was staged for it is dropped, so the disk is
  * left with room.
  */
 async function checkRoom(run: CourseRun, plan: Plan, blob: BlobManifest, blobDir: string): Promise<void> {
   const { o, installed } = run;
-  const assembled = (await stat(join(blobDir, "blob")).catch(() => null))?.size === blob.size;
+  // Pieces land in one file in place (no assembled copy): what is left is what is not on disk yet.
   const staged = await bytesUnder(blobDir);
-  const download = assembled ? 0 : Math.max(0, blob.size - staged) + blob.size;
+  const download = Math.max(0, blob.size - staged);
   // A full archive is linked, not copied; its tree is about as big as the archive. A delta's
   // version links the unchanged files, so it costs what changed: at most the old content
   // (when links fail and files are copied), and for a small delta about ten times its size
@@ -364,11 +438,12 @@ async function checkRoom(run: CourseRun, plan: Plan, blob: BlobManifest, blobDir
   );
 }
 
-/** Bytes of the files under a directory (0 when it does not exist). */
+/** Bytes on disk of the files under a directory (0 when it does not exist; holes not counted). */
 async function bytesUnder(dir: string): Promise<number> {
   let total = 0;
   for (const e of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
-    if (e.isFile()) total += (await stat(join(dir, e.name)).catch(() => null))?.size ?? 0;
+    const st = e.isFile() ? await stat(join(dir, e.name)).catch(() => null) : null;
+    if (st) total += Math.min(st.size, st.blocks * 512);
   }
   return total;
 }
@@ -481,12 +556,13 @@ async function negotiate(
   const view = toOldView(manifest);
   const summary = encodeSummary(view);
   bytesUp += summary.length;
-  plan = await requestJson(
-    client,
-    `${path}/summary`,
-    { method: "POST", body: summary, headers: { "content-type": "application/octet-stream" } },
-    planSchema,
-  );
+  // Each step that builds a delta may be answered "not ready, retry after N s": asked again as told.
+  const ask = (to: string, body: Buffer | string, type: string) =>
+    retryWhenNotReady(
+      () => requestJson(client, to, { method: "POST", body, headers: { "content-type": type } }, planSchema),
+      o.signal,
+    );
+  plan = await ask(`${path}/summary`, summary, "application/octet-stream");
   if (plan.plan !== "unknown-base" || plan.blob) return { plan, bytesUp };
   if (!plan.session || !Array.isArray(plan.signatures))
     throw new SyncFailure("master asked for signatures without a session", true);
@@ -497,12 +573,7 @@ async function negotiate(
   const session = encodeURIComponent(plan.session);
   if (sigs.length <= (plan.pieceSize ?? DEFAULT_PIECE_SIZE)) {
     // One piece's worth: send it inline with the request that builds the delta.
-    plan = await requestJson(
-      client,
-      `${path}/signatures?session=${session}`,
-      { method: "POST", body: sigs, headers: { "content-type": "application/octet-stream" } },
-      planSchema,
-    );
+    plan = await ask(`${path}/signatures?session=${session}`, sigs, "application/octet-stream");
   } else {
     const pieces = await uploadPieces({
       ...client,
@@ -511,15 +582,10 @@ async function negotiate(
       pieceSize: plan.pieceSize,
       progress: store.table("uploads"),
     });
-    plan = await requestJson(
-      client,
+    plan = await ask(
       `${path}/signatures`,
-      {
-        method: "POST",
-        body: JSON.stringify({ session: plan.session, pieces }),
-        headers: { "content-type": "application/json" },
-      },
-      planSchema,
+      JSON.stringify({ session: plan.session, pieces }),
+      "application/json",
     );
   }
   return { plan, bytesUp };

@@ -16,6 +16,7 @@ import { DeltaError } from "../delta/index.js";
 import { bodyChunks, rawBody } from "../http/body.js";
 import { sendFile } from "../http/send-file.js";
 import { buildCourseDelta, planSignatures } from "../sync/build.js";
+import { CatalogCheckError, catalogChanges, decodeCatalogCheck, MAX_CHECK_BYTES } from "../sync/catalog.js";
 import type { OldView } from "../sync/course.js";
 import { HcdFormatError } from "../sync/format.js";
 import type { Plan } from "../sync/plan.js";
@@ -93,7 +94,12 @@ export function createMasterApp(storage: MasterStorage, opts: MasterOptions): Ko
       } else if (e instanceof ArchiveError) {
         ctx.status = 422;
         message = archiveProblemText(e);
-      } else if (e instanceof SummaryError || e instanceof DeltaError || e instanceof HcdFormatError)
+      } else if (
+        e instanceof SummaryError ||
+        e instanceof DeltaError ||
+        e instanceof HcdFormatError ||
+        e instanceof CatalogCheckError
+      )
         ctx.status = 400;
       else if (typeof err.status === "number" && err.status >= 400 && err.status < 500)
         ctx.status = err.status;
@@ -106,6 +112,10 @@ export function createMasterApp(storage: MasterStorage, opts: MasterOptions): Ko
       if (!ctx.req.complete) ctx.set("Connection", "close");
     }
   });
+
+  /** "Not ready, come back in N s": the build goes on without the request waiting for it. */
+  const notReady = (what: string) =>
+    new HttpProblem(503, `${what} is being built: retry after ${retryAfter} s`, retryAfter);
 
   const course = async (id: string): Promise<CourseRecord> => {
     if (!COURSE_ID.test(id)) throw new HttpProblem(400, `invalid course id ${JSON.stringify(id)}`);
@@ -152,6 +162,19 @@ export function createMasterApp(storage: MasterStorage, opts: MasterOptions): Ko
           publishedAt: v.publishedAt,
         };
       });
+  });
+
+  // The catalog check: the agent posts what it has, the answer names only what differs
+  // (one round trip however many courses). GET above stays for older agents.
+  router.post("/catalog/check", read, async (ctx) => {
+    const check = decodeCatalogCheck(await rawBody(ctx, MAX_CHECK_BYTES));
+    const all = await storage.courses.entries();
+    ctx.body = catalogChanges(
+      check,
+      all
+        .filter(([, c]) => c.versions.length > 0)
+        .map(([, c]) => ({ id: c.id, contentHash: latestOf(c).contentHash })),
+    );
   });
 
   router.put("/courses/:id", publish, async (ctx) => {
@@ -208,12 +231,7 @@ export function createMasterApp(storage: MasterStorage, opts: MasterOptions): Ko
       const delta =
         (await storage.cachedKnownBase(c.id, held, latest)) ??
         (await within(storage.knownBaseDelta(c.id, held, latest), answerWithin));
-      if (!delta)
-        throw new HttpProblem(
-          503,
-          `the delta from your version is being built: retry after ${retryAfter} s`,
-          retryAfter,
-        );
+      if (!delta) throw notReady("the delta from your version");
       ctx.body = await deltaOrFull(c, "known-base", delta);
       return;
     }
@@ -292,12 +310,18 @@ export function createMasterApp(storage: MasterStorage, opts: MasterOptions): Ko
     if (s.target !== latestOf(c).contentHash)
       throw new HttpProblem(409, "a newer version was published meanwhile: start the sync again");
     const view = await sessions.summary(id);
+    // Not ready in time: the session stays open, so the agent's retry (the same request)
+    // finds the same build, under way or done.
     const plan = await buildUnknown(c, s.target, view, s.summaryDigest, sigHash.digest("hex"), sigs);
     await sessions.close(id);
     ctx.body = plan;
   });
 
-  /** The unknown-base delta for this summary and these signatures: cached, or built once. */
+  /**
+   * The unknown-base plan for this summary and these signatures: cached, or built once. A
+   * build that takes longer than the answer window goes on without the request: a 503 says
+   * when to ask again (the upload session stays open, so the same request finds the build).
+   */
   const buildUnknown = async (
     c: CourseRecord,
     target: string,
@@ -307,7 +331,9 @@ export function createMasterApp(storage: MasterStorage, opts: MasterOptions): Ko
     sigs: Awaited<ReturnType<typeof parseSignatures>>,
   ) => {
     const key = unknownResultKey(c.id, target, summaryDigest, sigDigest);
-    const blob = await storage.withVersions(c.id, [target], () =>
+    const ready = await storage.unknown.cached(key);
+    if (ready) return deltaOrFull(c, "unknown-base", ready);
+    const building = storage.withVersions(c.id, [target], () =>
       storage.unknown.getOrBuild(key, c.id, target, async (outPath) => {
         await mkdir(join(storage.dir, "deltas"), { recursive: true });
         await buildCourseDelta({
@@ -320,6 +346,8 @@ export function createMasterApp(storage: MasterStorage, opts: MasterOptions): Ko
         });
       }),
     );
+    const blob = await within(building, answerWithin);
+    if (!blob) throw notReady("the delta for your copy");
     return deltaOrFull(c, "unknown-base", blob);
   };
 

@@ -122,7 +122,9 @@ export async function publishCourse(o: {
     size: number;
     unchanged: boolean;
   }>(
-    { baseUrl: o.masterUrl, token: o.token, timeoutMs: 600_000 },
+    // The master answers once the archive is unpacked and hashed: for a course of a gigabyte
+    // on a busy machine that is many minutes, so the usual 5-minute request deadline is too short.
+    { baseUrl: o.masterUrl, token: o.token, timeoutMs: 3_600_000, deadlineMs: 3_600_000 },
     `/v1/courses/${encodeURIComponent(o.course)}${q}`,
     {
       method: "PUT",

@@ -70,6 +70,11 @@ export class UnknownResults {
     });
   }
 
+  /** The result for `key` if it is built already (a build under way does not count). */
+  cached(key: string): Promise<BlobManifest | undefined> {
+    return this.lookup(key);
+  }
+
   private async lookup(key: string): Promise<BlobManifest | undefined> {
     const r = await this.table.get(key);
     if (!r) return undefined;

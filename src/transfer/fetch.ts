@@ -1,16 +1,18 @@
 /**
- * Resumable blob download: pieces are fetched a few at a time; a cut piece resumes with a
- * Range request from where its partial file ends; every piece is checked against its MD5
- * (a damaged one is fetched again) and recorded as done, durably, before it counts. The
- * assembled blob must then hash to its name. Re-running after a crash or a give-up
- * continues where it stopped.
+ * Resumable blob download: pieces are fetched a few at a time straight into their place in
+ * one file (the blob is the pieces: no piece files, no second copy), each checked against
+ * its MD5 as it streams; a cut piece resumes with a Range request from where it stopped, a
+ * damaged one is fetched again. The file is fsynced once, when whole, and must then hash to
+ * its name. Finished pieces are noted (not fsynced) so a run after a crash or a give-up
+ * re-checks and keeps them instead of fetching them again.
  */
-import { createHash } from "node:crypto";
-import { mkdir, open, rename, rm, stat } from "node:fs/promises";
+import { createHash, type Hash } from "node:crypto";
+import { constants, createReadStream } from "node:fs";
+import { type FileHandle, mkdir, open, rename, rm, stat } from "node:fs/promises";
 import type { IncomingHttpHeaders } from "node:http";
 import { join } from "node:path";
 import type { Table } from "../store/index.js";
-import { readChunks, writeFileAtomic } from "../util/files.js";
+import { readChunksReused } from "../util/files.js";
 import { backoffMs, type ClientOptions, HttpError, request, sleep } from "./http.js";
 import { type BlobManifest, pieceCount, pieceRange } from "./pieces.js";
 
@@ -30,9 +32,9 @@ export class TransferError extends Error {
 
 export interface FetchBlobOptions extends ClientOptions {
   blob: BlobManifest;
-  /** Working directory for this blob's pieces; the assembled blob lands at `${dir}/blob`. */
+  /** Working directory: the blob is written to `${dir}/blob.part`, renamed `${dir}/blob` once verified. */
   dir: string;
-  /** Durable record of finished pieces, keyed `${blob.id}:${n}`. */
+  /** Record of finished pieces, keyed `${blob.id}:${n}` (re-checked before it is trusted). */
   progress: Table<{ md5: string }>;
   parallel?: number;
   /** Tries per piece before this run gives up (the next run resumes). */
@@ -54,9 +56,16 @@ async function fileSize(path: string): Promise<number> {
   }
 }
 
-async function md5Of(path: string): Promise<string> {
+/** MD5 of a byte range of an open file. */
+async function md5OfRange(path: string, start: number, end: number): Promise<string> {
   const h = createHash("md5");
-  for await (const c of readChunks(path)) h.update(c);
+  if (end > start)
+    for await (const c of createReadStream(path, {
+      start,
+      end: end - 1,
+      highWaterMark: 1 << 20,
+    }) as AsyncIterable<Buffer>)
+      h.update(c);
   return h.digest("hex");
 }
 
@@ -76,21 +85,61 @@ export async function fetchBlob(o: FetchBlobOptions): Promise<string> {
   const out = join(dir, "blob");
   if ((await fileSize(out)) === blob.size) return out;
   await mkdir(dir, { recursive: true });
+  const part = join(dir, "blob.part");
   const total = pieceCount(blob.size, blob.pieceSize);
   const key = (n: number) => `${blob.id}:${n}`;
-  const piecePath = (n: number) => join(dir, `${n}`);
-  const todo: number[] = [];
-  let doneBytes = 0;
-  for (let n = 0; n < total; n++) {
-    const { start, end } = pieceRange(blob, n);
-    const rec = await o.progress.get(key(n));
-    if (rec && rec.md5 === blob.md5[n] && (await fileSize(piecePath(n))) === end - start)
-      doneBytes += end - start;
-    else todo.push(n);
+  // Pieces land at their offsets; the rest of the file is a hole until they arrive.
+  const fh = await open(part, constants.O_RDWR | constants.O_CREAT);
+  try {
+    if ((await fh.stat()).size > blob.size) await fh.truncate(blob.size);
+    const todo: number[] = [];
+    let doneBytes = 0;
+    for (let n = 0; n < total; n++) {
+      const { start, end } = pieceRange(blob, n);
+      const rec = await o.progress.get(key(n));
+      // A note is not proof (it is not fsynced, nor is the piece): the bytes must still match.
+      if (rec?.md5 === blob.md5[n] && (await md5OfRange(part, start, end)) === blob.md5[n])
+        doneBytes += end - start;
+      else todo.push(n);
+    }
+    o.onProgress?.(doneBytes, blob.size);
+    await downloadPieces(o, fh, todo, doneBytes, (n) => o.progress.put(key(n), { md5: blob.md5[n]! }));
+    // The one fsync of the download: the blob is whole before it gets its final name.
+    await fh.sync();
+  } finally {
+    await fh.close();
   }
-  o.onProgress?.(doneBytes, blob.size);
+
+  const whole = createHash("sha256");
+  for await (const c of readChunksReused(part)) whole.update(c);
+  if (whole.digest("hex") !== blob.id) {
+    await rm(part, { force: true });
+    for (let n = 0; n < total; n++) await o.progress.del(key(n));
+    throw new TransferError(`blob ${blob.id} did not match its hash after download; pieces discarded`);
+  }
+  await rename(part, out);
+  for (let n = 0; n < total; n++) await o.progress.del(key(n));
+  return out;
+}
+
+/** A piece under way in this run: how much of it is written, and the MD5 of that much. */
+interface PartialPiece {
+  have: number;
+  md5: Hash;
+}
+
+/** Fetch `todo` into the open blob file, a few pieces at a time, each retried and MD5-checked. */
+async function downloadPieces(
+  o: FetchBlobOptions,
+  fh: FileHandle,
+  todo: number[],
+  doneAlready: number,
+  onPieceDone: (n: number) => Promise<void>,
+): Promise<void> {
+  const { blob } = o;
   const budgetMs = o.budgetMs ?? 10 * 60_000;
   const deadline = Date.now() + budgetMs;
+  let doneBytes = doneAlready;
   // The budget also cuts a request under way: a link that trickles never ends a piece.
   const budget = new AbortController();
   const budgetTimer = setTimeout(
@@ -103,60 +152,60 @@ export async function fetchBlob(o: FetchBlobOptions): Promise<string> {
     budgetMs,
   );
   budgetTimer.unref();
-  const client = { ...o, signal: o.signal ? AbortSignal.any([o.signal, budget.signal]) : budget.signal };
+  // One piece failing for good stops the others: none may write once the file is closed.
+  const stop = new AbortController();
+  const signals = [budget.signal, stop.signal, ...(o.signal ? [o.signal] : [])];
+  const client = { ...o, signal: AbortSignal.any(signals) };
   const attempts = o.attempts ?? 8;
   const rand = o.rand ?? Math.random;
+  const count = (bytes: number) => {
+    doneBytes += bytes;
+    o.onProgress?.(Math.min(doneBytes, blob.size), blob.size);
+  };
+
+  /** One try: the rest of piece n from `p.have` on, written at its offset as it arrives. */
+  const fetchRest = async (n: number, p: PartialPiece) => {
+    const { start, end } = pieceRange(blob, n);
+    const headers: Record<string, string> = {};
+    if (p.have > 0) headers.range = `bytes=${p.have}-`;
+    const { res, body } = await request(client, `/v1/blobs/${blob.id}/pieces/${n}`, { headers });
+    if (res.status !== 200 && res.status !== 206) {
+      for await (const _ of body) {
+      }
+      throw new HttpError(res.status, `/v1/blobs/${blob.id}/pieces/${n}`, `piece ${n}: HTTP ${res.status}`);
+    }
+    if (res.status === 200 && p.have > 0) {
+      // The whole piece again (the range was not honoured): start it over.
+      count(-p.have);
+      p.have = 0;
+      p.md5 = createHash("md5");
+    }
+    checkDeclared(n, end - start, p.have, res.headers);
+    for await (const chunk of body) {
+      // Never more than the manifest declares: a body that goes on would fill the disk.
+      if (p.have + chunk.length > end - start)
+        throw new Error(`piece ${n}: the master sent more than its declared ${end - start} bytes`);
+      await fh.write(chunk, 0, chunk.length, start + p.have);
+      p.md5.update(chunk);
+      p.have += chunk.length;
+      count(chunk.length);
+    }
+  };
 
   const fetchPiece = async (n: number) => {
     const { start, end } = pieceRange(blob, n);
-    const part = `${piecePath(n)}.part`;
+    const p: PartialPiece = { have: 0, md5: createHash("md5") };
     for (let attempt = 0; ; attempt++) {
       try {
-        let have = Math.max(0, await fileSize(part));
-        if (have > end - start) {
-          await rm(part, { force: true });
-          have = 0;
-        }
-        if (have < end - start) {
-          const headers: Record<string, string> = {};
-          if (have > 0) headers.range = `bytes=${have}-`;
-          const { res, body } = await request(client, `/v1/blobs/${blob.id}/pieces/${n}`, { headers });
-          if (res.status !== 200 && res.status !== 206) {
-            for await (const _ of body) {
-            }
-            throw new HttpError(
-              res.status,
-              `/v1/blobs/${blob.id}/pieces/${n}`,
-              `piece ${n}: HTTP ${res.status}`,
-            );
-          }
-          if (res.status === 200) have = 0;
-          checkDeclared(n, end - start, have, res.headers);
-          const fh = await open(part, res.status === 206 ? "a" : "w");
-          try {
-            for await (const chunk of body) {
-              // Never more than the manifest declares: a body that goes on would fill the disk.
-              if (have + chunk.length > end - start)
-                throw new Error(`piece ${n}: the master sent more than its declared ${end - start} bytes`);
-              await fh.write(chunk);
-              have += chunk.length;
-              doneBytes += chunk.length;
-              o.onProgress?.(Math.min(doneBytes, blob.size), blob.size);
-            }
-            await fh.sync();
-          } finally {
-            await fh.close();
-          }
-        }
-        if ((await fileSize(part)) !== end - start) throw new Error(`piece ${n} ended short`);
-        if ((await md5Of(part)) !== blob.md5[n]) {
+        if (p.have < end - start) await fetchRest(n, p);
+        if (p.have !== end - start) throw new Error(`piece ${n} ended short`);
+        if (p.md5.digest("hex") !== blob.md5[n]) {
           o.onBadPiece?.(n);
-          doneBytes -= end - start;
-          await rm(part, { force: true });
+          count(-p.have);
+          Object.assign(p, { have: 0, md5: createHash("md5") });
           throw new Error(`piece ${n} failed its MD5 check`);
         }
-        await rename(part, piecePath(n));
-        await o.progress.put(key(n), { md5: blob.md5[n]! }, true);
+        await onPieceDone(n);
         return;
       } catch (e) {
         if (e instanceof HttpError && e.permanent) throw new TransferError(e.message, false, e.status);
@@ -185,38 +234,18 @@ export async function fetchBlob(o: FetchBlobOptions): Promise<string> {
 
   const queue = [...todo];
   const workers = Array.from({ length: Math.min(o.parallel ?? 3, queue.length) }, async () => {
-    for (let n = queue.shift(); n !== undefined; n = queue.shift()) {
-      client.signal.throwIfAborted();
-      await fetchPiece(n);
+    try {
+      for (let n = queue.shift(); n !== undefined; n = queue.shift()) {
+        client.signal.throwIfAborted();
+        await fetchPiece(n);
+      }
+    } catch (e) {
+      stop.abort(e);
+      throw e;
     }
   });
-  try {
-    await Promise.all(workers);
-  } finally {
-    clearTimeout(budgetTimer);
-  }
-
-  // Assemble in order; the blob must hash to its name.
-  const whole = createHash("sha256");
-  await writeFileAtomic(
-    out,
-    (async function* () {
-      for (let n = 0; n < total; n++) {
-        for await (const c of readChunks(piecePath(n))) {
-          whole.update(c);
-          yield c;
-        }
-      }
-    })(),
-  );
-  if (whole.digest("hex") !== blob.id) {
-    await rm(out, { force: true });
-    for (let n = 0; n < total; n++) await o.progress.del(key(n));
-    throw new TransferError(`blob ${blob.id} did not match its hash after assembly; pieces discarded`);
-  }
-  for (let n = 0; n < total; n++) {
-    await rm(piecePath(n), { force: true });
-    await o.progress.del(key(n));
-  }
-  return out;
+  const settled = await Promise.allSettled(workers);
+  clearTimeout(budgetTimer);
+  // The first failure is the one to report; the others are only its echo.
+  if (settled.some((r) => r.status === "rejected")) throw stop.signal.reason;
 }
