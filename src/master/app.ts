@@ -24,6 +24,7 @@ import { decodeSummary, parseSignatures, SummaryError } from "../sync/summary.js
 import { type BlobManifest, pieceCount, pieceRange } from "../transfer/index.js";
 import { requireToken } from "./auth.js";
 import { archiveProblemText, HttpProblem, withoutPath } from "./problem.js";
+import type { ForwardingStatus } from "./records/forward.js";
 import { mountRecords } from "./records/index.js";
 import { COURSE_ID, type CourseRecord, hashDir, type MasterStorage } from "./storage.js";
 import { unknownResultKey } from "./unknown-results.js";
@@ -35,6 +36,8 @@ export interface MasterOptions {
   readToken?: string;
   /** Token to read learner records (export, results page); closed without one. */
   recordsToken?: string;
+  /** Where forwarding to an LRS stands, when the master forwards (GET /v1/records/forwarding). */
+  forwarding?: () => ForwardingStatus;
   /** Largest archive a publish may upload. */
   maxArchiveBytes?: number;
   /** Largest entry summary an agent may send. */
@@ -384,6 +387,7 @@ export function createMasterApp(storage: MasterStorage, opts: MasterOptions): Ko
     records: storage.records,
     readToken: opts.readToken,
     recordsToken: opts.recordsToken,
+    forwarding: opts.forwarding,
     courses: async () =>
       (await storage.courses.entries()).filter(([, c]) => c.versions.length > 0).map(([, c]) => c),
   });

@@ -38,7 +38,13 @@ export async function startMaster(o: StartMasterOptions): Promise<RunningMaster>
   const store = await Store.open(join(o.dataDir, "db"));
   const storage = new MasterStorage(o.dataDir, store, o.keepVersions, o.pieceSize, o);
   await storage.start();
-  const app = createMasterApp(storage, o);
+  const forwarder = o.lrs
+    ? new LrsForwarder(storage.records, {
+        ...o.lrs,
+        log: (l) => process.stderr.write(`handcarry master: ${l}\n`),
+      })
+    : undefined;
+  const app = createMasterApp(storage, { ...o, ...(forwarder && { forwarding: () => forwarder.status() }) });
   app.on("error", (err: Error) => {
     // A client that hung up (mid-body: the parser's EOF error) is no fault of the master.
     if (["ECONNRESET", "EPIPE", "HPE_INVALID_EOF_STATE"].includes((err as { code?: string }).code ?? ""))
@@ -66,12 +72,6 @@ export async function startMaster(o: StartMasterOptions): Promise<RunningMaster>
     server.listen(o.port ?? 0, host, () => resolve());
   });
   const { port } = server.address() as AddressInfo;
-  const forwarder = o.lrs
-    ? new LrsForwarder(storage.records, {
-        ...o.lrs,
-        log: (l) => process.stderr.write(`handcarry master: ${l}\n`),
-      })
-    : undefined;
   await forwarder?.start();
   const shown = host.includes(":") ? `[${host}]` : host;
   return {

@@ -153,6 +153,14 @@ describe("GET /v1/records", () => {
     expect(conflicts.map((c) => [c.id, c.device, c.original])).toEqual([[uuidFor(2, 1), "pi-3", 3]]);
   });
 
+  it("says when the master forwards to no LRS", async () => {
+    const res = await get("/v1/records/forwarding");
+    expect([res.status, await res.json()]).toEqual([
+      404,
+      { error: "this master forwards to no LRS (see --lrs-url)" },
+    ]);
+  });
+
   it("asks for the records token, not the agents' one", async () => {
     const none = await fetch(`${m.url}/v1/records`);
     expect(none.status).toBe(401);

@@ -5,13 +5,14 @@ import { LRS_PASSWORD, LRS_USER, startTestLrs, type TestLrs } from "../support/l
 import { Cleanups, makeTempDir } from "../support/procs.js";
 import { waitFor } from "../support/wait.js";
 import { startMasterProcess } from "./helpers.js";
-import { answers, READ_TOKEN, recordsMaster, upload, uuidFor } from "./records-helpers.js";
+import { answers, READ_TOKEN, RECORDS_TOKEN, recordsMaster, upload, uuidFor } from "./records-helpers.js";
 
 const cleanups = new Cleanups();
 afterEach(() => cleanups.run());
 
 /** Fast back-off: the test waits on conditions, these only make the retries come soon. */
 const lrsOptions = (lrs: TestLrs, batchSize = 25) => ({
+  recordsToken: RECORDS_TOKEN,
   lrs: {
     url: lrs.url,
     username: LRS_USER,
@@ -71,7 +72,10 @@ describe("forwarding to an LRS", () => {
     await arrived(lrs, 400);
     expectOnce(lrs, seriesIds(1, 400));
     await waitFor(() => m.master.forwarder!.status().pending === 0, "the cursor at the end");
-    expect(m.master.forwarder!.status()).toMatchObject({ cursor: 400, pending: 0, refused: 0 });
+    const status = await fetch(`${m.url}/v1/records/forwarding`, {
+      headers: { authorization: `Bearer ${RECORDS_TOKEN}` },
+    });
+    expect(await status.json()).toMatchObject({ url: lrs.url, cursor: 400, pending: 0, refused: 0 });
   });
 
   it("takes a 409 for a statement the LRS already holds as accepted", async () => {

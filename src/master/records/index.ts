@@ -5,8 +5,10 @@
 import Router from "@koa/router";
 import type Koa from "koa";
 import { requireToken } from "../auth.js";
+import { HttpProblem } from "../problem.js";
 import { requireRecordsToken } from "./access.js";
 import { exportConflicts, exportRecords } from "./export.js";
+import type { ForwardingStatus } from "./forward.js";
 import { ingestBatch } from "./ingest.js";
 import { createResultsRouter, type ResultsPagesOptions } from "./results-page.js";
 import type { RecordStore } from "./store.js";
@@ -19,6 +21,7 @@ export interface RecordsRouterOptions {
   readToken?: string;
   /** The token to read records (export, results); without one they are closed. */
   recordsToken?: string;
+  forwarding?: () => ForwardingStatus;
 }
 
 export function createRecordsRouter(o: RecordsRouterOptions): Router {
@@ -28,6 +31,10 @@ export function createRecordsRouter(o: RecordsRouterOptions): Router {
   router.post("/records", agent, (ctx) => ingestBatch(ctx, o.records));
   router.get("/records", reader, (ctx) => exportRecords(ctx, o.records));
   router.get("/records/conflicts", reader, (ctx) => exportConflicts(ctx, o.records));
+  router.get("/records/forwarding", reader, (ctx) => {
+    if (!o.forwarding) throw new HttpProblem(404, "this master forwards to no LRS (see --lrs-url)");
+    ctx.body = o.forwarding();
+  });
   return router;
 }
 
