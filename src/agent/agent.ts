@@ -17,11 +17,14 @@ import { ConnectivityMonitor } from "./connectivity.js";
 import { SyncCycle } from "./cycle.js";
 import { LibraryView } from "./library-view.js";
 import { type AgentLogger, silentLogger } from "./log.js";
+import { deviceId as readDeviceId } from "./records/device-id.js";
+import { Outbox } from "./records/outbox.js";
 import { SecretBox } from "./secrets.js";
 import { AgentSettings } from "./settings.js";
 import { type AgentState, type AgentStateMachine, driveLeds, AgentStateMachine as Machine } from "./state.js";
 import { agentStatus } from "./status.js";
 import { coursesStep } from "./steps/courses.js";
+import { recordsStep } from "./steps/records.js";
 import type { SyncEvent } from "./sync.js";
 import { Transitions } from "./transitions.js";
 import { SwitchModeWifi } from "./wifi.js";
@@ -49,6 +52,9 @@ export interface RunningAgent {
   device: Device;
   library: LibraryView;
   auth: AdminAuth;
+  /** Learners' statements waiting for the master. */
+  outbox: Outbox;
+  deviceId: string;
   /** Start a sync cycle now (or join the one running); resolves when it ends. */
   syncNow(reason: string): Promise<void>;
   /** Switch mode: the routine look for a known network (what its timer calls). */
@@ -144,6 +150,18 @@ export async function startAgent(o: StartAgentOptions): Promise<RunningAgent> {
     wifiScanMs: config.connectivity.wifiScanSec * 1000,
   });
 
+  // Learners' statements wait here for the master, under this Pi's random device id.
+  const deviceId = await readDeviceId(config.dataDir).catch((err: Error) => {
+    log.error({ err: err.message }, "device id could not be saved: records carry a new one until restart");
+    return `tmp${randomBytes(7).toString("hex")}`.slice(0, 16);
+  });
+  const outbox = await Outbox.open(store, {
+    deviceId,
+    masterUrl,
+    maxPending: config.records.maxPending,
+    maxPerLearnerPerDay: config.records.maxPerLearnerPerDay,
+  });
+
   const transitions = new Transitions(machine, log);
   const wifi = switchMode
     ? new SwitchModeWifi({
@@ -166,6 +184,13 @@ export async function startAgent(o: StartAgentOptions): Promise<RunningAgent> {
     wifi,
     log,
     steps: {
+      recordsUp: recordsStep({
+        outbox,
+        deviceId,
+        batchSize: config.records.batchSize,
+        deadlineMs: config.sync.requestDeadlineSec * 1000,
+        log,
+      }),
       coursesDown: coursesStep({
         config,
         transitions,
@@ -209,12 +234,20 @@ export async function startAgent(o: StartAgentOptions): Promise<RunningAgent> {
   };
   device.button?.on("action", onButton);
 
-  const status = agentStatus({ machine, connectivity, device, courses: library, masterUrl });
+  const status = agentStatus({
+    machine,
+    connectivity,
+    device,
+    courses: library,
+    masterUrl,
+    extra: async () => ({ deviceId, records: outbox.counts() }),
+  });
 
   const app = createHotspotApp({
     courses: library,
     auth,
     store,
+    records: outbox,
     onError: (err) => log.error({ err: err.message }, "hotspot server error"),
     control: {
       status,
@@ -267,6 +300,8 @@ export async function startAgent(o: StartAgentOptions): Promise<RunningAgent> {
     device,
     library,
     auth,
+    outbox,
+    deviceId,
     syncNow: (reason) => cycle.run(reason),
     isSyncing: () => cycle.busy,
     lookForUplink: () => cycle.lookForUplink(),

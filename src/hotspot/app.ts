@@ -51,7 +51,7 @@ export function createHotspotApp(o: HotspotAppOptions): Koa {
     assetsRouter(),
     learnerRouter(),
     coursesRouter(o.courses, courses, o.control),
-    moodleRouter(courses, o.store ? new AnswerStore(o.store) : undefined),
+    moodleRouter(courses, o.store ? new AnswerStore(o.store) : undefined, o.records),
     filesRouter(courses),
     statusRouter(o.control, o.auth),
     adminRouter(o.control, o.auth, o.throttle ?? new LoginThrottle()),

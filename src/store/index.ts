@@ -67,6 +67,17 @@ export class Table<T> {
     await this.db.del(this.key(k), durable);
   }
 
+  /** Entries in key order after `after` (all with none), read as they are iterated: for large tables. */
+  async *iterate(after?: string): AsyncGenerator<[string, T]> {
+    const start = `${this.prefix}\x00`;
+    for await (const [k, v] of this.db.range(
+      after === undefined ? start : this.key(after),
+      `${this.prefix}\x01`,
+    )) {
+      yield [k.slice(start.length), JSON.parse(v) as T];
+    }
+  }
+
   async entries(): Promise<Array<[string, T]>> {
     const out: Array<[string, T]> = [];
     const start = `${this.prefix}\x00`;
