@@ -130,12 +130,12 @@ describe("validation of statements from a browser", () => {
       result: { score: { raw: 5, max: 2 } },
     };
     expect(statementProblems(bad).sort()).toEqual([
-      "statement.actor.name: expected String",
-      "statement.actor: no identifier (mbox, mbox_sha1sum, openid or account)",
-      "statement.id: expected Universal Unique Identifier (UUID)",
-      "statement.result.score: raw more than max",
+      "actor.name: is not a valid String",
+      "actor: has no identifier (mbox, mbox_sha1sum, openid or account)",
+      "id: is not a valid Universal Unique Identifier (UUID)",
+      "result.score: raw more than max",
     ]);
     expect(() => checkStatement("nope")).toThrow(InvalidStatementError);
-    expect(() => checkStatement("nope")).toThrow("invalid xAPI statement: statement: expected Object");
+    expect(() => checkStatement("nope")).toThrow("invalid xAPI statement: statement: is not an object");
   });
 });

@@ -16,7 +16,7 @@ import {
   type Statement,
   statementProblems,
 } from "../../records/index.js";
-import type { Store, Table } from "../../store/index.js";
+import type { BatchOp, Store, Table } from "../../store/index.js";
 
 /** The largest statement taken from a browser: a batch of 1 MiB must always hold one. */
 export const MAX_STATEMENT_BYTES = 256 << 10;
@@ -74,14 +74,15 @@ export class Outbox implements LearnerRecords {
   private writes: Promise<unknown> = Promise.resolve();
 
   private constructor(
+    private readonly store: Store,
     private readonly envelopes: Table<Envelope>,
     private readonly meta: Table<UploadTally>,
     private readonly o: OutboxOptions,
   ) {}
 
   static async open(store: Store, o: OutboxOptions): Promise<Outbox> {
-    const box = new Outbox(store.table("records-outbox"), store.table("records-meta"), o);
-    for await (const [, env] of box.envelopes.iterate()) box.count(env, env.statements.length);
+    const box = new Outbox(store, store.table("records-outbox"), store.table("records-meta"), o);
+    for await (const [, env] of box.envelopes.between()) box.count(env, env.statements.length);
     box.tally = (await box.meta.get("upload")) ?? { sent: 0 };
     return box;
   }
@@ -132,13 +133,15 @@ export class Outbox implements LearnerRecords {
     const size = Buffer.byteLength(JSON.stringify(raw) ?? "");
     if (size > MAX_STATEMENT_BYTES)
       throw new InvalidStatementError([`statement: ${size} bytes, more than ${MAX_STATEMENT_BYTES}`]);
-    const problems = statementProblems(raw);
+    // A player may leave the id to the LRS: here it is made on the Pi, as for every statement.
+    const withId =
+      typeof raw === "object" && raw !== null && !("id" in raw) ? { ...raw, id: randomUUID() } : raw;
+    const problems = statementProblems(withId);
     if (problems.length > 0) throw new InvalidStatementError(problems);
-    const given = raw as Statement;
+    const given = withId as Statement;
     const { masterUrl, deviceId } = this.origin();
     const statement: Statement = {
       ...given,
-      id: given.id ?? randomUUID(),
       timestamp: given.timestamp ?? this.now().toISOString(),
       // The phone says who is learning, never the page's script: no statement for someone else.
       actor: actorFor(learner, deviceId, masterUrl),
@@ -160,7 +163,7 @@ export class Outbox implements LearnerRecords {
   async batch(max: number, maxBytes: number): Promise<PendingStatement[]> {
     const out: PendingStatement[] = [];
     let bytes = 0;
-    for await (const [key, env] of this.envelopes.iterate()) {
+    for await (const [key, env] of this.envelopes.between()) {
       for (const statement of env.statements) {
         const size = Buffer.byteLength(JSON.stringify(statement)) + 1;
         if (out.length >= max || (out.length > 0 && bytes + size > maxBytes)) return out;
@@ -172,9 +175,8 @@ export class Outbox implements LearnerRecords {
   }
 
   /**
-   * The master kept these: remove them. Every change but the last is written without a sync
-   * of its own, the last with one (LevelDB's log then holds them all); a crash before it only
-   * means re-sending statements the master keeps once anyway.
+   * The master kept these: remove them, with the tally of sent statements, in one synced
+   * batch. A crash before it only means re-sending statements the master keeps once anyway.
    */
   acknowledge(sent: readonly PendingStatement[], acknowledged: ReadonlySet<string>): Promise<number> {
     const run = this.writes.then(() => this.acknowledgeNow(sent, acknowledged));
@@ -188,18 +190,26 @@ export class Outbox implements LearnerRecords {
   ): Promise<number> {
     const keys = [...new Set(sent.filter((p) => acknowledged.has(p.statement.id)).map((p) => p.key))];
     let removed = 0;
+    const ops: BatchOp[] = [];
+    const counted: Array<[Envelope, number]> = [];
     for (const key of keys) {
       const env = await this.envelopes.get(key);
       if (!env) continue;
       const left = env.statements.filter((s) => !acknowledged.has(s.id));
       const gone = env.statements.length - left.length;
-      if (left.length === 0) await this.envelopes.del(key, false);
-      else await this.envelopes.put(key, { ...env, statements: left }, false);
-      this.count(env, -gone);
+      ops.push(
+        left.length === 0
+          ? this.envelopes.delOp(key)
+          : this.envelopes.putOp(key, { ...env, statements: left }),
+      );
+      counted.push([env, gone]);
       removed += gone;
     }
-    this.tally = { ...this.tally, sent: this.tally.sent + removed };
-    await this.meta.put("upload", this.tally, true);
+    const tally = { ...this.tally, sent: this.tally.sent + removed };
+    ops.push(this.meta.putOp("upload", tally));
+    await this.store.write(ops, true);
+    this.tally = tally;
+    for (const [env, gone] of counted) this.count(env, -gone);
     return removed;
   }
 
