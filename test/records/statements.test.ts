@@ -130,7 +130,7 @@ describe("validation of statements from a browser", () => {
       result: { score: { raw: 5, max: 2 } },
     };
     expect(statementProblems(bad).sort()).toEqual([
-      "actor.name: is not a valid String",
+      "actor.name: has the wrong type",
       "actor: has no identifier (mbox, mbox_sha1sum, openid or account)",
       "id: is not a valid Universal Unique Identifier (UUID)",
       "result.score: raw more than max",
