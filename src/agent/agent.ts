@@ -1,43 +1,36 @@
-// The long-running agent: ties connectivity, the persisted state machine, the sync client,
-// the LEDs and button, and the hotspot web server together. One sync cycle at a time,
-// triggered by a network appearing, the schedule while online, a retry after a failure
-// (exponential backoff), the button, or the admin page.
+// The long-running agent: ties connectivity, the persisted state machine, the sync cycle
+// (cycle.ts, its steps in steps/), switch mode's Wi-Fi handling (wifi.ts), the LEDs and
+// button, the status it reports (status.ts) and the hotspot web server together.
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { chmod, mkdir, stat } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { chmod, mkdir } from "node:fs/promises";
+import { join } from "node:path";
 import { type HotspotControl, NmcliHotspot, SimulatedHotspot } from "../device/hotspot.js";
 import { createDevice, type Device } from "../device/index.js";
-import { type AgentStatus, type CourseSource, createHotspotApp, type ServedCourse } from "../hotspot/app.js";
+import { type AgentStatus, createHotspotApp } from "../hotspot/app.js";
 import { AdminAuth } from "../hotspot/auth.js";
 import { listen, type RunningServer } from "../http/listen.js";
 import { Store } from "../store/index.js";
 import { ensureReserve } from "../util/space.js";
-import { packageVersion } from "../version.js";
 import type { AgentConfig } from "./config.js";
-import { ConnectivityMonitor, checkMaster, waitForClockSync } from "./connectivity.js";
-import { archiveExt, CourseLibrary, courseArchive } from "./library.js";
+import { ConnectivityMonitor } from "./connectivity.js";
+import { SyncCycle } from "./cycle.js";
+import { LibraryView } from "./library-view.js";
+import { type AgentLogger, silentLogger } from "./log.js";
+import { deviceId as readDeviceId } from "./records/device-id.js";
+import { Outbox } from "./records/outbox.js";
 import { SecretBox } from "./secrets.js";
 import { AgentSettings } from "./settings.js";
-import {
-  type AgentState,
-  type AgentStateMachine,
-  backoffMs,
-  driveLeds,
-  AgentStateMachine as Machine,
-} from "./state.js";
+import { type AgentState, type AgentStateMachine, driveLeds, AgentStateMachine as Machine } from "./state.js";
+import { agentStatus } from "./status.js";
+import { coursesStep } from "./steps/courses.js";
+import { recordsStep } from "./steps/records.js";
 import type { SyncEvent } from "./sync.js";
+import { Transitions } from "./transitions.js";
+import { SwitchModeWifi } from "./wifi.js";
 
-export interface AgentLogger {
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-}
-
-const silent: AgentLogger = { info() {}, warn() {}, error() {} };
-
-/** The reason of switch mode's routine look: it syncs only if a known network was joined. */
-const LOOK_FOR_UPLINK = "look for uplink";
+export { LibraryView } from "./library-view.js";
+export type { AgentLogger } from "./log.js";
 
 export interface StartAgentOptions {
   config: AgentConfig;
@@ -52,74 +45,6 @@ export interface StartAgentOptions {
   onSyncEvent?: (e: SyncEvent) => void;
 }
 
-/**
- * The courses the hotspot serves, read from the sync client's library. The library's
- * LevelDB (DIR/db) is opened only between syncs, because syncAll opens it itself; the
- * list changes only through a sync, so a copy refreshed after each one is exact.
- */
-export class LibraryView implements CourseSource {
-  private courses = new Map<string, ServedCourse>();
-
-  constructor(
-    private readonly dataDir: string,
-    private readonly warn: (message: string) => void = () => {},
-    private readonly reserve?: Parameters<typeof Store.open>[1],
-  ) {}
-
-  /** Why the course database could not open at the last refresh (courses then come from disk). */
-  unavailable: string | undefined;
-
-  async refresh(): Promise<void> {
-    let lib: CourseLibrary;
-    try {
-      lib = await CourseLibrary.open(
-        this.dataDir,
-        await Store.open(join(this.dataDir, "db"), this.reserve),
-        this.warn,
-      );
-      this.unavailable = undefined;
-      await lib.keepRecordFiles().catch((err: Error) => this.warn(`course record files: ${err.message}`));
-    } catch (err) {
-      // The hotspot keeps serving: the versions on disk carry their own records.
-      this.unavailable = (err as Error).message;
-      lib = await CourseLibrary.fromDisk(this.dataDir, this.warn);
-    }
-    try {
-      const list = await lib.list();
-      this.courses = new Map(list.map((c) => [c.id, c]));
-    } finally {
-      await lib.close();
-    }
-  }
-
-  /** A course switched during a sync: serve the new version at once (its old files are being removed). */
-  async switched(e: Extract<SyncEvent, { type: "course-done" }>): Promise<void> {
-    const old = this.courses.get(e.course);
-    if (!old) return; // a new course appears at the refresh after the cycle
-    this.courses.set(e.course, {
-      ...old,
-      contentHash: e.contentHash,
-      format: e.format,
-      archivePath: join(dirname(e.path), `course.${archiveExt(e.format)}`),
-      treePath: e.path,
-      size: e.size,
-      installedAt: new Date().toISOString(),
-    });
-  }
-
-  async list(): Promise<ServedCourse[]> {
-    return [...this.courses.values()].sort((a, b) => a.title.localeCompare(b.title));
-  }
-
-  async get(id: string): Promise<ServedCourse | undefined> {
-    return this.courses.get(id);
-  }
-
-  archive(course: ServedCourse): Promise<string> {
-    return courseArchive(course);
-  }
-}
-
 export interface RunningAgent {
   url: string;
   machine: AgentStateMachine;
@@ -127,6 +52,9 @@ export interface RunningAgent {
   device: Device;
   library: LibraryView;
   auth: AdminAuth;
+  /** Learners' statements waiting for the master. */
+  outbox: Outbox;
+  deviceId: string;
   /** Start a sync cycle now (or join the one running); resolves when it ends. */
   syncNow(reason: string): Promise<void>;
   /** Switch mode: the routine look for a known network (what its timer calls). */
@@ -142,7 +70,7 @@ export interface RunningAgent {
 
 export async function startAgent(o: StartAgentOptions): Promise<RunningAgent> {
   const config = o.config;
-  const log = o.logger ?? silent;
+  const log = o.logger ?? silentLogger;
   // Passwords, tokens and the state live here: the owner's alone, whatever the umask.
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
   await chmod(config.dataDir, 0o700);
@@ -176,23 +104,6 @@ export async function startAgent(o: StartAgentOptions): Promise<RunningAgent> {
   const lowVoltage = device.watchLowVoltage();
   const library = new LibraryView(config.dataDir, (message) => log.warn({}, message), reserve);
   await library.refresh();
-  // Until the course database opens again, look for it now and then (a sync also retries).
-  let reopen: ReturnType<typeof setInterval> | undefined;
-  if (library.unavailable) {
-    log.error(
-      { err: library.unavailable },
-      "course database unavailable: serving the courses recorded on disk",
-    );
-    reopen = setInterval(() => {
-      if (cycle) return;
-      void library.refresh().then(() => {
-        if (library.unavailable) return;
-        clearInterval(reopen);
-        log.info({}, "course database open again");
-      });
-    }, config.sync.retryMinSec * 1000);
-    reopen.unref();
-  }
   if (!(await ensureReserve(config.dataDir, config.sync.reserveMiB << 20)))
     log.warn(
       { reserveMiB: config.sync.reserveMiB },
@@ -229,9 +140,9 @@ export async function startAgent(o: StartAgentOptions): Promise<RunningAgent> {
     probes: device.probes,
     pollMs: config.connectivity.pollMs,
     debounce: config.connectivity.debounce,
-    // In switch mode wlan0 is the hotspot or, while viaWifi() runs, the uplink.
+    // In switch mode wlan0 is the hotspot or, while a cycle runs over it, the uplink.
     hotspotIface: switchMode ? undefined : config.connectivity.hotspotIface,
-    // In switch mode joining a network drops the hotspot: only viaWifi() may do that.
+    // In switch mode joining a network drops the hotspot: only SwitchModeWifi may do that.
     wifi: switchMode ? undefined : device.wifi,
     get knownNetworks() {
       return knownNetworks();
@@ -239,271 +150,81 @@ export async function startAgent(o: StartAgentOptions): Promise<RunningAgent> {
     wifiScanMs: config.connectivity.wifiScanSec * 1000,
   });
 
-  let closed = false;
-  let cycle: Promise<void> | undefined;
-  let abort: AbortController | undefined;
-  let wake: ReturnType<typeof setTimeout> | undefined;
-  /** State changes are applied in order, one at a time (sync events arrive as plain callbacks). */
-  let ops: Promise<unknown> = Promise.resolve();
-  const queue = <T>(fn: () => Promise<T>): Promise<T> => {
-    const next = ops.then(fn);
-    ops = next.catch((err: Error) => log.error({ err: err.message }, "state change failed"));
-    return next;
-  };
-  const nowIso = (ms = 0) => new Date(Date.now() + ms).toISOString();
-
-  /** Arm the one timer: the retry after an error, else the next scheduled sync while online. */
-  const planNext = () => {
-    if (wake) clearTimeout(wake);
-    wake = undefined;
-    if (closed) return;
-    const s = machine.state;
-    const due = s.name === "error" ? s.retryAt : connectivity.online ? s.nextSyncAt : undefined;
-    if (!due) return;
-    const delay = Math.min(Math.max(0, Date.parse(due) - Date.now()), 2 ** 31 - 1);
-    wake = setTimeout(() => {
-      wake = undefined;
-      if (connectivity.online) void runCycle(machine.name === "error" ? "retry" : "schedule");
-    }, delay);
-    wake.unref?.();
-  };
-
-  /** Move to `to`, passing through "syncing" where a resumed job jumps ahead. */
-  const moveTo = async (
-    to: AgentState["name"],
-    patch: Parameters<AgentStateMachine["transition"]>[1] = {},
-    options: { persist?: boolean } = {},
-  ) => {
-    if (machine.name === to && to !== "syncing") return;
-    if (!machine.canMove(to) && to === "verifying")
-      await machine.transition("syncing", { course: patch.course, progress: 1 });
-    await machine.transition(to, patch, options);
-  };
-
-  const onSyncEvent = (e: SyncEvent) => {
-    o.onSyncEvent?.(e);
-    if (e.type === "phase") {
-      // Decide inside the queue: machine.name is only current once earlier changes landed.
-      void queue(async () => {
-        if (e.phase === "negotiating") {
-          // Next course of the cycle: checking stays checking; after a verified course, back to syncing.
-          if (machine.name === "verifying") await moveTo("syncing", { course: e.course, progress: 0 });
-        } else if (e.phase === "verifying" || e.phase === "switching") {
-          if (machine.name !== "verifying") await moveTo("verifying", { course: e.course });
-        } else if (machine.name !== "syncing") {
-          await moveTo("syncing", { course: e.course, progress: 0 });
-        }
-      });
-    } else if (e.type === "progress") {
-      const progress = e.total > 0 ? e.done / e.total : 0;
-      void queue(async () => {
-        if (machine.name !== "syncing") await moveTo("syncing", { course: e.course, progress });
-        // Only whole-percent changes: the LED blink has 10 speeds, the status page shows percent.
-        else if (Math.floor(progress * 100) !== Math.floor((machine.state.progress ?? 0) * 100))
-          await machine.transition("syncing", { course: e.course, progress });
-      });
-    } else if (e.type === "course-done" && e.result === "updated") {
-      void library.switched(e);
-    }
-  };
-
-  /**
-   * Record a failed cycle; `done` counts what the courses that did succeed brought.
-   * `persist: false` (the master did not answer): shown and backed off in memory only.
-   */
-  const fail = async (
-    error: string,
-    done = { updated: 0, bytesDown: 0, bytesUp: 0, saved: 0 },
-    options: { persist?: boolean } = {},
-  ) => {
-    const failures = machine.state.failures + 1;
-    const wait = backoffMs(failures, config.sync.retryMinSec, config.sync.retryMaxSec);
-    await queue(() =>
-      moveTo(
-        "error",
-        {
-          error,
-          failures,
-          retryAt: nowIso(wait),
-          bytesSaved: machine.state.bytesSaved + done.saved,
-          lastSync: {
-            at: nowIso(),
-            ok: false,
-            updated: done.updated,
-            bytesDown: done.bytesDown,
-            bytesUp: done.bytesUp,
-            error,
-          },
-        },
-        options,
-      ),
-    );
-    log.warn({ error, retryInSec: wait / 1000 }, "sync failed");
-  };
-
-  /** One sync: probe the master, run the sync client, record the outcome. */
-  const cycleBody = async (reason: string): Promise<void> => {
-    if (!masterUrl()) {
-      // Nothing to sync from yet: keep serving what is installed until an admin sets a master.
-      log.warn(
-        { reason },
-        "no master URL configured (--master, HANDCARRY_MASTER or the admin page); not syncing",
-      );
-      return;
-    }
-    log.info({ reason, master: masterUrl() }, "sync cycle");
-    // Until the master answers, only the first failure of a series is written: an idle Pi
-    // retrying an unreachable master must not wear its SD card with a durable put per try.
-    const memoryOnly = { persist: false };
-    const firstFailure = { persist: machine.state.failures === 0 };
-    await queue(() => moveTo("checking", {}, memoryOnly));
-    let reach = await checkMaster(masterUrl(), config.sync.reachTimeoutMs, settings.token());
-    // No clock on a Pi: before NTP, TLS says the master's certificate is "not yet valid".
-    if (!reach.ok && reach.clockBehind && (await waitForClockSync(() => closed)))
-      reach = await checkMaster(masterUrl(), config.sync.reachTimeoutMs, settings.token());
-    if (!reach.ok) return fail(reach.error, undefined, firstFailure);
-    abort = new AbortController();
-    let bytesDown = 0;
-    let bytesUp = 0;
-    let saved = 0;
-    let result: Awaited<ReturnType<typeof import("./sync.js")["syncAll"]>>;
-    try {
-      const { syncAll } = await import("./sync.js");
-      result = await syncAll({
-        dataDir: config.dataDir,
-        masterUrl: masterUrl(),
-        token: settings.token(),
-        courses: config.courses,
-        signal: abort.signal,
-        deadlineMs: config.sync.requestDeadlineSec * 1000,
-        budgetMs: config.sync.downloadBudgetMin * 60_000,
-        reserveBytes: config.sync.reserveMiB << 20,
-        onWarning: (message) => log.warn({}, message),
-        onEvent: onSyncEvent,
-      });
-    } catch (err) {
-      await library.refresh().catch(() => {});
-      return fail(abort.signal.aborted ? "network lost during sync" : (err as Error).message);
-    } finally {
-      abort = undefined;
-    }
-    for (const c of result.courses) {
-      if (c.type !== "course-done") continue;
-      bytesDown += c.bytesDown;
-      bytesUp += c.bytesUp;
-      if (c.result === "updated") {
-        saved += Math.max(0, c.size - c.bytesDown - c.bytesUp);
-      }
-    }
-    await library.refresh();
-    await ops;
-    if (!result.ok) {
-      const first = result.courses.find((c) => c.type === "course-failed");
-      return fail(
-        first && first.type === "course-failed" ? `${first.course}: ${first.error}` : "sync failed",
-        { updated: result.updated, bytesDown, bytesUp, saved },
-      );
-    }
-    await queue(() =>
-      moveTo(result.updated > 0 ? "updated" : "serving", {
-        failures: 0,
-        resumePending: false,
-        bytesSaved: machine.state.bytesSaved + saved,
-        nextSyncAt: nowIso(config.sync.intervalHours * 3600_000),
-        lastSync: { at: nowIso(), ok: true, updated: result.updated, bytesDown, bytesUp },
-      }),
-    );
-    log.info({ updated: result.updated, bytesDown, bytesUp, saved }, "sync done");
-  };
-
-  /**
-   * Switch mode (one radio): leave the phones, join the strongest known network, sync, and
-   * bring the hotspot back whatever happens. `force`: sync even if no network was joined
-   * (the button or the admin asked; a cable may be plugged in).
-   */
-  const viaWifi = async (reason: string, force: boolean): Promise<void> => {
-    log.info({ reason }, "switch mode: hotspot down to look for a known network");
-    let joined: string | null = null;
-    try {
-      await hotspot.down();
-      joined = await connectivity.joinKnown(device.wifi, knownNetworks());
-      if (joined) {
-        await queue(async () => {
-          if (machine.canMove("network-seen")) await machine.transition("network-seen");
-        });
-        const end = Date.now() + config.connectivity.joinWaitSec * 1000;
-        while (!connectivity.online && Date.now() < end && !closed) {
-          await connectivity.check();
-          if (!connectivity.online) await new Promise((r) => setTimeout(r, 500));
-        }
-      }
-      if (joined || force) await cycleBody(reason);
-      else log.info({}, "switch mode: no known network in range");
-    } finally {
-      if (joined)
-        await device.wifi
-          .disconnect()
-          .catch((err: Error) => log.warn({ err: err.message }, "Wi-Fi disconnect failed"));
-      await hotspot
-        .up()
-        .catch((err: Error) => log.error({ err: err.message }, "could not bring the hotspot back"));
-      await queue(async () => {
-        if (machine.name === "network-seen") await machine.transition("serving");
-      });
-    }
-  };
-
-  const runCycle = (reason: string): Promise<void> => {
-    if (cycle) return cycle;
-    if (closed) return Promise.resolve();
-    const useRadio = switchMode && !connectivity.online && knownNetworks().length > 0;
-    const run = useRadio ? viaWifi(reason, reason !== LOOK_FOR_UPLINK) : cycleBody(reason);
-    cycle = run
-      .catch((err: Error) => log.error({ err: err.message }, "sync cycle crashed"))
-      .finally(() => {
-        cycle = undefined;
-        planNext();
-      });
-    return cycle;
-  };
-
-  /** Switch mode, on a timer: look for a known network while no phone is using the hotspot. */
-  const lookForUplink = async (): Promise<void> => {
-    if (!switchMode || cycle || closed || connectivity.online || knownNetworks().length === 0) return;
-    const s = machine.state;
-    if (s.name === "error" && s.retryAt && Date.parse(s.retryAt) > Date.now()) return;
-    const clients = await device.probes.hotspotClients().catch(() => null);
-    if (clients && clients.length > 0) return; // never cut phones off for a routine look
-    await runCycle(LOOK_FOR_UPLINK);
-  };
-  let lookTimer: ReturnType<typeof setInterval> | undefined;
-
-  connectivity.on("change", (online, seen) => {
-    log.info({ online, iface: seen.iface }, online ? "network up" : "network down");
-    if (online) {
-      const s = machine.state;
-      // Backing off after a failure: a link that comes back does not cut the wait short.
-      if (s.name === "error" && s.retryAt && Date.parse(s.retryAt) > Date.now()) return planNext();
-      if (cycle) return;
-      void queue(async () => {
-        if (machine.canMove("network-seen")) await machine.transition("network-seen");
-      });
-      // Started now (not after the queued step) so idle() sees it; its first step queues behind.
-      void runCycle("network");
-    } else {
-      abort?.abort();
-      void queue(async () => {
-        if (machine.name === "network-seen") await machine.transition("serving");
-      }).then(planNext);
-    }
+  // Learners' statements wait here for the master, under this Pi's random device id.
+  const deviceId = await readDeviceId(config.dataDir).catch((err: Error) => {
+    log.error({ err: err.message }, "device id could not be saved: records carry a new one until restart");
+    return `tmp${randomBytes(7).toString("hex")}`.slice(0, 16);
   });
+  const outbox = await Outbox.open(store, {
+    deviceId,
+    masterUrl,
+    maxPending: config.records.maxPending,
+    maxPerLearnerPerDay: config.records.maxPerLearnerPerDay,
+  });
+
+  const transitions = new Transitions(machine, log);
+  const wifi = switchMode
+    ? new SwitchModeWifi({
+        hotspot,
+        device,
+        connectivity,
+        transitions,
+        knownNetworks,
+        joinWaitSec: config.connectivity.joinWaitSec,
+        log,
+        isClosed: () => cycle.isClosed,
+      })
+    : undefined;
+  const cycle: SyncCycle = new SyncCycle({
+    config,
+    transitions,
+    connectivity,
+    masterUrl,
+    token: () => settings.token(),
+    wifi,
+    log,
+    steps: {
+      recordsUp: recordsStep({
+        outbox,
+        deviceId,
+        batchSize: config.records.batchSize,
+        deadlineMs: config.sync.requestDeadlineSec * 1000,
+        log,
+      }),
+      coursesDown: coursesStep({
+        config,
+        transitions,
+        library,
+        onWarning: (message) => log.warn({}, message),
+        onSyncEvent: o.onSyncEvent,
+      }),
+    },
+  });
+  // Until the course database opens again, look for it now and then (a sync also retries).
+  let reopen: ReturnType<typeof setInterval> | undefined;
+  if (library.unavailable) {
+    log.error(
+      { err: library.unavailable },
+      "course database unavailable: serving the courses recorded on disk",
+    );
+    reopen = setInterval(() => {
+      if (cycle.busy) return;
+      void library.refresh().then(() => {
+        if (library.unavailable) return;
+        clearInterval(reopen);
+        log.info({}, "course database open again");
+      });
+    }, config.sync.retryMinSec * 1000);
+    reopen.unref();
+  }
+  let lookTimer: ReturnType<typeof setInterval> | undefined;
   connectivity.on("wifi", (r) => log.info(r, r.ok ? "joined known Wi-Fi" : "could not join known Wi-Fi"));
 
   const onButton = (action: "sync-now" | "shutdown") => {
     if (action === "sync-now") {
       log.info({}, "button: sync now");
       void connectivity.check();
-      void runCycle("button");
+      void cycle.run("button");
       return;
     }
     log.warn({}, "button: shutdown");
@@ -513,50 +234,24 @@ export async function startAgent(o: StartAgentOptions): Promise<RunningAgent> {
   };
   device.button?.on("action", onButton);
 
-  const status = async (): Promise<AgentStatus> => {
-    const s = machine.state;
-    const probe = await device.probes.snapshot();
-    const courses = await library.list();
-    return {
-      state: s.name,
-      stateSince: s.since,
-      progress: s.progress,
-      course: s.course,
-      error: s.error,
-      retryAt: s.retryAt,
-      lastSync: s.lastSync,
-      nextSyncAt: s.nextSyncAt,
-      bytesSaved: s.bytesSaved,
-      resumePending: s.resumePending ?? false,
-      online: connectivity.online,
-      uplink: connectivity.uplink ?? null,
-      masterUrl: masterUrl(),
-      courses: courses.map((c) => ({
-        id: c.id,
-        title: c.title,
-        contentHash: c.contentHash,
-        publishedAt: c.publishedAt,
-        installedAt: c.installedAt,
-        size: c.size,
-      })),
-      disk: probe.disk,
-      cpuTemperatureC: probe.cpuTemperatureC,
-      throttle: probe.throttle,
-      hotspotClients: probe.hotspotClients === null ? null : probe.hotspotClients.length,
-      device: device.kind,
-      leds: device.leds.state,
-      version: packageVersion(),
-    };
-  };
+  const status = agentStatus({
+    machine,
+    connectivity,
+    device,
+    courses: library,
+    masterUrl,
+    extra: async () => ({ deviceId, records: outbox.counts() }),
+  });
 
   const app = createHotspotApp({
     courses: library,
     auth,
     store,
+    records: outbox,
     onError: (err) => log.error({ err: err.message }, "hotspot server error"),
     control: {
       status,
-      syncNow: (reason) => void runCycle(reason),
+      syncNow: (reason) => void cycle.run(reason),
       masterUrl,
       hasToken: () => settings.token() !== undefined,
       setMasterUrl: (url, token) => settings.setMaster(url, token),
@@ -592,11 +287,11 @@ export async function startAgent(o: StartAgentOptions): Promise<RunningAgent> {
   if (!o.manualConnectivity) {
     connectivity.start();
     if (switchMode) {
-      lookTimer = setInterval(() => void lookForUplink(), config.connectivity.switchEveryMin * 60_000);
+      lookTimer = setInterval(() => void cycle.lookForUplink(), config.connectivity.switchEveryMin * 60_000);
       lookTimer.unref?.();
     }
   }
-  planNext();
+  cycle.planNext();
 
   return {
     url: server.url,
@@ -605,25 +300,20 @@ export async function startAgent(o: StartAgentOptions): Promise<RunningAgent> {
     device,
     library,
     auth,
-    syncNow: (reason) => runCycle(reason),
-    isSyncing: () => cycle !== undefined,
-    lookForUplink,
+    outbox,
+    deviceId,
+    syncNow: (reason) => cycle.run(reason),
+    isSyncing: () => cycle.busy,
+    lookForUplink: () => cycle.lookForUplink(),
     hotspot,
-    idle: async () => {
-      while (cycle) await cycle;
-      await ops;
-    },
+    idle: () => cycle.idle(),
     status,
     async close() {
-      closed = true;
       connectivity.stop();
       if (lookTimer) clearInterval(lookTimer);
       if (reopen) clearInterval(reopen);
-      if (wake) clearTimeout(wake);
-      abort?.abort();
       device.button?.off("action", onButton);
-      await cycle;
-      await ops;
+      await cycle.close();
       await server.close();
       stopLeds();
       lowVoltage.stop();

@@ -97,6 +97,18 @@ export const agentConfigSchema = z
       })
       .strict()
       .prefault({}),
+    /** Learners' statements waiting on the Pi to go up to the master. */
+    records: z
+      .object({
+        /** Statements kept at most, in total; past it, answering says it could not save. */
+        maxPending: z.number().int().min(1).max(10_000_000).default(50_000),
+        /** Statements one learner may add in one day (UTC) while they wait. */
+        maxPerLearnerPerDay: z.number().int().min(1).max(1_000_000).default(2_000),
+        /** Statements sent in one request (the master takes at most 200 and 1 MiB). */
+        batchSize: z.number().int().min(1).max(200).default(200),
+      })
+      .strict()
+      .prefault({}),
     connectivity: z
       .object({
         /** How often the route/carrier files are read (cheap: two small file reads). */

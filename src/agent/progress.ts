@@ -35,6 +35,43 @@ export function progressReporter(mode: "bar" | "lines" | "json") {
         out(`${e.course}: ${e.result} (${e.plan}, ${e.bytesUp} bytes up, ${e.bytesDown} down) → ${e.path}`);
       else out(`${e.course}: FAILED${e.resumable ? " (will resume)" : ""}: ${e.error}`);
     },
+    /** Learners' records going up: a bar of statements sent, or one JSON line per batch. */
+    records(p: { sent: number; pending: number }) {
+      if (mode === "json") {
+        process.stdout.write(`${JSON.stringify({ type: "records-progress", ...p })}\n`);
+        return;
+      }
+      const total = p.sent + p.pending;
+      if (mode === "bar") {
+        if (!bar) {
+          bar = new cliProgress.SingleBar(
+            { format: "records [{bar}] {value}/{total} statements" },
+            cliProgress.Presets.shades_classic,
+          );
+          bar.start(total, p.sent);
+        }
+        bar.setTotal(total);
+        bar.update(p.sent);
+      } else out(`records: ${p.sent}/${total} statements sent`);
+    },
+    /** The records step's end: what went up, what waits, and why it stopped if it did. */
+    recordsDone(r: {
+      ok: boolean;
+      sent: number;
+      pending: number;
+      lastUpload: string | null;
+      error?: string;
+    }) {
+      bar?.stop();
+      bar = undefined;
+      if (mode === "json") process.stdout.write(`${JSON.stringify({ type: "records", ...r })}\n`);
+      else
+        out(
+          r.ok
+            ? `records: ${r.sent} sent, ${r.pending} pending`
+            : `records: ${r.sent} sent, ${r.pending} pending; FAILED (will resume): ${r.error}`,
+        );
+    },
     finish(r: SyncResult) {
       bar?.stop();
       const only = r.courses.length === 1 && r.courses[0]!.type === "course-done" ? r.courses[0] : undefined;

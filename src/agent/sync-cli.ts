@@ -41,6 +41,17 @@ export function registerSyncCommands(program: Command): void {
       const { syncAll } = await import("./sync.js");
       const { progressReporter } = await import("./progress.js");
       const report = progressReporter(o.json ? "json" : process.stderr.isTTY ? "bar" : "lines");
+      const { uploadPendingRecords } = await import("./records/cli.js");
+      // Records first, as in the agent's cycle: a short link may last only for them.
+      const records = await uploadPendingRecords({
+        dataDir: o.data,
+        masterUrl: o.master,
+        token: o.token ?? process.env.HANDCARRY_TOKEN,
+        timeoutMs: o.timeout * 1000,
+        deadlineMs: o.deadline * 1000,
+        onProgress: report.records,
+      });
+      if (records) report.recordsDone(records);
       const result = await syncAll({
         dataDir: o.data,
         masterUrl: o.master,
@@ -56,6 +67,7 @@ export function registerSyncCommands(program: Command): void {
       });
       report.finish(result);
       const failed = result.courses.filter((c) => c.type === "course-failed");
+      if (records && !records.ok && failed.length === 0) process.exitCode = EXIT_WILL_RESUME;
       if (failed.length > 0)
         process.exitCode = failed.every((c) => c.type === "course-failed" && c.resumable)
           ? EXIT_WILL_RESUME

@@ -53,7 +53,7 @@ export function createHotspotApp(o: HotspotAppOptions): Koa {
     assetsRouter(),
     learnerRouter(),
     coursesRouter(o.courses, courses, o.control),
-    moodleRouter(courses, answers),
+    moodleRouter(courses, answers, o.records),
     gradingRouter(courses, answers, o.auth),
     filesRouter(courses),
     statusRouter(o.control, o.auth),

@@ -1,8 +1,10 @@
 // What the hotspot app is given by the agent: the installed courses, a handle on the running
 // agent for the status and admin pages, and the admin's authentication.
 import type { KnownNetwork } from "../agent/config.js";
+import type { RecordPlace, Statement } from "../records/index.js";
 import type { Store } from "../store/index.js";
 import type { AdminAuth, LoginThrottle } from "./auth.js";
+import type { Learner } from "./frame.js";
 import type { StatusView } from "./pages/status.js";
 
 /** What the server needs to know about an installed course (a subset of library.ts's InstalledCourse). */
@@ -53,6 +55,25 @@ export interface HotspotAppOptions {
   throttle?: LoginThrottle;
   /** Where learners' answers (quiz attempts, choices, questionnaires) are kept; none: answering says 503. */
   store?: Store;
+  /** Where learners' results go as xAPI statements on their way to the master; none: not recorded. */
+  records?: LearnerRecords;
   /** Called for unexpected server errors (logging). */
   onError?: (err: Error) => void;
+}
+
+/** The agent's store of statements waiting to go up (agent/records/outbox.ts). */
+export interface LearnerRecords {
+  /** What statements name: the master's URL and this Pi's device id. */
+  origin(): Pick<RecordPlace, "masterUrl" | "deviceId">;
+  /** Keep these statements durably (one synced write); RecordsFullError over a cap, nothing kept. */
+  keep(learner: Learner | null, statements: Statement[]): Promise<void>;
+  /**
+   * A statement from a player in the browser (H5P, SCORM): validated (InvalidStatementError
+   * naming what was wrong), its actor made this learner's, then kept as `keep` does.
+   */
+  recordStatement(
+    learner: Learner | null,
+    statement: unknown,
+    place?: Pick<RecordPlace, "courseId" | "contentHash">,
+  ): Promise<Statement>;
 }

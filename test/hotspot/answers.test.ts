@@ -6,35 +6,27 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AnswerStore } from "../../src/hotspot/attempts.js";
-import { Store } from "../../src/store/index.js";
-import { tempDir } from "../agent/helpers.js";
+import type { Store } from "../../src/store/index.js";
 import { MOODLE51_DIR } from "../support/corpus.js";
-import { adminLogin, extractedCourse, hotspotOnLoopback, postForm } from "./helpers.js";
+import { adminLogin, communityHealthOnLoopback, postForm } from "./helpers.js";
 
 const V1 = join(MOODLE51_DIR, "community-health@v1.mbz");
 const present = existsSync(V1);
 if (!present) console.warn("skipping: needs the Moodle 5.1 backups (MOODLE51_DIR)");
 
 describe.skipIf(!present)("answers kept on the hotspot", () => {
-  let dir: Awaited<ReturnType<typeof tempDir>>;
+  let hotspot: Awaited<ReturnType<typeof communityHealthOnLoopback>>;
   let store: Store;
-  let server: Awaited<ReturnType<typeof hotspotOnLoopback>>;
+  let server: { url: string };
   let cookie: string;
 
   beforeAll(async () => {
-    dir = await tempDir("hc-answers-");
-    const course = await extractedCourse(dir.path, V1);
-    store = await Store.open(join(dir.path, "db"));
-    server = await hotspotOnLoopback([course], { store });
-    const me = await fetch(`${server.url}/me`, postForm({ name: "Budi", classCode: "9A" }));
-    expect(me.status).toBe(303);
-    cookie = me.headers.get("set-cookie")!.split(";")[0]!;
+    hotspot = await communityHealthOnLoopback("hc-answers-");
+    ({ store, server, cookie } = hotspot);
   }, 120_000);
 
   afterAll(async () => {
-    await server?.close();
-    await store?.close();
-    await dir?.remove();
+    await hotspot?.close();
   });
 
   it("a choice is kept with the learner; an unknown option is refused and not kept", async () => {

@@ -18,6 +18,7 @@ import type { ConnectionLimits } from "../../src/http/limits.js";
 import { listen, type RunningServer } from "../../src/http/listen.js";
 import { Store } from "../../src/store/index.js";
 import { tempDir } from "../agent/helpers.js";
+import { MOODLE51_DIR } from "../support/corpus.js";
 
 /** A course tree made on disk file by file (symlinks too), served as one installed course. */
 export async function courseTree(
@@ -188,4 +189,44 @@ export async function adminLogin(base: string, password: string): Promise<{ cook
   const cookie = login.headers.get("set-cookie")!.split(";")[0]!;
   const panel = await (await fetch(`${base}/admin`, { headers: { cookie } })).text();
   return { cookie, csrf: /name="csrf" value="([^"]+)"/.exec(panel)![1]! };
+}
+
+/**
+ * The 5.1 "Community health" v1 backup installed on a hotspot on loopback, with a learner
+ * (Budi, class 9A) who gave their name: its store, server, the learner's cookie.
+ */
+export async function communityHealthOnLoopback(
+  prefix: string,
+  options: (store: Store) => Promise<Partial<HotspotAppOptions>> | Partial<HotspotAppOptions> = () => ({}),
+) {
+  const archivePath = join(MOODLE51_DIR, "community-health@v1.mbz");
+  const dir = await tempDir(prefix);
+  const treePath = join(dir.path, "tree");
+  await extractArchive(archivePath, treePath);
+  const store = await Store.open(join(dir.path, "db"));
+  const course: ServedCourse = {
+    id: "ch",
+    title: "Community health",
+    contentHash: "hc1:v1",
+    format: "tar.gz",
+    archivePath,
+    treePath,
+    size: 0,
+    publishedAt: "2026-12-01T14:44:52.000Z",
+    installedAt: "2026-12-01T15:00:00.000Z",
+  };
+  const server = await hotspotOnLoopback([course], { store, ...(await options(store)) });
+  const me = await fetch(`${server.url}/me`, postForm({ name: "Budi", classCode: "9A" }));
+  if (me.status !== 303) throw new Error(`giving a name answered ${me.status}`);
+  const cookie = me.headers.get("set-cookie")!.split(";")[0]!;
+  return {
+    store,
+    server,
+    cookie,
+    async close() {
+      await server.close();
+      await store.close();
+      await dir.remove();
+    },
+  };
 }

@@ -24,6 +24,40 @@ export interface StatusView {
     sinceBoot: { underVoltage: boolean; throttled: boolean };
   } | null;
   hotspotClients: number | null;
+  /** Learners' statements on their way to the master (an agent with records only). */
+  records?: {
+    pending: number;
+    sent: number;
+    lastUpload: { at: string; ok: boolean; sent: number } | null;
+    nearlyFull: boolean;
+    full: boolean;
+  };
+}
+
+function recordsRows(s: StatusView, row: (k: MessageKey, v: string) => string): string {
+  const r = s.records;
+  if (!r) return "";
+  const { t } = currentFrame().t;
+  const warning = r.full
+    ? ` <span class="err">${esc(t("status.recordsFull"))}</span>`
+    : r.nearlyFull
+      ? ` <span class="err">${esc(t("status.recordsNearlyFull"))}</span>`
+      : "";
+  const last = r.lastUpload;
+  return [
+    row(
+      "status.records",
+      `${esc(t("status.recordsCounts", { pending: r.pending, sent: r.sent }))}${warning}`,
+    ),
+    row(
+      "status.recordsLastUpload",
+      !last
+        ? esc(t("status.never"))
+        : last.ok
+          ? esc(t("status.recordsUploadDone", { date: formatDate(last.at), sent: last.sent }))
+          : `${esc(formatDate(last.at))} — <span class="err">${esc(t("status.failed"))}</span>`,
+    ),
+  ].join("");
 }
 
 export function statusPage(s: StatusView): string {
@@ -66,6 +100,7 @@ export function statusPage(s: StatusView): string {
     row("status.lastSync", lastSync),
     row("status.nextSync", esc(formatDate(s.nextSyncAt))),
     row("status.bytesSaved", formatBytes(s.bytesSaved)),
+    recordsRows(s, row),
     row(
       "status.diskFree",
       s.disk

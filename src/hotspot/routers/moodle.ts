@@ -13,7 +13,14 @@ import {
   type FormBody,
   type PluginfileResolver,
   submitAttempt,
+  summarise,
 } from "../../readers/moodle/quiz/index.js";
+import {
+  choiceStatement,
+  experiencedStatement,
+  questionnaireStatement,
+  quizAttemptStatements,
+} from "../../records/index.js";
 import { type AnswerStore, rebuildAttempt } from "../attempts.js";
 import type { CourseAccess } from "../courses.js";
 import { hotspotError } from "../errors.js";
@@ -28,15 +35,38 @@ import {
   quizStart,
 } from "../pages/answers.js";
 import { activityFrame, activityUrl, readOnlyActivityPage } from "../pages/moodle.js";
+import { recorder } from "../records.js";
 import { disposition, html, sendCourseFile, shownInline } from "../respond.js";
-import type { ServedCourse } from "../types.js";
+import type { LearnerRecords, ServedCourse } from "../types.js";
 
 const MIME = /^[\w.+-]+\/[\w.+-]+$/;
 const form = koaBody({ urlencoded: true, json: false, text: false, multipart: false, formLimit: "256kb" });
 
-export function moodleRouter(courses: CourseAccess, answers: AnswerStore | undefined): Router {
+/** Pages and books read: one "experienced" per learner, activity and day is enough. */
+const READ_KINDS = new Set(["page", "book"]);
+
+export function moodleRouter(
+  courses: CourseAccess,
+  answers: AnswerStore | undefined,
+  records?: LearnerRecords,
+): Router {
   const router = new Router();
   const attempts = new Map<string, Promise<Attempt>>();
+  const record = recorder(answers ? records : undefined);
+  const readToday = new Set<string>();
+
+  /** A learner opened a page or a book: recorded once a day, never in the way of reading. */
+  const noteRead = async (course: ServedCourse, a: MoodleActivity) => {
+    const learner = currentFrame().learner;
+    if (!records || !learner || !READ_KINDS.has(a.type)) return;
+    const at = new Date().toISOString();
+    const key = `${learner.id}\0${course.id}\0${a.id}\0${at.slice(0, 10)}`;
+    if (readToday.has(key)) return;
+    if (readToday.size >= 10_000) readToday.clear();
+    readToday.add(key);
+    const statement = experiencedStatement(record.place(course, a), learner, at, a.type as "page" | "book");
+    await records.keep(learner, [statement]).catch(() => readToday.delete(key));
+  };
 
   const activityOf = async (ctx: Context) => {
     const course = await courses.get(ctx.params.id!);
@@ -88,6 +118,7 @@ export function moodleRouter(courses: CourseAccess, answers: AnswerStore | undef
     else if (a.type === "choice") body = choicePage(a.form, self, null, null);
     else if (a.type === "feedback") body = feedbackPage(a.form, self, null);
     else {
+      await noteRead(course, a);
       html(ctx, readOnlyActivityPage(course.id, course.title, a, ctx.query as Record<string, string>));
       return;
     }
@@ -99,11 +130,15 @@ export function moodleRouter(courses: CourseAccess, answers: AnswerStore | undef
     const submitted = (ctx.request.body ?? {}) as Record<string, unknown>;
     const self = activityUrl(course.id, a.id);
     const learner = currentFrame().learner;
+    const at = new Date().toISOString();
     let body: string;
     if (a.type === "choice") {
       const checked = validateChoice(a.form, submitted.answer, answerMessages());
-      if (checked.ok)
+      if (checked.ok) {
+        const statement = choiceStatement(record.place(course, a), learner, at, checked.value);
+        if (!(await record.keep(ctx, learner, [statement]))) return;
         await store().addResponse({ ...place(course, a.id), kind: "choice", learner, answer: checked.value });
+      }
       body = choicePage(
         a.form,
         self,
@@ -112,13 +147,16 @@ export function moodleRouter(courses: CourseAccess, answers: AnswerStore | undef
       );
     } else if (a.type === "feedback") {
       const checked = validateFeedback(a.form, submitted, answerMessages());
-      if (checked.ok)
+      if (checked.ok) {
+        const statement = questionnaireStatement(record.place(course, a), learner, at, checked.value);
+        if (!(await record.keep(ctx, learner, [statement]))) return;
         await store().addResponse({
           ...place(course, a.id),
           kind: "feedback",
           learner,
           answer: checked.value,
         });
+      }
       body = checked.ok ? feedbackDone(a.form) : feedbackPage(a.form, self, checked.errors);
     } else throw hotspotError(405, "error.takesNoAnswers");
     html(ctx, activityFrame(course.id, course.title, a, body), 200);
@@ -153,8 +191,8 @@ export function moodleRouter(courses: CourseAccess, answers: AnswerStore | undef
   });
 
   router.post("/c/:id/a/:aid/attempt/:attempt", form, async (ctx) => {
-    const { record, attempt } = await attemptOf(ctx);
-    if (!record.answers) {
+    const { course, a, record: kept, attempt } = await attemptOf(ctx);
+    if (!kept.answers) {
       const body = (ctx.request.body ?? {}) as FormBody;
       const answersGiven = Object.fromEntries(
         Object.entries(body).filter(
@@ -162,11 +200,21 @@ export function moodleRouter(courses: CourseAccess, answers: AnswerStore | undef
         ),
       );
       const result = submitAttempt(attempt, answersGiven);
-      // Durable before the review page says it is graded and kept.
+      const submittedAt = new Date().toISOString();
+      // Both durable before the review page says it is graded and kept: the statements first,
+      // so a store at its cap refuses the attempt before it counts as submitted.
+      const statements = quizAttemptStatements(record.place(course, a), kept.learner, {
+        submittedAt,
+        questions: summarise(result),
+        grade: result.grade,
+        maxGrade: result.maxGrade,
+        needsGrading: result.needsGrading,
+      });
+      if (!(await record.keep(ctx, kept.learner, statements))) return;
       await store().saveAttempt({
-        ...record,
+        ...kept,
         answers: answersGiven,
-        submittedAt: new Date().toISOString(),
+        submittedAt,
         grade: result.grade,
         maxGrade: result.maxGrade,
         needsGrading: result.needsGrading,

@@ -10,10 +10,19 @@ import type { AgentControl, AgentStatus } from "../types.js";
 
 /** What anyone on the hotspot may see: no master URL, no error text (they name hosts and paths). */
 export function publicStatus(s: AgentStatus): AgentStatus {
-  const { masterUrl: _m, error: _e, lastSync, ...rest } = s;
+  const { masterUrl: _m, error: _e, lastSync, ...withRecords } = s;
+  const rest = withRecords.records
+    ? { ...withRecords, records: withoutUploadError(withRecords.records) }
+    : withRecords;
   if (!lastSync) return rest as AgentStatus;
   const { error: _le, ...sync } = lastSync;
   return { ...rest, lastSync: sync } as AgentStatus;
+}
+
+function withoutUploadError(records: NonNullable<AgentStatus["records"]>) {
+  if (!records.lastUpload) return records;
+  const { error: _e, ...lastUpload } = records.lastUpload as { error?: string };
+  return { ...records, lastUpload: lastUpload as typeof records.lastUpload };
 }
 
 export function statusRouter(control: AgentControl, auth: AdminAuth): Router {

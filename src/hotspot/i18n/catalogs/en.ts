@@ -168,6 +168,18 @@ export const en = {
   "status.course": "Course",
   "status.version": "Version",
   "status.contentHash": "Content hash",
+  "status.records": "Learners’ records",
+  "status.recordsCounts":
+    "{pending, plural, one {# waiting} other {# waiting}} to go to the master, {sent, plural, one {# sent} other {# sent}}",
+  "status.recordsLastUpload": "Last records upload",
+  "status.recordsUploadDone": "{date} — {sent, plural, one {# sent} other {# sent}}",
+  "status.recordsNearlyFull": "Nearly full: take the device to a sync point soon",
+  "status.recordsFull": "Full: new answers cannot be saved until the next sync",
+  "records.notSavedTitle": "Not saved",
+  "records.notSavedFull":
+    "Your answer was NOT saved: this device’s store of answers is full. Ask your teacher to take the device to a sync point, then try again.",
+  "records.notSavedToday":
+    "Your answer was NOT saved: you have reached today’s limit of answers on this device. Try again tomorrow.",
 
   // Admin
   "admin.title": "Admin",

@@ -162,6 +162,19 @@ export const fr: Catalog = {
   "status.course": "Cours",
   "status.version": "Version",
   "status.contentHash": "Empreinte du contenu",
+  "status.records": "Résultats des apprenants",
+  "status.recordsCounts":
+    "{pending, plural, one {# en attente} other {# en attente}} d’envoi au serveur maître, {sent, plural, one {# envoyé} other {# envoyés}}",
+  "status.recordsLastUpload": "Dernier envoi des résultats",
+  "status.recordsUploadDone": "{date} — {sent, plural, one {# envoyé} other {# envoyés}}",
+  "status.recordsNearlyFull": "Presque plein\u00a0: portez bientôt l’appareil à un point de synchronisation",
+  "status.recordsFull":
+    "Plein\u00a0: les nouvelles réponses ne peuvent pas être enregistrées avant la prochaine synchronisation",
+  "records.notSavedTitle": "Non enregistré",
+  "records.notSavedFull":
+    "Votre réponse n’a PAS été enregistrée\u00a0: la mémoire des réponses de cet appareil est pleine. Demandez à votre enseignant de porter l’appareil à un point de synchronisation, puis réessayez.",
+  "records.notSavedToday":
+    "Votre réponse n’a PAS été enregistrée\u00a0: vous avez atteint la limite de réponses du jour sur cet appareil. Réessayez demain.",
 
   "admin.title": "Administration",
   "admin.password": "Mot de passe",

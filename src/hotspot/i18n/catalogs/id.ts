@@ -158,6 +158,18 @@ export const id: Catalog = {
   "status.course": "Kursus",
   "status.version": "Versi",
   "status.contentHash": "Hash konten",
+  "status.records": "Catatan pelajar",
+  "status.recordsCounts":
+    "{pending, plural, other {# menunggu}} dikirim ke master, {sent, plural, other {# terkirim}}",
+  "status.recordsLastUpload": "Pengiriman catatan terakhir",
+  "status.recordsUploadDone": "{date} — {sent, plural, other {# terkirim}}",
+  "status.recordsNearlyFull": "Hampir penuh: segera bawa perangkat ke titik sinkronisasi",
+  "status.recordsFull": "Penuh: jawaban baru tidak dapat disimpan sampai sinkronisasi berikutnya",
+  "records.notSavedTitle": "Tidak tersimpan",
+  "records.notSavedFull":
+    "Jawaban Anda TIDAK tersimpan: penyimpanan jawaban perangkat ini penuh. Minta guru Anda membawa perangkat ke titik sinkronisasi, lalu coba lagi.",
+  "records.notSavedToday":
+    "Jawaban Anda TIDAK tersimpan: Anda telah mencapai batas jawaban hari ini di perangkat ini. Coba lagi besok.",
 
   "admin.title": "Admin",
   "admin.password": "Kata sandi",

@@ -1,0 +1,113 @@
+// The xAPI 1.0.3 statement as handcarry writes it: the parts of the specification the Pi
+// produces (an Agent identified by an account, an Activity object, a result, a context with
+// extensions), plus the IRIs every statement shares. The full specification allows more;
+// statements from the players (H5P, SCORM) may carry it, and are checked by validate.ts.
+
+export const XAPI_VERSION = "1.0.3";
+
+export interface LanguageMap {
+  [language: string]: string;
+}
+
+export interface Account {
+  homePage: string;
+  name: string;
+}
+
+export interface Actor {
+  objectType?: "Agent";
+  name?: string;
+  account?: Account;
+  mbox?: string;
+  mbox_sha1sum?: string;
+  openid?: string;
+}
+
+export interface Verb {
+  id: string;
+  display?: LanguageMap;
+}
+
+export interface ActivityDefinition {
+  name?: LanguageMap;
+  description?: LanguageMap;
+  type?: string;
+  interactionType?: string;
+  extensions?: Record<string, unknown>;
+}
+
+export interface Activity {
+  objectType?: "Activity";
+  id: string;
+  definition?: ActivityDefinition;
+}
+
+export interface Score {
+  scaled?: number;
+  raw?: number;
+  min?: number;
+  max?: number;
+}
+
+export interface Result {
+  score?: Score;
+  success?: boolean;
+  completion?: boolean;
+  response?: string;
+  /** ISO 8601 duration, e.g. PT4M12S. */
+  duration?: string;
+  extensions?: Record<string, unknown>;
+}
+
+export interface Context {
+  registration?: string;
+  contextActivities?: {
+    parent?: Activity[];
+    grouping?: Activity[];
+    category?: Activity[];
+    other?: Activity[];
+  };
+  platform?: string;
+  language?: string;
+  extensions?: Record<string, unknown>;
+}
+
+export interface Statement {
+  id: string;
+  actor: Actor;
+  verb: Verb;
+  object: Activity;
+  result?: Result;
+  context?: Context;
+  timestamp: string;
+  version?: string;
+  /** Statements from players may carry more (attachments, authority…): kept as sent. */
+  [more: string]: unknown;
+}
+
+/** ADL's verbs, the ones the hotspot uses. */
+export const VERBS = {
+  answered: { id: "http://adlnet.gov/expapi/verbs/answered", display: { "en-US": "answered" } },
+  completed: { id: "http://adlnet.gov/expapi/verbs/completed", display: { "en-US": "completed" } },
+  responded: { id: "http://adlnet.gov/expapi/verbs/responded", display: { "en-US": "responded" } },
+  experienced: { id: "http://adlnet.gov/expapi/verbs/experienced", display: { "en-US": "experienced" } },
+} as const satisfies Record<string, Verb>;
+
+/** ADL's activity types. */
+export const ACTIVITY_TYPES = {
+  course: "http://adlnet.gov/expapi/activities/course",
+  assessment: "http://adlnet.gov/expapi/activities/assessment",
+  question: "http://adlnet.gov/expapi/activities/cmi.interaction",
+  survey: "http://id.tincanapi.com/activitytype/survey",
+  page: "http://activitystrea.ms/schema/1.0/page",
+  book: "http://id.tincanapi.com/activitytype/book",
+} as const;
+
+/** handcarry's context extensions: which Pi, which course version, which class. */
+export const EXTENSIONS = {
+  device: "urn:handcarry:xapi:device",
+  contentHash: "urn:handcarry:xapi:content-hash",
+  classCode: "urn:handcarry:xapi:class-code",
+  /** Set on a question's answer that a teacher still has to grade (essays, STACK…). */
+  needsGrading: "urn:handcarry:xapi:needs-grading",
+} as const;
