@@ -3,7 +3,8 @@
 // shown only under a no-script policy (respond.ts).
 //
 //   routers/courses.ts  the course list, a course's front door, downloads, captive probes
-//   routers/moodle.ts   Moodle activities and their files
+//   routers/cartridge.ts IMS Common Cartridge and content package activities, their quizzes
+//   routers/moodle.ts   Moodle activities and the files of every course's pages
 //   routers/files.ts    the file browser of any course tree
 //   routers/status.ts   /status and /api/status
 //   routers/admin.ts    the password-protected admin area
@@ -20,6 +21,7 @@ import { frameMiddleware } from "./frame.js";
 import { errorPage } from "./pages/layout.js";
 import { html } from "./respond.js";
 import { adminRouter } from "./routers/admin.js";
+import { cartridgeRouter } from "./routers/cartridge.js";
 import { coursesRouter } from "./routers/courses.js";
 import { filesRouter } from "./routers/files.js";
 import { learnerRouter } from "./routers/learner.js";
@@ -34,6 +36,7 @@ export type * from "./types.js";
 export function createHotspotApp(o: HotspotAppOptions): Koa {
   const app = new Koa();
   const courses = courseAccess(o.courses);
+  const answers = o.store ? new AnswerStore(o.store) : undefined;
 
   app.use(
     catchErrors({
@@ -51,7 +54,8 @@ export function createHotspotApp(o: HotspotAppOptions): Koa {
     assetsRouter(),
     learnerRouter(),
     coursesRouter(o.courses, courses, o.control),
-    moodleRouter(courses, o.store ? new AnswerStore(o.store) : undefined),
+    cartridgeRouter(courses, answers),
+    moodleRouter(courses, answers),
     filesRouter(courses),
     statusRouter(o.control, o.auth),
     adminRouter(o.control, o.auth, o.throttle ?? new LoginThrottle()),

@@ -47,6 +47,11 @@ export function list(v: unknown): XmlNode[] {
   return (Array.isArray(v) ? v : v === undefined ? [] : [v]).map(obj);
 }
 
+/** A repeated element as a list of raw values (leaves stay strings, so `text` reads them). */
+export function values(v: unknown): unknown[] {
+  return Array.isArray(v) ? v : v === undefined ? [] : [v];
+}
+
 /** Text of a leaf; "" for absent, attribute-only elements and Moodle's $@NULL@$. */
 export function text(v: unknown): string {
   if (typeof v === "string") return v === "$@NULL@$" ? "" : decodeEntities(v);

@@ -20,10 +20,11 @@ import {
   submitAttempt,
 } from "../../readers/moodle/quiz/index.js";
 import type { AnswerStore } from "../attempts.js";
-import type { CourseAccess } from "../courses.js";
+import { type CourseAccess, courseActivity } from "../courses.js";
 import { currentFrame } from "../frame.js";
 import { choicePage, feedbackDone, feedbackPage, quizForm, quizReview, quizStart } from "../pages/answers.js";
 import { activityFrame, activityUrl, readOnlyActivityPage } from "../pages/moodle.js";
+import { submitAndKeep } from "../quiz-submit.js";
 import { disposition, html, sendCourseFile, shownInline } from "../respond.js";
 import type { ServedCourse } from "../types.js";
 
@@ -36,16 +37,9 @@ export function moodleRouter(courses: CourseAccess, answers: AnswerStore | undef
 
   const activityOf = async (ctx: Context) => {
     const course = await courses.get(ctx.params.id!);
-    const moodle = await courses.read(course);
+    const moodle = await courses.moodle(course);
     if (!moodle) throw new HttpError(404, "This course has no activities.");
-    try {
-      return { course, activity: await moodle.activity(ctx.params.aid!) };
-    } catch (err) {
-      if (!(err instanceof ReaderError)) throw err;
-      if (err.code === "not-found") throw new HttpError(404, "No such activity.");
-      // The activity is there but its files are not usable: say which, never show them.
-      throw new HttpError(422, `This activity cannot be shown (${err.message}).`);
-    }
+    return { course, activity: await courseActivity(moodle, ctx.params.aid!) };
   };
 
   const store = (): AnswerStore => {
@@ -146,7 +140,7 @@ export function moodleRouter(courses: CourseAccess, answers: AnswerStore | undef
 
   router.get("/c/:id/a/:aid/attempt/:attempt", async (ctx) => {
     const { course, a, record, attempt } = await attemptOf(ctx);
-    const moodle = (await courses.read(course))!;
+    const moodle = (await courses.moodle(course))!;
     // A question's image is served like any course file; one not in the backup links nowhere.
     const resolveFile: PluginfileResolver = ({ path, ...area }) => moodle.questionFileUrl(area, path) ?? "#";
     const body = record.answers
@@ -157,24 +151,7 @@ export function moodleRouter(courses: CourseAccess, answers: AnswerStore | undef
 
   router.post("/c/:id/a/:aid/attempt/:attempt", form, async (ctx) => {
     const { record, attempt } = await attemptOf(ctx);
-    if (!record.answers) {
-      const body = (ctx.request.body ?? {}) as FormBody;
-      const answersGiven = Object.fromEntries(
-        Object.entries(body).filter(
-          (e): e is [string, string | string[]] => /^q\d+:/.test(e[0]) && e[1] !== undefined,
-        ),
-      );
-      const result = submitAttempt(attempt, answersGiven);
-      // Durable before the review page says it is graded and kept.
-      await store().saveAttempt({
-        ...record,
-        answers: answersGiven,
-        submittedAt: new Date().toISOString(),
-        grade: result.grade,
-        maxGrade: result.maxGrade,
-        needsGrading: result.needsGrading,
-      });
-    }
+    await submitAndKeep(store(), record, attempt, (ctx.request.body ?? {}) as FormBody);
     ctx.status = 303;
     ctx.redirect(ctx.path);
   });

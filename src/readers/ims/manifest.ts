@@ -3,7 +3,7 @@
 // package's title. Paths are kept as the manifest writes them (relative to the manifest's folder,
 // with any xml:base applied); checking them is the caller's job (resolveHref below).
 import { ReaderError } from "../errors.js";
-import { child, list, obj, parseXml, text, type XmlNode } from "../xml.js";
+import { child, list, obj, parseXml, text, values, type XmlNode } from "../xml.js";
 
 export interface ManifestItem {
   identifier: string;
@@ -34,6 +34,8 @@ export interface Manifest {
   schemaVersion: string;
   /** The root element's default namespace (tells a cartridge's version when schema is absent). */
   namespace: string;
+  /** A SCORM package (ADL's schema or namespace): its content needs the SCORM runtime. */
+  scorm: boolean;
   /** Items of the default organization (its top-level items). */
   organization: ManifestItem[];
   resources: Map<string, ManifestResource>;
@@ -63,9 +65,7 @@ function withBase(base: string, href: string): string {
 function lomTitle(metadata: XmlNode): string {
   const general = obj(child(obj(child(metadata, "lom")), "general"));
   const title = obj(child(general, "title"));
-  const strings = list(child(title, "string"));
-  const langstrings = list(child(title, "langstring"));
-  return text(strings[0] ?? langstrings[0]).trim();
+  return text(values(child(title, "string"))[0] ?? values(child(title, "langstring"))[0]).trim();
 }
 
 function resources(root: XmlNode): Map<string, ManifestResource> {
@@ -107,6 +107,9 @@ export function parseManifest(xml: string, file: string): Manifest {
     schema: text(child(metadata, "schema")).trim(),
     schemaVersion: text(child(metadata, "schemaversion")).trim(),
     namespace: text(root["@xmlns"]),
+    scorm:
+      /scorm/i.test(text(child(metadata, "schema"))) ||
+      Object.entries(root).some(([k, v]) => k.startsWith("@xmlns") && text(v).includes("adlnet.org")),
     organization: items(list(child(chosen, "item")), 0),
     resources: resources(root),
   };
