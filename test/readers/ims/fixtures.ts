@@ -4,13 +4,21 @@
 // path tricks; and a plain IMS content package. Written as trees, as the agent installs courses.
 import { mkdir, symlink, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
+import { PNG } from "pngjs";
 
-async function writeTree(root: string, files: Record<string, string>): Promise<string> {
+async function writeTree(root: string, files: Record<string, string | Buffer>): Promise<string> {
   for (const [path, text] of Object.entries(files)) {
     await mkdir(dirname(join(root, path)), { recursive: true });
     await writeFile(join(root, path), text);
   }
   return root;
+}
+
+/** A real 48×32 PNG (a blue block), so a browser shows it and a test can see that it loaded. */
+function bluePng(): Buffer {
+  const png = new PNG({ width: 48, height: 32 });
+  for (let i = 0; i < png.data.length; i += 4) png.data.set([40, 110, 200, 255], i);
+  return PNG.sync.write(png);
 }
 
 const item = (id: string, ref: string, title: string, extra = "") =>
@@ -153,7 +161,7 @@ export async function writeCartridge(root: string, outside: string): Promise<str
     "wiki_content/storing.html":
       '<html><head><title>Storing water</title></head><body><h2 id="jugs">Jugs</h2><p>Keep a lid on it.</p></body></html>',
     "wiki_content/notes.html": "<p>Only for teachers.</p>",
-    "web_resources/images/kettle.png": "PNG",
+    "web_resources/images/kettle.png": bluePng(),
     "web_resources/poster.pdf": "%PDF-1.4 poster",
     "links/who.xml": `<?xml version="1.0" encoding="UTF-8"?><webLink xmlns="http://www.imsglobal.org/xsd/imsccv1p3/imswl_v1p3"><title>WHO guidance</title><url href="https://www.who.int/health-topics/drinking-water" target="_blank"/></webLink>`,
     "topics/ideas.xml": `<?xml version="1.0" encoding="UTF-8"?><topic xmlns="http://www.imsglobal.org/xsd/imsccv1p3/imsdt_v1p3"><title>Share your ideas</title><text texttype="text/html">&lt;p&gt;How do you keep water clean at home? &lt;img src="$IMS-CC-FILEBASE$/map.png" alt="map"&gt;&lt;/p&gt;</text><attachments><attachment href="map.png"/></attachments></topic>`,
