@@ -145,6 +145,24 @@ describe.skipIf(!present)("an IMS Common Cartridge on a phone", () => {
     await tab.close();
   });
 
+  it("serves the package's files, never its HTML as a page, never a file outside the tree", async () => {
+    const get = (path: string) => fetch(`${server.url}/c/clean-water${path}`);
+    const png = await get("/file/web_resources/images/kettle.png");
+    expect([png.status, png.headers.get("content-type")]).toEqual([200, "image/png"]);
+    const page = await get("/file/wiki_content/why-boil.html");
+    expect([page.status, page.headers.get("content-disposition")?.split(";")[0]]).toEqual([
+      200,
+      "attachment",
+    ]);
+    for (const path of ["/file/linked.html", "/file/..%2Foutside.html", "/a/r_symlink", "/a/r_hidden"])
+      expect([path, (await get(path)).status]).toEqual([path, 404]);
+    const download = await get("/download");
+    expect(download.headers.get("content-disposition")).toBe(
+      "attachment; filename=\"clean-water-2026-12-01.imscc\"; filename*=UTF-8''clean-water-2026-12-01.imscc",
+    );
+    await download.body?.cancel();
+  });
+
   it("the corpus's Canvas cartridge lists its pages; TeX shows as MathML", async () => {
     const tab = await device.phone.newPage();
     await tab.goto(`${server.url}/c/canvas-gem`);
