@@ -82,7 +82,7 @@ class Builder {
     const summary: ActivitySummary = {
       id: ref,
       type: kind ? kind.type : "other",
-      name,
+      name: name || entry || ref,
       visible,
       sectionId,
     };
@@ -120,6 +120,8 @@ class Builder {
     const sections: Section[] = [];
     let loose: Section | null = null;
     for (const n of top) {
+      // A hidden module hides everything in it.
+      if (!n.visible) continue;
       if (n.children.length) {
         const s = {
           id: n.identifier,
