@@ -3,7 +3,8 @@
 // shown only under a no-script policy (respond.ts).
 //
 //   routers/courses.ts  the course list, a course's front door, downloads, captive probes
-//   routers/moodle.ts   Moodle activities and their files
+//   routers/cartridge.ts IMS Common Cartridge and content package activities, their quizzes
+//   routers/moodle.ts   Moodle activities and the files of every course's pages
 //   routers/files.ts    the file browser of any course tree
 //   routers/status.ts   /status and /api/status
 //   routers/admin.ts    the password-protected admin area
@@ -22,6 +23,7 @@ import { hotspotError, renderError } from "./errors.js";
 import { frameMiddleware } from "./frame.js";
 import { Launches } from "./launches.js";
 import { adminRouter } from "./routers/admin.js";
+import { cartridgeRouter } from "./routers/cartridge.js";
 import { coursesRouter } from "./routers/courses.js";
 import { filesRouter } from "./routers/files.js";
 import { gradingRouter } from "./routers/grading.js";
@@ -53,6 +55,7 @@ export function createHotspotApp(o: HotspotAppOptions): Koa {
     assetsRouter(),
     learnerRouter(),
     coursesRouter(o.courses, courses, o.control),
+    cartridgeRouter(courses, answers),
     moodleRouter(courses, answers, o.records),
     gradingRouter(courses, answers, o.auth),
     filesRouter(courses),

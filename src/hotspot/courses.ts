@@ -1,7 +1,9 @@
 // Finding a course for a request, and opening it with its reader once per installed version.
-// File references in the course's HTML become this server's URLs: /c/<course>/file/<key>.
+// File references in the course's HTML become this server's URLs: /c/<course>/file/<key>, and
+// links between a course's own pages become /c/<course>/a/<activity>.
 import { openCourse, ReaderError, readerFor } from "../readers/index.js";
 import type { MoodleCourse } from "../readers/moodle/model.js";
+import type { Course } from "../readers/types.js";
 import { hotspotError } from "./errors.js";
 import type { CourseSource, ServedCourse } from "./types.js";
 
@@ -9,7 +11,9 @@ export interface CourseAccess {
   /** The installed course, or HttpError 404. */
   get(id: string): Promise<ServedCourse>;
   /** The course as its reader sees it (cached per version); null when no reader knows it; 422 when broken. */
-  read(course: ServedCourse): Promise<MoodleCourse | null>;
+  read(course: ServedCourse): Promise<Course | null>;
+  /** The course when it is a Moodle backup (read as above), else null. */
+  moodle(course: ServedCourse): Promise<MoodleCourse | null>;
   /** The course as one archive file, for the download route. */
   archive(course: ServedCourse): Promise<string>;
 }
@@ -19,12 +23,13 @@ export function courseFileUrl(courseId: string, key: string): string {
   return `/c/${encodeURIComponent(courseId)}/file/${key.split("/").map(encodeURIComponent).join("/")}`;
 }
 
-async function readCourse(course: ServedCourse): Promise<MoodleCourse | null> {
+async function readCourse(course: ServedCourse): Promise<Course | null> {
   if (!(await readerFor(course.treePath))) return null;
   try {
-    return (await openCourse(course.treePath, {
+    return await openCourse(course.treePath, {
       fileUrl: (key) => courseFileUrl(course.id, key),
-    })) as MoodleCourse;
+      activityUrl: (id) => `/c/${encodeURIComponent(course.id)}/a/${encodeURIComponent(id)}`,
+    });
   } catch (err) {
     if (!(err instanceof ReaderError)) throw err;
     // A broken backup is still downloadable: say so instead of a bare 500.
@@ -32,9 +37,21 @@ async function readCourse(course: ServedCourse): Promise<MoodleCourse | null> {
   }
 }
 
+/** One activity of a course; a reader's refusal is a 404 (no such id) or a 422 (its files are unusable). */
+export async function courseActivity<A>(course: Course<A>, id: string): Promise<A> {
+  try {
+    return await course.activity(id);
+  } catch (err) {
+    if (!(err instanceof ReaderError)) throw err;
+    if (err.code === "not-found") throw hotspotError(404, "error.noSuchActivity");
+    // The activity is there but its files are not usable: say which, never show them.
+    throw hotspotError(422, "error.cannotShowActivity", { reason: err.message });
+  }
+}
+
 export function courseAccess(source: CourseSource): CourseAccess {
-  const cache = new Map<string, Promise<MoodleCourse | null>>();
-  return {
+  const cache = new Map<string, Promise<Course | null>>();
+  const access: CourseAccess = {
     async get(id) {
       const c = await source.get(id);
       if (!c) throw hotspotError(404, "error.noSuchCourse");
@@ -52,5 +69,10 @@ export function courseAccess(source: CourseSource): CourseAccess {
       }
       return hit;
     },
+    async moodle(course) {
+      const read = await access.read(course);
+      return read?.format === "moodle" ? (read as MoodleCourse) : null;
+    },
   };
+  return access;
 }

@@ -1,4 +1,4 @@
-// The one interface every course format implements (moodle now; h5p, scorm, imscc next): an
+// The one interface every course format implements (moodle, imscc, imscp, …): an
 // installed course tree (a directory) in, a course model out. Readers know nothing of HTTP: text
 // they return carries file references built by the caller's `fileUrl`, and `resolveFile` turns a
 // reference back into a checked path inside the tree.
@@ -31,6 +31,11 @@ export interface OpenOptions {
    * URI-encoded per segment). The hotspot passes a function that makes its own URL.
    */
   fileUrl?: (key: string) => string;
+  /**
+   * Turns an activity id into the reference written into returned HTML where one page of the
+   * course links another (default: `activity:` + the id, URI-encoded).
+   */
+  activityUrl?: (id: string) => string;
 }
 
 /** A section of the course page. */

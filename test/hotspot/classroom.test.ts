@@ -6,31 +6,27 @@
 // Phone screenshots of each activity type are taken on every run; with
 // HANDCARRY_SCREENSHOTS=1 they replace the README's in docs/screenshots/.
 import { existsSync } from "node:fs";
-import { mkdir, stat } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { stat } from "node:fs/promises";
 import { join } from "node:path";
-import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import type { BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { extractArchive } from "../../src/archive/index.js";
 import type { ServedCourse } from "../../src/hotspot/app.js";
 import { tempDir } from "../agent/helpers.js";
-import { CHROMIUM, CHROMIUM_ARGS } from "../support/chromium.js";
-import { repoRoot } from "../support/cli.js";
+import { CHROMIUM } from "../support/chromium.js";
 import { MOODLE51_DIR } from "../support/corpus.js";
 import { answerCommunityHealthQuiz } from "../support/moodle51-quiz.js";
+import { openPhone, type Phone, phoneShot } from "../support/phone.js";
 import { hotspotOnLoopback } from "./helpers.js";
 
 const V1 = join(MOODLE51_DIR, "community-health@v1.mbz");
 const V2 = join(MOODLE51_DIR, "community-health@v2.mbz");
 const present = existsSync(CHROMIUM) && existsSync(V1) && existsSync(V2);
 if (!present) console.warn("skipping: needs /usr/bin/chromium and the Moodle 5.1 backups (MOODLE51_DIR)");
-const shots = process.env.HANDCARRY_SCREENSHOTS
-  ? join(repoRoot, "docs", "screenshots")
-  : join(tmpdir(), `hc-screenshots-${process.pid}`);
 
 let dir: Awaited<ReturnType<typeof tempDir>>;
 let server: Awaited<ReturnType<typeof hotspotOnLoopback>>;
-let browser: Browser;
+let device: Phone;
 let phone: BrowserContext;
 let installed: ServedCourse;
 
@@ -50,14 +46,6 @@ async function install(archive: string, version: string): Promise<ServedCourse> 
   };
 }
 
-/** A phone screenshot of what the viewport shows, small enough for the README. */
-async function shot(tab: Page, name: string): Promise<void> {
-  const path = join(shots, `${name}.png`);
-  await tab.evaluate("window.scrollTo(0, 0)");
-  await tab.screenshot({ path });
-  expect((await stat(path)).size).toBeLessThan(150_000);
-}
-
 /** Open an activity from the course page by its name; returns its URL (the bookmark). */
 async function openActivity(tab: Page, name: string): Promise<string> {
   await tab.goto(`${server.url}/c/community-health`);
@@ -68,7 +56,6 @@ async function openActivity(tab: Page, name: string): Promise<string> {
 describe.skipIf(!present)("a Moodle course on a phone", () => {
   beforeAll(async () => {
     dir = await tempDir("hc-classroom-");
-    await mkdir(shots, { recursive: true });
     installed = await install(V1, "v1");
     const courses = {
       list: async () => [installed],
@@ -76,22 +63,12 @@ describe.skipIf(!present)("a Moodle course on a phone", () => {
       archive: async () => installed.archivePath,
     };
     server = await hotspotOnLoopback([], { courses });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: CHROMIUM_ARGS,
-    });
-    phone = await browser.newContext({
-      viewport: { width: 390, height: 844 },
-      isMobile: true,
-      hasTouch: true,
-      locale: "en-GB",
-      timezoneId: "UTC",
-    });
+    device = await openPhone();
+    phone = device.phone;
   }, 180_000);
 
   afterAll(async () => {
-    await phone?.close();
-    await browser?.close();
+    await device?.close();
     await server?.close();
     await dir?.remove();
   });
@@ -121,7 +98,7 @@ describe.skipIf(!present)("a Moodle course on a phone", () => {
     expect(box!.height).toBeGreaterThanOrEqual(48);
     const width = await tab.evaluate("document.documentElement.scrollWidth");
     expect(width).toBeLessThanOrEqual(390);
-    await shot(tab, "course");
+    await phoneShot(tab, "course");
     await tab.close();
   });
 
@@ -132,7 +109,7 @@ describe.skipIf(!present)("a Moodle course on a phone", () => {
     await expect(tab.locator("h2").first().textContent()).resolves.toBe("The role of a CHV");
     await tab.getByRole("link", { name: "Next →" }).click();
     await expect(tab.locator("h2").first().textContent()).resolves.toBe("Planning a household visit");
-    await shot(tab, "book");
+    await phoneShot(tab, "book");
     // The display formula of the handbook is MathML, no script needed.
     let maths = 0;
     for (const link of await tab.locator(".list a").all()) {
@@ -145,23 +122,23 @@ describe.skipIf(!present)("a Moodle course on a phone", () => {
     await openActivity(tab, "Community health glossary");
     await tab.getByRole("link", { name: "M", exact: true }).click();
     await expect(tab.locator(".entry h3").allTextContents()).resolves.toContain("MUAC");
-    await shot(tab, "glossary");
+    await phoneShot(tab, "glossary");
 
     await openActivity(tab, "Discussion: sharing field experience");
     await tab.getByRole("link", { name: /Introduce yourself/ }).click();
     await expect(tab.locator(".post h3").first().textContent()).resolves.toBe("Introduce yourself");
     await expect(tab.locator(".post.reply").count()).resolves.toBeGreaterThan(0);
-    await shot(tab, "forum");
+    await phoneShot(tab, "forum");
 
     await openActivity(tab, "Recognising malnutrition");
     await expect(tab.locator("h2").first().textContent()).resolves.toBe("Measuring MUAC");
-    await shot(tab, "lesson");
+    await phoneShot(tab, "lesson");
     for (const [name, type] of [
       ["Safe drinking water at home", "page"],
       ["Hygiene promotion materials", "folder"],
     ] as const) {
       await openActivity(tab, name);
-      await shot(tab, type);
+      await phoneShot(tab, type);
     }
     await tab.close();
   });
@@ -174,7 +151,7 @@ describe.skipIf(!present)("a Moodle course on a phone", () => {
       tab.getByRole("button", { name: "Start attempt" }).click(),
     ]);
     await answerCommunityHealthQuiz(tab);
-    await shot(tab, "quiz");
+    await phoneShot(tab, "quiz");
     const attemptUrl = tab.url();
     await Promise.all([
       tab.waitForLoadState("load"),
@@ -182,7 +159,7 @@ describe.skipIf(!present)("a Moodle course on a phone", () => {
     ]);
     await tab.locator("#grade").waitFor();
     await expect(tab.locator("#grade").textContent()).resolves.toBe("Grade: 53.11 out of 100.00");
-    await shot(tab, "quiz-review");
+    await phoneShot(tab, "quiz-review");
     // Reloading the attempt shows the same kept review.
     await tab.goto(attemptUrl);
     await expect(tab.locator("#grade").textContent()).resolves.toBe("Grade: 53.11 out of 100.00");
@@ -193,7 +170,7 @@ describe.skipIf(!present)("a Moodle course on a phone", () => {
     const tab = await phone.newPage();
     await openActivity(tab, "Which topic should we cover next?");
     await tab.getByLabel("Maternal health").check();
-    await shot(tab, "choice");
+    await phoneShot(tab, "choice");
     await tab.getByRole("button", { name: "Submit" }).click();
     await expect(tab.getByRole("status").textContent()).resolves.toBe("Saved");
     await expect(tab.getByLabel("Maternal health").isChecked()).resolves.toBe(true);
@@ -203,7 +180,7 @@ describe.skipIf(!present)("a Moodle course on a phone", () => {
     await tab.locator('input[type="checkbox"]').first().check();
     await tab.getByLabel(/How many households/).fill("12");
     await tab.getByLabel(/What should we add/).fill("More on malaria.");
-    await shot(tab, "feedback");
+    await phoneShot(tab, "feedback");
     await tab.getByRole("button", { name: "Submit" }).click();
     await expect(tab.getByRole("status").textContent()).resolves.toBe("Saved");
     await tab.close();

@@ -2,7 +2,7 @@
 // links to activities by their stable ids) and the read-only activity pages, one renderer per
 // type. Course HTML is the reader's (files already rewritten, TeX already MathML); it is shown
 // only under the no-script policy (../respond.ts).
-import type { ActivitySummary, FileLink, Section } from "../../readers/index.js";
+import type { ActivitySummary, Course, FileLink, Section } from "../../readers/index.js";
 import {
   isGradedLessonPage,
   type LessonPage,
@@ -89,13 +89,15 @@ function sectionCard(courseId: string, s: Section): string {
   return card(sectionBody(courseId, s, "h2"));
 }
 
-export function coursePage(courseId: string, title: string, course: MoodleCourse): string {
+/** Any reader's course page: its sections, then the whole course as a download. */
+export function coursePage(courseId: string, title: string, course: Course): string {
   const sections = course.sections
     .filter((s) => s.visible)
     .map((s) => sectionCard(courseId, s))
     .join("");
+  const moodle = course.format === "moodle";
   const download = card(
-    `<p class="meta">${esc(t("course.downloadHint"))}</p><a class="btn alt" href="/c/${seg(courseId)}/download" download>${esc(t("course.downloadMbz"))}</a>`,
+    `<p class="meta">${esc(t(moodle ? "course.downloadHint" : "course.downloadPackageHint"))}</p><a class="btn alt" href="/c/${seg(courseId)}/download" download>${esc(t(moodle ? "course.downloadMbz" : "course.downloadPackage"))}</a>`,
   );
   return layout(title, sections + download, { back: "/" });
 }
@@ -112,7 +114,7 @@ function fileItem(f: FileLink): string {
   return `<li><p class="meta"><span class="tag">${esc(f.mimetype)}</span>${where}${esc(f.filename)} · ${formatBytes(f.size)}</p>${preview}<a class="btn" href="${esc(f.url)}">${esc(t("activity.openFile", { name: f.filename }))}</a><a class="btn alt" href="${esc(f.url)}?download=1">${esc(t("activity.saveFile"))}</a></li>`;
 }
 
-function filesCard(files: FileLink[]): string {
+export function filesCard(files: FileLink[]): string {
   return files.length
     ? card(`<h2>${esc(t("activity.files"))}</h2><ul class="list">${files.map(fileItem).join("")}</ul>`)
     : "";
@@ -124,6 +126,13 @@ function pager(prev: string | null, next: string | null): string {
       ? `<a class="btn ${cls}" rel="${cls === "alt" ? "prev" : "next"}" href="${esc(href)}">${esc(label)}</a>`
       : "<span></span>";
   return `<nav class="pager">${a(prev, `← ${t("learn.previous")}`, "alt")}${a(next, `${t("learn.next")} →`, "")}</nav>`;
+}
+
+/** A link off the hotspot: its address in full (to copy), marked as needing internet. */
+export function externalLinkCard(url: string): string {
+  return card(
+    `<p>${esc(t("activity.linkTo"))} <a href="${esc(url)}" rel="noreferrer">${esc(url)}</a></p><p class="meta">${esc(t("activity.needsInternet"))}</p>`,
+  );
 }
 
 type Render<T extends MoodleActivity["type"]> = (
@@ -278,10 +287,7 @@ function imscpTree(items: ImscpItem[]): string {
 const READ_ONLY: { [T in MoodleActivity["type"]]?: Render<T> } = {
   page: (a) => card(`<div class="content">${a.contentHtml}</div>`),
   label: (a) => card(`<div class="content">${a.html}</div>`),
-  url: (a) =>
-    card(
-      `<p>${esc(t("activity.linkTo"))} <a href="${esc(a.externalUrl)}" rel="noreferrer">${esc(a.externalUrl)}</a></p><p class="meta">${esc(t("activity.needsInternet"))}</p>`,
-    ),
+  url: (a) => externalLinkCard(a.externalUrl),
   resource: (a) => filesCard(a.main ? [a.main, ...a.files.filter((f) => f.key !== a.main!.key)] : a.files),
   folder: (a) => filesCard(a.files),
   book,

@@ -1,4 +1,4 @@
-// The course list, a course's front door (the Moodle viewer or the file browser), the whole
+// The course list, a course's front door (its reader's course page or the file browser), the whole
 // archive as a download, and the answers to phones' connectivity checks.
 import Router from "@koa/router";
 import { readerFor } from "../../readers/index.js";
@@ -44,18 +44,20 @@ export function coursesRouter(source: CourseSource, courses: CourseAccess, contr
 
   router.get("/c/:id", async (ctx) => {
     const course = await courses.get(ctx.params.id!);
-    const moodle = await courses.read(course);
-    if (!moodle) {
+    const read = await courses.read(course);
+    if (!read) {
       ctx.redirect(`/c/${seg(course.id)}/browse/`);
       return;
     }
-    html(ctx, coursePage(course.id, course.title, moodle));
+    html(ctx, coursePage(course.id, course.title, read));
   });
 
   router.get("/c/:id/download", async (ctx) => {
     const course = await courses.get(ctx.params.id!);
-    // Moodle restores .mbz files (zip or tar.gz inside); other archives keep their format's extension.
-    const ext = (await readerFor(course.treePath)) ? "mbz" : course.format;
+    // Moodle restores .mbz files (zip or tar.gz inside), LMSs import .imscc cartridges; other
+    // archives keep their format's extension.
+    const format = (await readerFor(course.treePath))?.format;
+    const ext = format === "moodle" ? "mbz" : format === "imscc" ? "imscc" : course.format;
     const date = course.publishedAt.slice(0, 10);
     await sendCourseFile(ctx, await courses.archive(course), {
       "Content-Type": ARCHIVE_TYPES[course.format],

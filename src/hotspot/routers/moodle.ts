@@ -22,7 +22,7 @@ import {
   quizAttemptStatements,
 } from "../../records/index.js";
 import { type AnswerStore, rebuildAttempt } from "../attempts.js";
-import type { CourseAccess } from "../courses.js";
+import { type CourseAccess, courseActivity } from "../courses.js";
 import { hotspotError } from "../errors.js";
 import { currentFrame } from "../frame.js";
 import {
@@ -35,6 +35,7 @@ import {
   quizStart,
 } from "../pages/answers.js";
 import { activityFrame, activityUrl, readOnlyActivityPage } from "../pages/moodle.js";
+import { submitAndKeep } from "../quiz-submit.js";
 import { recorder } from "../records.js";
 import { disposition, html, sendCourseFile, shownInline } from "../respond.js";
 import type { LearnerRecords, ServedCourse } from "../types.js";
@@ -70,16 +71,9 @@ export function moodleRouter(
 
   const activityOf = async (ctx: Context) => {
     const course = await courses.get(ctx.params.id!);
-    const moodle = await courses.read(course);
+    const moodle = await courses.moodle(course);
     if (!moodle) throw hotspotError(404, "error.noActivities");
-    try {
-      return { course, activity: await moodle.activity(ctx.params.aid!) };
-    } catch (err) {
-      if (!(err instanceof ReaderError)) throw err;
-      if (err.code === "not-found") throw hotspotError(404, "error.noSuchActivity");
-      // The activity is there but its files are not usable: say which, never show them.
-      throw hotspotError(422, "error.cannotShowActivity", { reason: err.message });
-    }
+    return { course, activity: await courseActivity(moodle, ctx.params.aid!) };
   };
 
   const store = (): AnswerStore => {
@@ -181,7 +175,7 @@ export function moodleRouter(
 
   router.get("/c/:id/a/:aid/attempt/:attempt", async (ctx) => {
     const { course, a, record, attempt } = await attemptOf(ctx);
-    const moodle = (await courses.read(course))!;
+    const moodle = (await courses.moodle(course))!;
     // A question's image is served like any course file; one not in the backup links nowhere.
     const resolveFile: PluginfileResolver = ({ path, ...area }) => moodle.questionFileUrl(area, path) ?? "#";
     const body = record.answers
@@ -192,17 +186,10 @@ export function moodleRouter(
 
   router.post("/c/:id/a/:aid/attempt/:attempt", form, async (ctx) => {
     const { course, a, record: kept, attempt } = await attemptOf(ctx);
-    if (!kept.answers) {
-      const body = (ctx.request.body ?? {}) as FormBody;
-      const answersGiven = Object.fromEntries(
-        Object.entries(body).filter(
-          (e): e is [string, string | string[]] => /^q\d+:/.test(e[0]) && e[1] !== undefined,
-        ),
-      );
-      const result = submitAttempt(attempt, answersGiven);
-      const submittedAt = new Date().toISOString();
-      // Both durable before the review page says it is graded and kept: the statements first,
-      // so a store at its cap refuses the attempt before it counts as submitted.
+    const body = (ctx.request.body ?? {}) as FormBody;
+    // The statements are durable before the attempt counts as submitted: a store at its cap
+    // refuses the attempt (its answer is already written) rather than keep it unrecorded.
+    const submitted = await submitAndKeep(store(), kept, attempt, body, (result, submittedAt) => {
       const statements = quizAttemptStatements(record.place(course, a), kept.learner, {
         submittedAt,
         questions: summarise(result),
@@ -210,16 +197,9 @@ export function moodleRouter(
         maxGrade: result.maxGrade,
         needsGrading: result.needsGrading,
       });
-      if (!(await record.keep(ctx, kept.learner, statements))) return;
-      await store().saveAttempt({
-        ...kept,
-        answers: answersGiven,
-        submittedAt,
-        grade: result.grade,
-        maxGrade: result.maxGrade,
-        needsGrading: result.needsGrading,
-      });
-    }
+      return record.keep(ctx, kept.learner, statements);
+    });
+    if (!submitted) return;
     ctx.status = 303;
     ctx.redirect(ctx.path);
   });

@@ -62,6 +62,8 @@ export const en = {
   "course.emptySection": "Nothing in this section.",
   "course.downloadHint": "Take the whole course with you, or restore it into a Moodle site.",
   "course.downloadMbz": "Download the course (.mbz)",
+  "course.downloadPackageHint": "Take the whole course with you, or import it into a learning platform.",
+  "course.downloadPackage": "Download the course package",
   "course.exported": "Exported {date}",
   "course.backToCourse": "Back to the course",
   "activity.files": "Files",
@@ -69,6 +71,7 @@ export const en = {
   "activity.saveFile": "Save",
   "activity.linkTo": "Link to",
   "activity.needsInternet": "Needs an internet connection.",
+  "activity.discussionReadOnly": "A discussion topic: read it here; replies are posted in the online course.",
   "activity.nothingOffline": "This activity has no content that can be shown offline.",
   "browse.empty": "(empty)",
 

@@ -58,6 +58,9 @@ export const fr: Catalog = {
   "course.emptySection": "Cette section est vide.",
   "course.downloadHint": "Emportez le cours complet, ou restaurez-le dans un site Moodle.",
   "course.downloadMbz": "Télécharger le cours (.mbz)",
+  "course.downloadPackageHint":
+    "Emportez le cours complet, ou importez-le dans une plateforme d’apprentissage.",
+  "course.downloadPackage": "Télécharger le paquet du cours",
   "course.exported": "Exporté le {date}",
   "course.backToCourse": "Retour au cours",
   "activity.files": "Fichiers",
@@ -65,6 +68,8 @@ export const fr: Catalog = {
   "activity.saveFile": "Enregistrer",
   "activity.linkTo": "Lien vers",
   "activity.needsInternet": "Nécessite une connexion Internet.",
+  "activity.discussionReadOnly":
+    "Un sujet de discussion : lisez-le ici ; les réponses se publient dans le cours en ligne.",
   "activity.nothingOffline": "Cette activité n’a aucun contenu consultable hors ligne.",
   "browse.empty": "(vide)",
 

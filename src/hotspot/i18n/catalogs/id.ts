@@ -56,6 +56,8 @@ export const id: Catalog = {
   "course.emptySection": "Bagian ini masih kosong.",
   "course.downloadHint": "Bawa seluruh kursus ini, atau pulihkan ke situs Moodle.",
   "course.downloadMbz": "Unduh kursus (.mbz)",
+  "course.downloadPackageHint": "Bawa seluruh kursus, atau impor ke platform pembelajaran.",
+  "course.downloadPackage": "Unduh paket kursus",
   "course.exported": "Diekspor {date}",
   "course.backToCourse": "Kembali ke kursus",
   "activity.files": "Berkas",
@@ -63,6 +65,7 @@ export const id: Catalog = {
   "activity.saveFile": "Simpan",
   "activity.linkTo": "Tautan ke",
   "activity.needsInternet": "Memerlukan koneksi internet.",
+  "activity.discussionReadOnly": "Topik diskusi: baca di sini; balasan dikirim di kursus daring.",
   "activity.nothingOffline": "Aktivitas ini tidak memiliki konten yang dapat dibuka tanpa internet.",
   "browse.empty": "(kosong)",
 
