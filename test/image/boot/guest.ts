@@ -190,6 +190,8 @@ export interface ProbeReport {
     uplinkIp: string;
     codes: { loopback: number; hotspot: number; uplink: number };
   };
+  /** Seconds from kernel start to a listening agent and to the report (printed, never asserted). */
+  uptimeSec: { agentUp: number; reported: number };
   /** The per-device values as the running system has them. */
   settings: { ssid: string; psk: string; admin: string; master: string; profileSsid: string; note: string };
   hotspotForwarding: string;

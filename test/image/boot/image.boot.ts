@@ -132,7 +132,9 @@ describe.skipIf(skipReason !== "")("the image, booted under qemu", () => {
     const guest = boot("boot1", true);
     try {
       first = await guest.report(REPORT_LIMIT_MS);
-      console.log(`boot test: first boot reported after ${guest.elapsedSec()} s`);
+      console.log(
+        `boot test: first boot reported after ${guest.elapsedSec()} s (guest uptime: agent listening at ${first.uptimeSec.agentUp} s, report at ${first.uptimeSec.reported} s)`,
+      );
       const answer = await fromHost("/");
       host.homeCode = answer.status;
       host.homeText = await answer.text();
@@ -264,7 +266,9 @@ describe.skipIf(skipReason !== "")("the image, booted under qemu", () => {
     let finished: Status;
     try {
       report = await guest.report(REPORT_LIMIT_MS);
-      console.log(`boot test: boot after the power cut reported after ${guest.elapsedSec()} s`);
+      console.log(
+        `boot test: boot after the power cut reported after ${guest.elapsedSec()} s (guest uptime: agent listening at ${report.uptimeSec.agentUp} s)`,
+      );
       proxy.clearFaults();
       finished = await waitFor(
         async () => {
