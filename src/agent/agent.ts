@@ -281,7 +281,9 @@ export async function startAgent(o: StartAgentOptions): Promise<RunningAgent> {
         ? ` (ports below 1024 need root or CAP_NET_BIND_SERVICE; try --port 8080)`
         : e.code === "EADDRINUSE"
           ? " (another program uses it; choose another --port)"
-          : "";
+          : e.code === "EADDRNOTAVAIL"
+            ? " (not an address of this machine; one that comes later, like a hotspot's, needs net.ipv4.ip_nonlocal_bind=1)"
+            : "";
     throw new Error(`cannot listen on ${config.host}:${config.port}: ${e.message}${hint}`);
   }
   if (!o.manualConnectivity) {

@@ -27,7 +27,10 @@ export function registerAgentCommands(program: Command): void {
     .option("--data <dir>", "agent data directory (env HANDCARRY_DATA)")
     .option("--master <url>", "master URL (env HANDCARRY_MASTER)")
     .option("--port <port>", "HTTP port for hotspot clients (default 80; env HANDCARRY_PORT)", port)
-    .option("--host <host>", "address to listen on (default 0.0.0.0; env HANDCARRY_HOST)")
+    .option(
+      "--host <addresses>",
+      "address(es) to listen on, comma-separated (default 0.0.0.0; the image: 10.42.0.1,127.0.0.1; env HANDCARRY_HOST)",
+    )
     .option("--config <file>", "JSON config file, see the README for its keys (env HANDCARRY_CONFIG)")
     .action(async (o: { data?: string; master?: string; port?: number; host?: string; config?: string }) => {
       // Everything the agent writes (state, secrets, courses) is its user's alone, whatever the umask.
@@ -44,8 +47,11 @@ export function registerAgentCommands(program: Command): void {
       const log = pino({ name: "handcarry-agent" }, pino.destination(2));
       const agent = await startAgent({ config, logger: log });
       // url is where this machine reaches it; listen says which addresses it answers on.
-      const everywhere = config.host === "0.0.0.0" || config.host === "::";
-      const listen = `${config.host}:${new URL(agent.url).port || 80}${everywhere ? " (all addresses)" : ""}`;
+      const { listenAddresses } = await import("../http/listen.js");
+      const addresses = listenAddresses(config.host);
+      const port = new URL(agent.url).port || 80;
+      const everywhere = addresses.some((a) => a === "0.0.0.0" || a === "::");
+      const listen = `${addresses.map((a) => `${a}:${port}`).join(", ")}${everywhere ? " (all addresses)" : ""}`;
       log.info({ listen, url: agent.url, data: config.dataDir, master: config.masterUrl }, "agent serving");
       await new Promise<void>((resolve) => {
         const stop = () => {

@@ -63,7 +63,11 @@ export const agentConfigSchema = z
     masterUrl: httpUrl.optional(),
     /** Bearer token for the master's read API, if it has one; sent only to masterUrl's origin. */
     token: z.string().min(1).optional(),
-    /** 0.0.0.0 on the Pi so hotspot phones reach it; 127.0.0.1 for the demo and tests. */
+    /**
+     * Address(es) to listen on, comma-separated. The image: the hotspot's and loopback
+     * ("10.42.0.1,127.0.0.1"), so nothing on an uplink network reaches the agent; 127.0.0.1
+     * for the demo and tests; 0.0.0.0 (every address) by default.
+     */
     host: z.string().min(1).default("0.0.0.0"),
     /** 80: phones open http://<pi>/ (the unit grants CAP_NET_BIND_SERVICE); use --port 8080 on a laptop. */
     port: z.number().int().min(0).max(65535).default(80),

@@ -4,9 +4,9 @@
 // is off. Nothing here waits a fixed time: every wait is for a condition, with a limit.
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
-import { copyFile } from "node:fs/promises";
 import { connect, createServer } from "node:net";
 import { join } from "node:path";
+import { waitFor } from "../../support/wait.js";
 import { run } from "../support.js";
 
 /** What prepare-boot-root.sh leaves: kernel, initramfs and the two disks as built. */
@@ -37,28 +37,17 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-async function until<T>(
-  check: () => T | undefined | Promise<T | undefined>,
-  what: string,
-  ms: number,
-): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > end) throw new Error(`timed out after ${Math.round(ms / 1000)} s waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 1000));
-  }
-}
-
 export interface BootOptions {
   /** Kernel command-line words for the probe (handcarry.course=…). */
   probeArgs: string[];
-  /** Where the guest's port 80 appears on this machine (127.0.0.1 only). */
-  httpPort: number;
+  /** Ports on 127.0.0.1 forwarded to the guest's port 80: on the hotspot address, and on the uplink one. */
+  ports: { hotspot: number; uplink: number };
   /** Per boot: console log and report file names. */
   name: string;
 }
+
+/** The hotspot's address in the guest (the image's profile). */
+export const HOTSPOT_ADDRESS = "10.42.0.1";
 
 /** One boot of the disks (in place: state carries over to the next boot, as on a card). */
 export class Guest {
@@ -98,33 +87,45 @@ export class Guest {
       "-kernel", disks.kernel, "-initrd", disks.initrd, "-append", append,
       "-drive", `file=${disks.root},if=virtio,format=raw`,
       "-drive", `file=${disks.boot},if=virtio,format=raw`,
-      "-netdev", `user,id=n0,hostfwd=tcp:127.0.0.1:${options.httpPort}-:80`,
+      // The uplink is qemu's user network (the guest is 10.0.2.15); the hotspot's address
+      // is reached through it too, as a host on the same wire would.
+      "-netdev", `user,id=n0,hostfwd=tcp:127.0.0.1:${options.ports.hotspot}-${HOTSPOT_ADDRESS}:80,hostfwd=tcp:127.0.0.1:${options.ports.uplink}-:80`,
       "-device", "virtio-net-pci,netdev=n0",
       "-serial", `file:${this.console}`, "-serial", `file:${this.reportFile}`,
       "-monitor", `unix:${this.monitor},server,nowait`,
     ];
-    this.qemu = spawn("nice", ["-n", "5", "qemu-system-x86_64", ...args], { stdio: "ignore" });
+    // Lowest CPU and I/O priority: the machine is shared, and every wait here is for a condition.
+    this.qemu = spawn("nice", ["-n", "19", "ionice", "-c3", "qemu-system-x86_64", ...args], {
+      stdio: "ignore",
+    });
     this.exited = new Promise((resolve) => this.qemu.once("exit", (code) => resolve(code)));
   }
 
-  /** The probe's JSON report, once it has written it. */
+  /** The probe's JSON report, once it has written it; fails at once if qemu exits first. */
   async report(timeoutMs: number): Promise<ProbeReport> {
-    let done = false;
-    void this.exited.then(() => {
-      done = true;
+    const framed = /HANDCARRY-PROBE-BEGIN\r?\n(.*?)\r?\nHANDCARRY-PROBE-END/;
+    const exitedFirst = this.exited.then(() => {
+      throw new Error(`qemu exited before the probe reported (${this.lastStep()}); console: ${this.console}`);
     });
-    const text = await until(
-      () => {
-        const out = existsSync(this.reportFile) ? readFileSync(this.reportFile, "utf8") : "";
-        const m = /HANDCARRY-PROBE-BEGIN\r?\n(.*)\r?\nHANDCARRY-PROBE-END/.exec(out);
-        if (m) return m[1];
-        if (done) throw new Error(`qemu exited before the probe reported; console: ${this.console}`);
-        return undefined;
-      },
-      "the probe's report",
-      timeoutMs,
-    );
-    return JSON.parse(text as string) as ProbeReport;
+    const text = await Promise.race([
+      waitFor(
+        () => framed.exec(this.probeOutput())?.[1],
+        () => `the probe's report (${this.lastStep()}; console: ${this.console})`,
+        { timeoutMs, intervalMs: 2000 },
+      ),
+      exitedFirst,
+    ]);
+    return JSON.parse(text) as ProbeReport;
+  }
+
+  private probeOutput(): string {
+    return existsSync(this.reportFile) ? readFileSync(this.reportFile, "utf8") : "";
+  }
+
+  /** The probe's last progress line ("boot-probe: waiting for …"), for messages. */
+  lastStep(): string {
+    const steps = this.probeOutput().match(/^boot-probe: .*$/gm);
+    return steps?.at(-1)?.trim() ?? "the probe has not started";
   }
 
   /** Seconds since qemu started (reported, never asserted). */
@@ -172,13 +173,9 @@ export async function putBootFile(disks: Disks, name: string, content: string, t
   if (result.code !== 0) throw new Error(`mcopy ${name}: ${result.stderr}`);
 }
 
-/** Keep the disks as built, so a failed boot can be looked at again. */
-export async function snapshot(disks: Disks, suffix: string): Promise<void> {
-  await copyFile(disks.root, `${disks.root}.${suffix}`);
-}
-
 export interface ProbeReport {
   agentListening: boolean;
+  bootFinished: boolean;
   coursesInstalled: boolean;
   hotspotUp: boolean;
   systemState: string;
@@ -186,7 +183,17 @@ export interface ProbeReport {
   bootId: string;
   journal: { runtimeFiles: number; persistentFiles: number };
   cardNoteMode: string;
-  agentListen: string;
+  /** Who answers on port 80: the bound addresses (ss), the agent's own log line, HTTP codes (0: refused). */
+  listen: {
+    addresses: string[];
+    log: string;
+    uplinkIp: string;
+    codes: { loopback: number; hotspot: number; uplink: number };
+  };
+  /** Seconds from kernel start to a listening agent and to the report (printed, never asserted). */
+  uptimeSec: { agentUp: number; reported: number };
+  /** The per-device values as the running system has them. */
+  settings: { ssid: string; psk: string; admin: string; master: string; profileSsid: string; note: string };
   hotspotForwarding: string;
   networkManagerState: string;
   status: {
@@ -194,6 +201,7 @@ export interface ProbeReport {
     device: string;
     leds: string;
     masterUrl: string;
+    resumePending: boolean;
     courses: { id: string; title: string; contentHash: string }[];
   } | null;
   phone: {

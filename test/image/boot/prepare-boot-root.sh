@@ -17,7 +17,7 @@ mkdir -p "${OUT}"
 "${HERE}/../in-root.sh" "${ROOT}" /bin/bash -e <<-'IN_ROOT'
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get -o Acquire::Retries=3 install -y -qq --no-install-recommends \
-		linux-image-amd64 initramfs-tools busybox curl jq kmod udev wireless-regdb >/dev/null
+		linux-image-amd64 initramfs-tools busybox curl jq kmod udev wireless-regdb iproute2 >/dev/null
 IN_ROOT
 
 install -D -m 755 "${HERE}/guest/handcarry-boot-probe" "${ROOT}/usr/local/sbin/handcarry-boot-probe"
