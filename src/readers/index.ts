@@ -2,11 +2,12 @@
 // in, sections, activities and files out; nothing here knows of HTTP. A new format is a new folder
 // and one line in READERS.
 import { ReaderError } from "./errors.js";
+import { h5pReader } from "./h5p/index.js";
 import { moodleReader } from "./moodle/index.js";
 import type { Course, CourseReader, OpenOptions } from "./types.js";
 
 /** Tried in order; the first whose `detect` accepts the tree reads it. */
-export const READERS: CourseReader[] = [moodleReader];
+export const READERS: CourseReader[] = [moodleReader, h5pReader];
 
 /** The reader for a tree, chosen by its content, or null when no reader knows it. */
 export async function readerFor(tree: string): Promise<CourseReader | null> {
@@ -23,6 +24,7 @@ export async function openCourse(tree: string, options: OpenOptions = {}): Promi
 }
 
 export { ReaderError, type ReaderErrorCode } from "./errors.js";
+export { extractH5p, type H5pActivity, type H5pCourse, h5pReader } from "./h5p/index.js";
 export { renderMaths, texToMathml } from "./maths.js";
 export { moodleReader } from "./moodle/index.js";
 export type * from "./types.js";
