@@ -8,6 +8,7 @@ import type { ImscpItem, MoodleActivity, MoodleCourse } from "../../readers/mood
 import { currentFrame } from "../frame.js";
 import type { MessageKey } from "../i18n/index.js";
 import { esc, formatBytes, layout, seg } from "./layout.js";
+import { playerUrl } from "./players.js";
 
 /** Query of an activity page: which chapter, letter, discussion or lesson page. */
 export type ActivityQuery = Record<string, string | undefined>;
@@ -34,7 +35,7 @@ function sectionCard(courseId: string, s: Section): string {
     .map((item) =>
       item.kind === "text"
         ? `<li class="content label">${item.html}</li>`
-        : `<li><a href="${esc(activityUrl(courseId, item.activity.id))}"><span class="tag">${esc(typeLabel(item.activity.type))}</span>${esc(item.activity.name)}</a></li>`,
+        : `<li><a href="${esc(playerUrl(courseId, item.activity) ?? activityUrl(courseId, item.activity.id))}"><span class="tag">${esc(typeLabel(item.activity.type))}</span>${esc(item.activity.name)}</a></li>`,
     )
     .join("");
   const summary = s.summaryHtml.trim() ? `<div class="content summary">${s.summaryHtml}</div>` : "";

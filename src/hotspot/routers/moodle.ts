@@ -24,6 +24,7 @@ import type { CourseAccess } from "../courses.js";
 import { currentFrame } from "../frame.js";
 import { choicePage, feedbackDone, feedbackPage, quizForm, quizReview, quizStart } from "../pages/answers.js";
 import { activityFrame, activityUrl, readOnlyActivityPage } from "../pages/moodle.js";
+import { playerUrl } from "../pages/players.js";
 import { disposition, html, sendCourseFile, shownInline } from "../respond.js";
 import type { ServedCourse } from "../types.js";
 
@@ -85,6 +86,8 @@ export function moodleRouter(courses: CourseAccess, answers: AnswerStore | undef
 
   router.get("/c/:id/a/:aid", async (ctx) => {
     const { course, activity: a } = await activityOf(ctx);
+    const player = playerUrl(course.id, a);
+    if (player) return ctx.redirect(player); // played in the sandbox, not shown as a page
     const self = activityUrl(course.id, a.id);
     let body: string;
     if (a.type === "quiz") body = quizStart(`${self}/attempt`);

@@ -62,6 +62,9 @@ export const fr: Catalog = {
   "activity.linkTo": "Lien vers",
   "activity.needsInternet": "Nécessite une connexion Internet.",
   "activity.nothingOffline": "Cette activité n’a aucun contenu consultable hors ligne.",
+  "player.kept": "Ce que vous faites ici est conservé sur ce point d’accès avec votre nom.",
+  "player.giveName": "Indiquez d’abord votre nom, pour que ce que vous faites ici soit conservé avec lui.",
+  "player.frameTitle": "L’activité",
   "browse.empty": "(vide)",
 
   "learn.next": "Suivant",
