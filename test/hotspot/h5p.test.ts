@@ -216,6 +216,10 @@ describe.skipIf(!present)("H5P on a phone", () => {
       result: { score: { raw: 3, max: 3 }, completion: true },
     });
     await frame.getByText("Score: 3 of 3.").first().waitFor();
+    // The score bar counts up to 3 and marks the full score; the screenshot waits for that.
+    await frame
+      .locator(".h5p-joubelui-score-bar-full-score .h5p-joubelui-score-number-counter", { hasText: "3" })
+      .waitFor();
     await tab.screenshot({ path: join(shots, "h5p.png") });
     expect((await stat(join(shots, "h5p.png"))).size).toBeLessThan(150_000);
 
