@@ -37,8 +37,11 @@ async function extractOnce(file: string, cacheRoot: string, name: string): Promi
   } catch (err) {
     // Another process (or an earlier run cut short after the rename) may have made it meanwhile.
     if (await isDirectory(dest)) return dest;
-    if (err instanceof ArchiveError)
-      throw new ReaderError("invalid", name, `is not a usable .h5p package (${err.message})`, err);
+    if (err instanceof ArchiveError) {
+      // The entry and the reason, never the server path of the file.
+      const where = err.entry === undefined ? "" : `entry ${JSON.stringify(err.entry)}: `;
+      throw new ReaderError("invalid", name, `is not a usable .h5p package (${where}${err.detail})`, err);
+    }
     throw err;
   }
   return dest;
