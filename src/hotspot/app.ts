@@ -27,6 +27,7 @@ import { cartridgeRouter } from "./routers/cartridge.js";
 import { coursesRouter } from "./routers/courses.js";
 import { filesRouter } from "./routers/files.js";
 import { gradingRouter } from "./routers/grading.js";
+import { h5pPlayer, h5pRouters } from "./routers/h5p.js";
 import { learnerRouter } from "./routers/learner.js";
 import { moodleRouter } from "./routers/moodle.js";
 import { type PackagePlayer, packagesRouter } from "./routers/packages.js";
@@ -49,7 +50,9 @@ export function createHotspotApp(o: HotspotAppOptions): Koa {
   app.use(sandboxGuard());
   const launches = new Launches();
   /** Package players by launch kind (h5p, scorm, …): how /pkg/ serves their documents. */
-  const PLAYERS: Record<string, PackagePlayer> = {};
+  const PLAYERS: Record<string, PackagePlayer> = {
+    h5p: h5pPlayer,
+  };
 
   const ROUTERS = [
     assetsRouter(),
@@ -62,6 +65,7 @@ export function createHotspotApp(o: HotspotAppOptions): Koa {
     statusRouter(o.control, o.auth),
     adminRouter(o.control, o.auth, o.throttle ?? new LoginThrottle()),
     packagesRouter(launches, PLAYERS),
+    ...h5pRouters(courses, launches, o.store),
   ];
   for (const router of ROUTERS) {
     app.use(router.routes());

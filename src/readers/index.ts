@@ -2,13 +2,14 @@
 // in, sections, activities and files out; nothing here knows of HTTP. A new format is a new folder
 // and one line in READERS.
 import { ReaderError } from "./errors.js";
+import { h5pReader } from "./h5p/index.js";
 import { imsccReader } from "./imscc/index.js";
 import { imscpReader } from "./imscp/index.js";
 import { moodleReader } from "./moodle/index.js";
 import type { Course, CourseReader, OpenOptions } from "./types.js";
 
 /** Tried in order; the first whose `detect` accepts the tree reads it. */
-export const READERS: CourseReader[] = [moodleReader, imsccReader, imscpReader];
+export const READERS: CourseReader[] = [moodleReader, h5pReader, imsccReader, imscpReader];
 
 /** The reader for a tree, chosen by its content, or null when no reader knows it. */
 export async function readerFor(tree: string): Promise<CourseReader | null> {
@@ -25,6 +26,7 @@ export async function openCourse(tree: string, options: OpenOptions = {}): Promi
 }
 
 export { ReaderError, type ReaderErrorCode } from "./errors.js";
+export { extractH5p, type H5pActivity, type H5pCourse, h5pReader } from "./h5p/index.js";
 export { imsccReader } from "./imscc/index.js";
 export { imscpReader } from "./imscp/index.js";
 export { renderMaths, texToMathml } from "./maths.js";

@@ -14,6 +14,7 @@ import type { ImscpItem, MoodleActivity, MoodleCourse } from "../../readers/mood
 import { currentFrame } from "../frame.js";
 import type { MessageKey } from "../i18n/index.js";
 import { esc, formatBytes, layout, seg } from "./layout.js";
+import { playerUrl } from "./players.js";
 
 /** Query of an activity page: which chapter, letter, discussion or lesson page. */
 export type ActivityQuery = Record<string, string | undefined>;
@@ -65,7 +66,7 @@ function sectionName(s: Section): string {
 }
 
 function activityLink(courseId: string, a: ActivitySummary): string {
-  return `<a href="${esc(activityUrl(courseId, a.id))}"><span class="tag">${esc(typeLabel(a.type))}</span>${esc(a.name)}</a>`;
+  return `<a href="${esc(playerUrl(courseId, a) ?? activityUrl(courseId, a.id))}"><span class="tag">${esc(typeLabel(a.type))}</span>${esc(a.name)}</a>`;
 }
 
 /** A section's summary and items; a subsection's own items are listed under its name. */

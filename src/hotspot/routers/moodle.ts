@@ -35,6 +35,7 @@ import {
   quizStart,
 } from "../pages/answers.js";
 import { activityFrame, activityUrl, readOnlyActivityPage } from "../pages/moodle.js";
+import { playerUrl } from "../pages/players.js";
 import { submitAndKeep } from "../quiz-submit.js";
 import { recorder } from "../records.js";
 import { disposition, html, sendCourseFile, shownInline } from "../respond.js";
@@ -106,6 +107,8 @@ export function moodleRouter(
 
   router.get("/c/:id/a/:aid", async (ctx) => {
     const { course, activity: a } = await activityOf(ctx);
+    const player = playerUrl(course.id, a);
+    if (player) return ctx.redirect(player); // played in the sandbox, not shown as a page
     const self = activityUrl(course.id, a.id);
     let body: string;
     if (a.type === "quiz") body = quizStart(`${self}/attempt`);

@@ -73,6 +73,9 @@ export const en = {
   "activity.needsInternet": "Needs an internet connection.",
   "activity.discussionReadOnly": "A discussion topic: read it here; replies are posted in the online course.",
   "activity.nothingOffline": "This activity has no content that can be shown offline.",
+  "player.kept": "What you do here is kept on this hotspot with your name.",
+  "player.giveName": "Give your name first, so what you do here is kept with it.",
+  "player.frameTitle": "The activity",
   "browse.empty": "(empty)",
 
   // Learning

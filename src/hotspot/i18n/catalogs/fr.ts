@@ -71,6 +71,9 @@ export const fr: Catalog = {
   "activity.discussionReadOnly":
     "Un sujet de discussion : lisez-le ici ; les réponses se publient dans le cours en ligne.",
   "activity.nothingOffline": "Cette activité n’a aucun contenu consultable hors ligne.",
+  "player.kept": "Ce que vous faites ici est conservé sur ce point d’accès avec votre nom.",
+  "player.giveName": "Indiquez d’abord votre nom, pour que ce que vous faites ici soit conservé avec lui.",
+  "player.frameTitle": "L’activité",
   "browse.empty": "(vide)",
 
   "learn.next": "Suivant",

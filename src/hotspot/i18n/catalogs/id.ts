@@ -67,6 +67,9 @@ export const id: Catalog = {
   "activity.needsInternet": "Memerlukan koneksi internet.",
   "activity.discussionReadOnly": "Topik diskusi: baca di sini; balasan dikirim di kursus daring.",
   "activity.nothingOffline": "Aktivitas ini tidak memiliki konten yang dapat dibuka tanpa internet.",
+  "player.kept": "Apa yang Anda lakukan di sini disimpan di hotspot ini bersama nama Anda.",
+  "player.giveName": "Isi nama Anda dulu, agar apa yang Anda lakukan di sini disimpan bersama nama itu.",
+  "player.frameTitle": "Aktivitas",
   "browse.empty": "(kosong)",
 
   "learn.next": "Berikutnya",

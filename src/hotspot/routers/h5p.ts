@@ -1,0 +1,121 @@
+// H5P on the hotspot: the player page (/c/<course>/h5p/<activity>) for an H5P course's content
+// and for a Moodle h5pactivity (its .h5p unzipped once beside the installed tree), the player's
+// npm files, and the launch API that keeps each xAPI statement the package emits.
+import { dirname, join } from "node:path";
+import type Router from "@koa/router";
+import RouterClass from "@koa/router";
+import type { Context } from "koa";
+import { koaBody } from "koa-body";
+import { HttpError } from "../../http/errors.js";
+import { extractH5p, type H5pActivity, readH5pPackage } from "../../readers/h5p/index.js";
+import { type FileLink, ReaderError } from "../../readers/index.js";
+import type { MoodleActivity } from "../../readers/moodle/model.js";
+import { CourseTree } from "../../readers/tree.js";
+import type { Store } from "../../store/index.js";
+import type { CourseAccess } from "../courses.js";
+import { currentFrame } from "../frame.js";
+import { checkStatement, H5pStatementStore } from "../h5p-statements.js";
+import { type Launches, launchApi } from "../launches.js";
+import { h5pDocument, h5pPlayerPage } from "../pages/h5p.js";
+import { html } from "../respond.js";
+import type { PackagePlayer } from "../routers/packages.js";
+import { playerAssetsRouter } from "../sandbox.js";
+import type { ServedCourse } from "../types.js";
+
+/** How /pkg/<token>/ is served for an H5P launch: the generated player document. */
+export const h5pPlayer: PackagePlayer = { index: (launch) => h5pDocument(launch) };
+
+/** A statement is a few KB; H5P's largest (a long essay answer) stays well under this. */
+const STATEMENT_LIMIT = "64kb";
+const statementBody = koaBody({
+  json: true,
+  text: true,
+  urlencoded: false,
+  multipart: false,
+  jsonLimit: STATEMENT_LIMIT,
+  textLimit: STATEMENT_LIMIT,
+});
+
+/** Where a course's .h5p files are unzipped: beside its tree, so they go when the version goes. */
+export function h5pCacheDir(course: ServedCourse): string {
+  return join(dirname(course.treePath), "h5p-packages");
+}
+
+interface Playable {
+  name: string;
+  root: string;
+  download: FileLink | null;
+}
+
+/** The package folder an activity plays, checked; HttpError when it has none or it is broken. */
+async function playable(courses: CourseAccess, course: ServedCourse, activityId: string): Promise<Playable> {
+  const model = await courses.read(course);
+  if (!model) throw new HttpError(404, "This course has no activities.");
+  try {
+    const a = (await model.activity(activityId)) as MoodleActivity | H5pActivity;
+    if (a.type === "h5p") return { name: a.name, root: a.root, download: null };
+    const pkg = a.type === "h5pactivity" ? a.package : null;
+    if (!pkg) throw new HttpError(404, "This activity has no H5P package.");
+    const file = await model.resolveFile(pkg.key);
+    const root = await extractH5p(file.path, h5pCacheDir(course), pkg.filename);
+    await readH5pPackage(new CourseTree(root));
+    return { name: a.name, root, download: pkg };
+  } catch (err) {
+    if (!(err instanceof ReaderError)) throw err;
+    if (err.code === "not-found") throw new HttpError(404, "No such activity.");
+    throw new HttpError(422, `This activity cannot be played (${err.message}).`);
+  }
+}
+
+function h5pRouter(courses: CourseAccess, launches: Launches, statements: H5pStatementStore | null) {
+  const router = new RouterClass();
+
+  router.get("/c/:id/h5p/:aid", async (ctx) => {
+    const course = await courses.get(ctx.params.id!);
+    const { name, root, download } = await playable(courses, course, ctx.params.aid!);
+    const learner = currentFrame().learner;
+    const launch = launches.open({ kind: "h5p", learner, course, activityId: ctx.params.aid!, root });
+    const page = h5pPlayerPage({
+      courseId: course.id,
+      courseTitle: course.title,
+      activityName: name,
+      launch,
+      download,
+    });
+    html(ctx, page, 200, { frames: true });
+  });
+
+  router.post("/api/launch/:token/h5p/xapi", statementBody, async (ctx: Context) => {
+    const launch = launchApi(ctx, launches, "h5p");
+    if (!statements) throw new HttpError(503, "Answers cannot be kept on this server.");
+    const checked = checkStatement(parseBody(ctx.request.body));
+    if (!checked.ok) throw new HttpError(400, checked.error);
+    const place = {
+      courseId: launch.course.id,
+      contentHash: launch.course.contentHash,
+      activityId: launch.activityId,
+    };
+    const record = await statements.add(place, launch.learner, checked.statement);
+    ctx.body = { id: record.id, at: record.at };
+  });
+
+  return router;
+}
+
+/** The body as the bridge sends it (text/plain JSON) or as a client may (application/json). */
+function parseBody(body: unknown): unknown {
+  if (typeof body !== "string") return body;
+  try {
+    return JSON.parse(body);
+  } catch {
+    throw new HttpError(400, "not an xAPI statement: the body is not JSON");
+  }
+}
+
+/** The routers H5P adds to the hotspot: the player's npm files (immutable) and the player itself. */
+export function h5pRouters(courses: CourseAccess, launches: Launches, store: Store | undefined): Router[] {
+  return [
+    playerAssetsRouter("h5p-standalone", "dist"),
+    h5pRouter(courses, launches, store ? new H5pStatementStore(store) : null),
+  ];
+}
