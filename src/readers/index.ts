@@ -3,10 +3,11 @@
 // and one line in READERS.
 import { ReaderError } from "./errors.js";
 import { moodleReader } from "./moodle/index.js";
+import { scormReader } from "./scorm/index.js";
 import type { Course, CourseReader, OpenOptions } from "./types.js";
 
 /** Tried in order; the first whose `detect` accepts the tree reads it. */
-export const READERS: CourseReader[] = [moodleReader];
+export const READERS: CourseReader[] = [moodleReader, scormReader];
 
 /** The reader for a tree, chosen by its content, or null when no reader knows it. */
 export async function readerFor(tree: string): Promise<CourseReader | null> {
