@@ -7,8 +7,9 @@
 //   routers/files.ts    the file browser of any course tree
 //   routers/status.ts   /status and /api/status
 //   routers/admin.ts    the password-protected admin area
-// Players (H5P, SCORM, cartridges; from a sandboxed origin) and the learner's own routes
-// (name, class code: routers/learner.ts) are routers of their own in ROUTERS' list below.
+//   routers/packages.ts /pkg/<launch>/…: a package's files in the sandbox (sandbox.ts,
+//                       launches.ts); each player (H5P, SCORM) adds its router and PLAYERS entry
+//   routers/learner.ts  the learner's name and class code
 //   assets.ts           the stylesheet, cached for good under its hash
 import Koa from "koa";
 import { catchErrors } from "../http/errors.js";
@@ -17,6 +18,7 @@ import { AnswerStore } from "./attempts.js";
 import { LoginThrottle } from "./auth.js";
 import { courseAccess } from "./courses.js";
 import { frameMiddleware } from "./frame.js";
+import { Launches } from "./launches.js";
 import { errorPage } from "./pages/layout.js";
 import { html } from "./respond.js";
 import { adminRouter } from "./routers/admin.js";
@@ -24,7 +26,9 @@ import { coursesRouter } from "./routers/courses.js";
 import { filesRouter } from "./routers/files.js";
 import { learnerRouter } from "./routers/learner.js";
 import { moodleRouter } from "./routers/moodle.js";
+import { type PackagePlayer, packagesRouter } from "./routers/packages.js";
 import { statusRouter } from "./routers/status.js";
+import { sandboxGuard } from "./sandbox.js";
 import type { HotspotAppOptions } from "./types.js";
 
 export type { AdminAuth } from "./auth.js";
@@ -40,12 +44,17 @@ export function createHotspotApp(o: HotspotAppOptions): Koa {
       onError: o.onError,
       render(ctx, status, message) {
         if (ctx.path.startsWith("/api/")) ctx.body = { error: message ?? "internal error" };
+        else if (ctx.path.startsWith("/pkg/")) ctx.body = message ?? "Something went wrong.";
         else html(ctx, errorPage(status, message ?? "Something went wrong."), status);
       },
     }),
   );
 
+  app.use(sandboxGuard());
   app.use(frameMiddleware(() => o.control.defaultLocale()));
+  const launches = new Launches();
+  /** Package players by launch kind (h5p, scorm, …): how /pkg/ serves their documents. */
+  const PLAYERS: Record<string, PackagePlayer> = {};
 
   const ROUTERS = [
     assetsRouter(),
@@ -55,6 +64,7 @@ export function createHotspotApp(o: HotspotAppOptions): Koa {
     filesRouter(courses),
     statusRouter(o.control, o.auth),
     adminRouter(o.control, o.auth, o.throttle ?? new LoginThrottle()),
+    packagesRouter(launches, PLAYERS),
   ];
   for (const router of ROUTERS) {
     app.use(router.routes());
