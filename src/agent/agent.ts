@@ -553,6 +553,7 @@ export async function startAgent(o: StartAgentOptions): Promise<RunningAgent> {
     courses: library,
     auth,
     store,
+    packageCacheDir: join(config.dataDir, "package-cache"),
     onError: (err) => log.error({ err: err.message }, "hotspot server error"),
     control: {
       status,

@@ -11,6 +11,8 @@
 //                       launches.ts); each player (H5P, SCORM) adds its router and PLAYERS entry
 //   routers/learner.ts  the learner's name and class code
 //   assets.ts           the stylesheet, cached for good under its hash
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import Koa from "koa";
 import { catchErrors } from "../http/errors.js";
 import { assetsRouter } from "./assets.js";
@@ -27,8 +29,10 @@ import { filesRouter } from "./routers/files.js";
 import { learnerRouter } from "./routers/learner.js";
 import { moodleRouter } from "./routers/moodle.js";
 import { type PackagePlayer, packagesRouter } from "./routers/packages.js";
+import { scormRouter } from "./routers/scorm.js";
 import { statusRouter } from "./routers/status.js";
 import { sandboxGuard } from "./sandbox.js";
+import { scormPlayer } from "./scorm/player.js";
 import type { HotspotAppOptions } from "./types.js";
 
 export type { AdminAuth } from "./auth.js";
@@ -54,7 +58,9 @@ export function createHotspotApp(o: HotspotAppOptions): Koa {
   app.use(frameMiddleware(() => o.control.defaultLocale()));
   const launches = new Launches();
   /** Package players by launch kind (h5p, scorm, …): how /pkg/ serves their documents. */
-  const PLAYERS: Record<string, PackagePlayer> = {};
+  const PLAYERS: Record<string, PackagePlayer> = {
+    scorm: scormPlayer,
+  };
 
   const ROUTERS = [
     assetsRouter(),
@@ -64,6 +70,7 @@ export function createHotspotApp(o: HotspotAppOptions): Koa {
     filesRouter(courses),
     statusRouter(o.control, o.auth),
     adminRouter(o.control, o.auth, o.throttle ?? new LoginThrottle()),
+    scormRouter(courses, launches, o.store, o.packageCacheDir ?? join(tmpdir(), "handcarry-packages")),
     packagesRouter(launches, PLAYERS),
   ];
   for (const router of ROUTERS) {

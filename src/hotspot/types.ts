@@ -53,6 +53,8 @@ export interface HotspotAppOptions {
   throttle?: LoginThrottle;
   /** Where learners' answers (quiz attempts, choices, questionnaires) are kept; none: answering says 503. */
   store?: Store;
+  /** Where packages kept as zips inside courses (a Moodle backup's SCORM) are unpacked; default: the temp dir. */
+  packageCacheDir?: string;
   /** Called for unexpected server errors (logging). */
   onError?: (err: Error) => void;
 }

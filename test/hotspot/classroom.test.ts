@@ -9,16 +9,15 @@ import { existsSync } from "node:fs";
 import { mkdir, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { extractArchive } from "../../src/archive/index.js";
 import type { ServedCourse } from "../../src/hotspot/app.js";
 import { tempDir } from "../agent/helpers.js";
-import { CHROMIUM, CHROMIUM_ARGS } from "../support/chromium.js";
+import { CHROMIUM, phoneBrowser } from "../support/chromium.js";
 import { repoRoot } from "../support/cli.js";
 import { MOODLE51_DIR } from "../support/corpus.js";
 import { answerCommunityHealthQuiz } from "../support/moodle51-quiz.js";
-import { hotspotOnLoopback } from "./helpers.js";
+import { hotspotOnLoopback, installedArchive } from "./helpers.js";
 
 const V1 = join(MOODLE51_DIR, "community-health@v1.mbz");
 const V2 = join(MOODLE51_DIR, "community-health@v2.mbz");
@@ -34,20 +33,13 @@ let browser: Browser;
 let phone: BrowserContext;
 let installed: ServedCourse;
 
-async function install(archive: string, version: string): Promise<ServedCourse> {
-  const treePath = join(dir.path, version);
-  await extractArchive(archive, treePath);
-  return {
+function install(archive: string, version: string): Promise<ServedCourse> {
+  return installedArchive(archive, join(dir.path, version), {
     id: "community-health",
     title: "Community health",
-    contentHash: `hc1:${version}`,
+    version,
     format: "tar.gz",
-    archivePath: archive,
-    treePath,
-    size: (await stat(archive)).size,
-    publishedAt: "2026-12-01T14:44:52.000Z",
-    installedAt: "2026-12-01T15:00:00.000Z",
-  };
+  });
 }
 
 /** A phone screenshot of what the viewport shows, small enough for the README. */
@@ -76,17 +68,7 @@ describe.skipIf(!present)("a Moodle course on a phone", () => {
       archive: async () => installed.archivePath,
     };
     server = await hotspotOnLoopback([], { courses });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: CHROMIUM_ARGS,
-    });
-    phone = await browser.newContext({
-      viewport: { width: 390, height: 844 },
-      isMobile: true,
-      hasTouch: true,
-      locale: "en-GB",
-      timezoneId: "UTC",
-    });
+    ({ browser, phone } = await phoneBrowser());
   }, 180_000);
 
   afterAll(async () => {

@@ -1,10 +1,12 @@
 // Shared pieces for the hotspot tests: course trees made on disk (symlinks included), the
 // real hotspot app on loopback over them with a stand-in for the agent, raw HTTP requests
 // that keep the path as written, and the admin's login.
-import { mkdir, symlink, writeFile } from "node:fs/promises";
+import { mkdir, stat, symlink, writeFile } from "node:fs/promises";
 import { request } from "node:http";
 import { dirname, join } from "node:path";
+import type { BrowserContext } from "playwright-core";
 import type { KnownNetwork } from "../../src/agent/config.js";
+import { extractArchive } from "../../src/archive/index.js";
 import {
   type AgentControl,
   type AgentStatus,
@@ -42,6 +44,26 @@ export async function courseTree(
     size: 0,
     publishedAt: "2024-01-01T00:00:00.000Z",
     installedAt: "2024-01-02T00:00:00.000Z",
+  };
+}
+
+/** A real course archive extracted as the agent installs it, served as `id` (version `hc1:<version>`). */
+export async function installedArchive(
+  archive: string,
+  treePath: string,
+  course: { id: string; title: string; version: string; format: ServedCourse["format"] },
+): Promise<ServedCourse> {
+  await extractArchive(archive, treePath);
+  return {
+    id: course.id,
+    title: course.title,
+    contentHash: `hc1:${course.version}`,
+    format: course.format,
+    archivePath: archive,
+    treePath,
+    size: (await stat(archive)).size,
+    publishedAt: "2026-12-01T14:44:52.000Z",
+    installedAt: "2026-12-01T15:00:00.000Z",
   };
 }
 
@@ -151,6 +173,15 @@ export function rawRequest(
     req.on("error", reject);
     req.end();
   });
+}
+
+/** A phone gives the learner's name on /me, as a learner does, once per browser context. */
+export async function giveName(phone: BrowserContext, base: string, name: string): Promise<void> {
+  const tab = await phone.newPage();
+  await tab.goto(`${base}/me`);
+  await tab.getByLabel("Your name").fill(name);
+  await Promise.all([tab.waitForURL(`${base}/`), tab.getByRole("button", { name: "Save" }).click()]);
+  await tab.close();
 }
 
 /** A form post as the admin page sends it (no redirects followed). */

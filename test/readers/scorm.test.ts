@@ -37,7 +37,8 @@ describe.skipIf(!existsSync(BASIC))("the corpus SCORM 1.2 package", () => {
       {
         id: "item_1",
         title: "Golf Explained",
-        launch: "shared/launchpage.html",
+        file: "shared/launchpage.html",
+        query: "",
         scormType: "sco",
         launchData: "",
         masteryScore: null,
@@ -61,9 +62,9 @@ describe("made SCORM packages", () => {
     const pkg = await readScormPackage(c.treePath);
     expect(pkg.version).toBe("2004");
     expect(pkg.title).toBe("Hand washing");
-    expect(pkg.toc.map((i) => [i.id, i.title, i.sco?.launch])).toEqual([
-      ["sco_wash", "Washing hands", "wash/index.html?lang=en"],
-      ["sco_dry", "Drying hands", "dry/index.html"],
+    expect(pkg.toc.map((i) => [i.id, i.title, i.sco?.file, i.sco?.query])).toEqual([
+      ["sco_wash", "Washing hands", "wash/index.html", "?lang=en"],
+      ["sco_dry", "Drying hands", "dry/index.html", ""],
     ]);
   });
 

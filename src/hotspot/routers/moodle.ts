@@ -24,6 +24,7 @@ import type { CourseAccess } from "../courses.js";
 import { currentFrame } from "../frame.js";
 import { choicePage, feedbackDone, feedbackPage, quizForm, quizReview, quizStart } from "../pages/answers.js";
 import { activityFrame, activityUrl, readOnlyActivityPage } from "../pages/moodle.js";
+import { scormPlayerUrl } from "../pages/scorm.js";
 import { disposition, html, sendCourseFile, shownInline } from "../respond.js";
 import type { ServedCourse } from "../types.js";
 
@@ -86,6 +87,7 @@ export function moodleRouter(courses: CourseAccess, answers: AnswerStore | undef
   router.get("/c/:id/a/:aid", async (ctx) => {
     const { course, activity: a } = await activityOf(ctx);
     const self = activityUrl(course.id, a.id);
+    if (a.type === "scorm") return ctx.redirect(scormPlayerUrl(course.id, a.id));
     let body: string;
     if (a.type === "quiz") body = quizStart(`${self}/attempt`);
     else if (a.type === "choice") body = choicePage(a.form, self, null, null);

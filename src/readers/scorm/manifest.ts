@@ -19,8 +19,10 @@ export interface ScormSco {
   /** The item's identifier in the manifest: stable across package updates. */
   id: string;
   title: string;
-  /** What the player opens, relative to the package root: a checked path plus the item's parameters. */
-  launch: string;
+  /** The file the player opens: a checked path inside the package, "/"-separated, decoded. */
+  file: string;
+  /** What follows the file in the launch URL: the href's query and the item's parameters ("" or "?…", "#…"). */
+  query: string;
   scormType: "sco" | "asset";
   /** adlcp:datafromlms / dataFromLMS: given to the SCO as cmi.launch_data. */
   launchData: string;
@@ -123,7 +125,7 @@ class ManifestReader {
   }
 
   /** The checked file path of an href (query and fragment kept for the launch), or a problem. */
-  private async launchPath(href: string, itemId: string): Promise<string | null> {
+  private async launchPath(href: string, itemId: string): Promise<{ file: string; query: string } | null> {
     const cut = href.search(/[?#]/);
     const [path, rest] = cut < 0 ? [href, ""] : [href.slice(0, cut), href.slice(cut)];
     let decoded: string;
@@ -150,7 +152,7 @@ class ManifestReader {
           : "no such file in the package",
       );
     }
-    return path + rest;
+    return { file: decoded, query: rest };
   }
 
   async items(nodes: XmlNode[], depth: number): Promise<ScormTocItem[]> {
@@ -169,7 +171,7 @@ class ManifestReader {
           sco = {
             id,
             title,
-            launch,
+            ...launch,
             scormType: resource.scormType,
             launchData: text(n.datafromlms),
             masteryScore: Number.isFinite(mastery) && mastery >= 0 && mastery <= 100 ? mastery : null,

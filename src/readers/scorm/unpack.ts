@@ -8,9 +8,10 @@ import { createReadStream } from "node:fs";
 import { mkdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { ArchiveError, extractArchive } from "../../archive/index.js";
+import { promiseCache } from "../../util/promise-cache.js";
 import { ReaderError } from "../errors.js";
 
-const inFlight = new Map<string, Promise<string>>();
+const unpacked = promiseCache<string>(64);
 
 async function sha256(path: string): Promise<string> {
   const hash = createHash("sha256");
@@ -30,25 +31,17 @@ async function exists(path: string): Promise<boolean> {
  * `name` is what errors call the package (its file name in the course).
  */
 export function unpackPackage(zipPath: string, cacheDir: string, name: string): Promise<string> {
-  const key = `${zipPath}\0${cacheDir}`;
-  let hit = inFlight.get(key);
-  if (!hit) {
-    hit = (async () => {
-      const dest = join(cacheDir, await sha256(zipPath));
-      if (await exists(dest)) return dest;
-      await mkdir(cacheDir, { recursive: true });
-      try {
-        await extractArchive(zipPath, dest, { format: "zip" });
-      } catch (err) {
-        if (await exists(dest)) return dest; // another process unpacked it first
-        const why = err instanceof ArchiveError ? err.message : "is not a zip that can be unpacked";
-        throw new ReaderError("invalid", name, why, err);
-      }
-      return dest;
-    })();
-    inFlight.set(key, hit);
-    hit.catch(() => inFlight.delete(key));
-    if (inFlight.size > 64) inFlight.delete(inFlight.keys().next().value as string);
-  }
-  return hit;
+  return unpacked(`${zipPath}\0${cacheDir}`, async () => {
+    const dest = join(cacheDir, await sha256(zipPath));
+    if (await exists(dest)) return dest;
+    await mkdir(cacheDir, { recursive: true });
+    try {
+      await extractArchive(zipPath, dest, { format: "zip" });
+    } catch (err) {
+      if (await exists(dest)) return dest; // another process unpacked it first
+      const why = err instanceof ArchiveError ? err.message : "is not a zip that can be unpacked";
+      throw new ReaderError("invalid", name, why, err);
+    }
+    return dest;
+  });
 }

@@ -66,6 +66,10 @@ export const en = {
   "activity.linkTo": "Link to",
   "activity.needsInternet": "Needs an internet connection.",
   "activity.nothingOffline": "This activity has no content that can be shown offline.",
+
+  // SCORM player
+  "scorm.contents": "Contents",
+  "scorm.giveName": "Give your name first, so this lesson remembers where you stopped.",
   "browse.empty": "(empty)",
 
   // Learning

@@ -62,6 +62,10 @@ export const fr: Catalog = {
   "activity.linkTo": "Lien vers",
   "activity.needsInternet": "Nécessite une connexion Internet.",
   "activity.nothingOffline": "Cette activité n’a aucun contenu consultable hors ligne.",
+
+  // SCORM player
+  "scorm.contents": "Sommaire",
+  "scorm.giveName": "Donnez d’abord votre nom, pour que cette leçon retienne où vous vous êtes arrêté.",
   "browse.empty": "(vide)",
 
   "learn.next": "Suivant",

@@ -60,6 +60,10 @@ export const id: Catalog = {
   "activity.linkTo": "Tautan ke",
   "activity.needsInternet": "Memerlukan koneksi internet.",
   "activity.nothingOffline": "Aktivitas ini tidak memiliki konten yang dapat dibuka tanpa internet.",
+
+  // SCORM player
+  "scorm.contents": "Daftar isi",
+  "scorm.giveName": "Isi nama Anda dulu, agar pelajaran ini ingat di mana Anda berhenti.",
   "browse.empty": "(kosong)",
 
   "learn.next": "Berikutnya",
