@@ -129,6 +129,13 @@ describe("the SCORM launch API", () => {
     ]);
   });
 
+  it("a SCORM course downloads as the .zip it is, not as a Moodle backup", async () => {
+    const res = await fetch(`${server.url}/c/wash/download`);
+    expect(res.headers.get("content-disposition")).toBe(
+      `attachment; filename="wash-2024-01-01.zip"; filename*=UTF-8''wash-2024-01-01.zip`,
+    );
+  });
+
   it("an unknown token is a 404; the API answers CORS for the sandbox", async () => {
     const res = await fetch(`${server.url}/api/launch/AAAAAAAAAAAAAAAAAAAAAA/scorm/state`, {
       headers: { origin: "null" },

@@ -55,7 +55,7 @@ export function coursesRouter(source: CourseSource, courses: CourseAccess, contr
   router.get("/c/:id/download", async (ctx) => {
     const course = await courses.get(ctx.params.id!);
     // Moodle restores .mbz files (zip or tar.gz inside); other archives keep their format's extension.
-    const ext = (await readerFor(course.treePath)) ? "mbz" : course.format;
+    const ext = (await readerFor(course.treePath))?.format === "moodle" ? "mbz" : course.format;
     const date = course.publishedAt.slice(0, 10);
     await sendCourseFile(ctx, await courses.archive(course), {
       "Content-Type": ARCHIVE_TYPES[course.format],

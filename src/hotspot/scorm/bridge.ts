@@ -13,7 +13,9 @@
 // Commits (LMSCommit/Commit, LMSFinish/Terminate) are synchronous PUTs, so the package's call
 // returns "true" only once the Pi has the data on disk. While the page is going away (the learner
 // taps back, another SCO, a link) browsers refuse synchronous requests: then the same PUT goes as
-// fetch(..., {keepalive: true}), and pagehide commits whatever was not committed.
+// fetch(..., {keepalive: true}), and pagehide commits whatever was not committed. A lesson that
+// sets values and never commits is committed 30 s after its last change (scorm-again's
+// autocommit), so a phone that dies mid-lesson loses at most that.
 import { createHash } from "node:crypto";
 
 const SOURCE = `(function () {
@@ -45,7 +47,8 @@ const SOURCE = `(function () {
   }
   var api = new Api({
     lmsCommitUrl: url,
-    autocommit: false,
+    autocommit: true,
+    autocommitSeconds: 30,
     logLevel: 5,
     dataCommitFormat: "json",
     sendFullCommit: true,
