@@ -9,10 +9,11 @@ import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import Router from "@koa/router";
-import Koa, { type Context } from "koa";
+import Koa from "koa";
 import { koaBody } from "koa-body";
 import { ArchiveError } from "../archive/index.js";
 import { DeltaError } from "../delta/index.js";
+import { bodyChunks, rawBody } from "../http/body.js";
 import { sendFile } from "../http/send-file.js";
 import { buildCourseDelta, planSignatures } from "../sync/build.js";
 import type { OldView } from "../sync/course.js";
@@ -22,6 +23,7 @@ import { decodeSummary, parseSignatures, SummaryError } from "../sync/summary.js
 import { type BlobManifest, pieceCount, pieceRange } from "../transfer/index.js";
 import { requireToken } from "./auth.js";
 import { archiveProblemText, HttpProblem, withoutPath } from "./problem.js";
+import { createRecordsRouter } from "./records/index.js";
 import { COURSE_ID, type CourseRecord, hashDir, type MasterStorage } from "./storage.js";
 import { unknownResultKey } from "./unknown-results.js";
 
@@ -55,18 +57,6 @@ async function within<T>(work: Promise<T>, ms: number): Promise<T | undefined> {
   }
 }
 
-/** The bytes of a request body as they arrive, refusing more than `limit` (413). */
-async function* bodyChunks(ctx: Context, limit: number): AsyncGenerator<Buffer> {
-  const declared = Number(ctx.get("content-length") || 0);
-  if (declared > limit) throw new HttpProblem(413, `body of ${declared} bytes exceeds the limit of ${limit}`);
-  let n = 0;
-  for await (const c of ctx.req as AsyncIterable<Buffer>) {
-    n += c.length;
-    if (n > limit) throw new HttpProblem(413, `body exceeds the limit of ${limit} bytes`);
-    yield c;
-  }
-}
-
 /** Pass chunks through, feeding each to `hash` on the way. */
 async function* hashing(source: AsyncIterable<Buffer>, hash: ReturnType<typeof createHash>) {
   for await (const c of source) {
@@ -76,13 +66,6 @@ async function* hashing(source: AsyncIterable<Buffer>, hash: ReturnType<typeof c
 }
 
 const latestOf = (c: CourseRecord) => c.versions[c.versions.length - 1]!;
-
-/** Read a (small) request body into memory, refusing more than `limit` bytes (413). */
-async function rawBody(ctx: Context, limit: number): Promise<Buffer> {
-  const parts: Buffer[] = [];
-  for await (const c of bodyChunks(ctx, limit)) parts.push(c);
-  return Buffer.concat(parts);
-}
 
 export function createMasterApp(storage: MasterStorage, opts: MasterOptions): Koa {
   const app = new Koa();
@@ -367,5 +350,8 @@ export function createMasterApp(storage: MasterStorage, opts: MasterOptions): Ko
 
   app.use(router.routes());
   app.use(router.allowedMethods());
+  const records = createRecordsRouter({ records: storage.records, readToken: opts.readToken });
+  app.use(records.routes());
+  app.use(records.allowedMethods());
   return app;
 }

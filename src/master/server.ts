@@ -35,7 +35,8 @@ export async function startMaster(o: StartMasterOptions): Promise<RunningMaster>
   await storage.start();
   const app = createMasterApp(storage, o);
   app.on("error", (err: Error) => {
-    if ((err as { code?: string }).code === "ECONNRESET" || (err as { code?: string }).code === "EPIPE")
+    // A client that hung up (mid-body: the parser's EOF error) is no fault of the master.
+    if (["ECONNRESET", "EPIPE", "HPE_INVALID_EOF_STATE"].includes((err as { code?: string }).code ?? ""))
       return;
     process.stderr.write(`handcarry master: ${err.stack ?? err.message}\n`);
   });

@@ -7,6 +7,7 @@
  *   deltas/<from>-<to>.hcd                built known-base deltas (a blob each)
  *   deltas/unknown-<key>.hcd              cached unknown-base deltas (see unknown-results.ts)
  *   work/                                 uploads, sessions, temp files
+ * Learner records live in the same database (see records/store.ts).
  * A build reads version trees for seconds: it pins them, and a version pruned meanwhile
  * leaves the disk only when the last build reading it is done.
  */
@@ -19,6 +20,7 @@ import { buildCourseDelta } from "../sync/build.js";
 import { toOldView } from "../sync/course.js";
 import { type BlobManifest, DEFAULT_PIECE_SIZE, describeBlob } from "../transfer/index.js";
 import { HttpProblem } from "./problem.js";
+import { RecordStore, type RecordStoreOptions } from "./records/store.js";
 import {
   DEFAULT_SESSION_LIMITS,
   type SessionLimits,
@@ -61,6 +63,8 @@ export interface StorageLimits {
   unknownCacheBytes?: number;
   /** Expiry and caps of unknown-base upload sessions. */
   sessions?: Partial<SessionLimits>;
+  /** When the record store refuses uploads for a while (disk nearly full, too many waiting). */
+  records?: Omit<RecordStoreOptions, "dataDir">;
 }
 
 export const DEFAULT_UNKNOWN_CACHE_BYTES = 1024 ** 3;
@@ -80,6 +84,7 @@ export class MasterStorage {
   readonly deltas: Table<string>;
   readonly unknown: UnknownResults;
   readonly sessions: UploadSessions;
+  readonly records: RecordStore;
   private readonly locks = new Map<string, Promise<unknown>>();
   private readonly pins = new Map<string, Pin>();
   private readonly running = new Set<Promise<unknown>>();
@@ -105,10 +110,12 @@ export class MasterStorage {
       ...DEFAULT_SESSION_LIMITS,
       ...limits.sessions,
     });
+    this.records = new RecordStore(store, { ...limits.records, dataDir: dir });
   }
 
   /** Sweep what an earlier run left behind and start expiring upload sessions. */
   async start(): Promise<void> {
+    await this.records.open();
     await this.sessions.start();
   }
 

@@ -8,11 +8,16 @@ import { isNoSpace, releaseReserve } from "../util/space.js";
 
 export type Json = null | boolean | number | string | Json[] | { [k: string]: Json | undefined };
 
+/** One write of an atomic batch (`Table.putOp` / `Table.delOp` make them). */
+export type BatchOp = { type: "put"; key: string; value: string } | { type: "del"; key: string };
+
 /** Where a store keeps its keys: LevelDB, or a map when LevelDB cannot open. */
 interface Backend {
   get(key: string): Promise<string | undefined>;
   put(key: string, value: string, sync: boolean): Promise<void>;
   del(key: string, sync: boolean): Promise<void>;
+  /** All of `ops` or none of them. */
+  batch(ops: BatchOp[], sync: boolean): Promise<void>;
   /** Keys in (gt, lt), in order. */
   range(gt: string, lt: string): AsyncIterable<[string, string]>;
   close(): Promise<void>;
@@ -24,6 +29,7 @@ function levelBackend(db: Level<string, string>): Backend {
     get: async (key) => (await db.get(key)) as string | undefined,
     put: (key, value, sync) => db.put(key, value, { sync }),
     del: (key, sync) => db.del(key, { sync }),
+    batch: (ops, sync) => db.batch(ops, { sync }),
     range: (gt, lt) => db.iterator({ gt, lt }),
     close: () => db.close(),
   };
@@ -35,6 +41,9 @@ function memoryBackend(): Backend {
     get: async (key) => map.get(key),
     put: async (key, value) => void map.set(key, value),
     del: async (key) => void map.delete(key),
+    batch: async (ops) => {
+      for (const op of ops) op.type === "put" ? map.set(op.key, op.value) : map.delete(op.key);
+    },
     async *range(gt, lt) {
       for (const key of [...map.keys()].filter((k) => k > gt && k < lt).sort()) yield [key, map.get(key)!];
     },
@@ -67,13 +76,30 @@ export class Table<T> {
     await this.db.del(this.key(k), durable);
   }
 
+  /** A put for `Store.write`: written together with the other ops of its batch. */
+  putOp(k: string, v: T): BatchOp {
+    return { type: "put", key: this.key(k), value: JSON.stringify(v) };
+  }
+
+  delOp(k: string): BatchOp {
+    return { type: "del", key: this.key(k) };
+  }
+
   async entries(): Promise<Array<[string, T]>> {
     const out: Array<[string, T]> = [];
-    const start = `${this.prefix}\x00`;
-    for await (const [k, v] of this.db.range(start, `${this.prefix}\x01`)) {
-      out.push([k.slice(start.length), JSON.parse(v) as T]);
-    }
+    for await (const entry of this.between()) out.push(entry);
     return out;
+  }
+
+  /**
+   * Entries with keys strictly between `after` and `before` (the whole table without them),
+   * in key order, read as they are consumed: a large table is never held in memory.
+   */
+  async *between(after?: string, before?: string): AsyncGenerator<[string, T]> {
+    const start = `${this.prefix}\x00`;
+    const gt = after === undefined ? start : this.key(after);
+    const lt = before === undefined ? `${this.prefix}\x01` : this.key(before);
+    for await (const [k, v] of this.db.range(gt, lt)) yield [k.slice(start.length), JSON.parse(v) as T];
   }
 }
 
@@ -124,6 +150,11 @@ export class Store {
 
   table<T>(name: string): Table<T> {
     return new Table<T>(this.db, name);
+  }
+
+  /** Write ops of any tables at once: after a crash, all of them are there or none. */
+  write(ops: BatchOp[], durable = false): Promise<void> {
+    return this.db.batch(ops, durable);
   }
 
   close(): Promise<void> {

@@ -17,9 +17,14 @@ function cleanEnv(): NodeJS.ProcessEnv {
   return Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("HANDCARRY_")));
 }
 
-/** Start `handcarry master --port 0` with `flags`; resolves once it prints its URL. */
-export async function startMasterProcess(flags: string[] = []): Promise<MasterProcess> {
-  const dir: TempDir = await makeTempDir("hc-master-proc-");
+/**
+ * Start `handcarry master --port 0` with `flags`; resolves once it prints its URL. With
+ * `dataDir` it runs on that (kept) directory, as a master restarted on its data does.
+ */
+export async function startMasterProcess(flags: string[] = [], dataDir?: string): Promise<MasterProcess> {
+  const dir: TempDir = dataDir
+    ? { path: dataDir, cleanup: async () => {} }
+    : await makeTempDir("hc-master-proc-");
   const proc = startCli(
     ["master", "--data", dir.path, "--port", "0", "--publish-token", PUBLISH_TOKEN, ...flags],
     { env: cleanEnv() },
