@@ -1,7 +1,9 @@
 // The SCORM reader on real and made packages: the version told from the manifest, the
 // organization as a table of contents with each SCO's launch (parameters kept), and hrefs that
 // try to leave the package (../, absolute, a symlink out, a URL) refused as problems, never files.
+import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
+import { mkdir, readdir, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { extractArchive } from "../../src/archive/index.js";
@@ -88,6 +90,21 @@ describe("made SCORM packages", () => {
       'item "link" launches "out.html": resolves outside the package',
       'item "web" launches "http://example.org/x.html": an address outside the package (needs internet)',
     ]);
+  });
+
+  it("a package zip holding a symlink is refused, naming the entry, and nothing is unpacked", async () => {
+    const src = join(dir.path, "bad-src");
+    await mkdir(src, { recursive: true });
+    await writeFile(
+      join(src, "imsmanifest.xml"),
+      manifest("1.2", "Bad", [{ id: "a", title: "A", href: "link" }]),
+    );
+    await symlink("/etc/passwd", join(src, "link"));
+    const zip = join(dir.path, "bad.zip");
+    execFileSync("zip", ["-qry", zip, "imsmanifest.xml", "link"], { cwd: src });
+    const cache = join(dir.path, "bad-cache");
+    await expect(unpackPackage(zip, cache, "bad.zip")).rejects.toThrow(/^bad\.zip: entry "link": /);
+    expect(await readdir(cache)).toEqual([]);
   });
 
   it("a Common Cartridge manifest is not SCORM", async () => {

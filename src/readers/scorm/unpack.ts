@@ -39,7 +39,11 @@ export function unpackPackage(zipPath: string, cacheDir: string, name: string): 
       await extractArchive(zipPath, dest, { format: "zip" });
     } catch (err) {
       if (await exists(dest)) return dest; // another process unpacked it first
-      const why = err instanceof ArchiveError ? err.message : "is not a zip that can be unpacked";
+      // The archive error's own message starts with the zip's path on the Pi: name the entry only.
+      const why =
+        err instanceof ArchiveError
+          ? `${err.entry === undefined ? "" : `entry ${JSON.stringify(err.entry)}: `}${err.detail}`
+          : "is not a zip that can be unpacked";
       throw new ReaderError("invalid", name, why, err);
     }
     return dest;
