@@ -248,6 +248,7 @@ export async function startAgent(o: StartAgentOptions): Promise<RunningAgent> {
     auth,
     store,
     records: outbox,
+    packageCacheDir: join(config.dataDir, "package-cache"),
     onError: (err) => log.error({ err: err.message }, "hotspot server error"),
     control: {
       status,

@@ -13,6 +13,8 @@
 //                       launches.ts); each player (H5P, SCORM) adds its router and PLAYERS entry
 //   routers/learner.ts  the learner's name and class code
 //   assets.ts           the stylesheet, cached for good under its hash
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import Koa from "koa";
 import { catchErrors } from "../http/errors.js";
 import { assetsRouter } from "./assets.js";
@@ -31,8 +33,10 @@ import { h5pPlayer, h5pRouters } from "./routers/h5p.js";
 import { learnerRouter } from "./routers/learner.js";
 import { moodleRouter } from "./routers/moodle.js";
 import { type PackagePlayer, packagesRouter } from "./routers/packages.js";
+import { scormRouter } from "./routers/scorm.js";
 import { statusRouter } from "./routers/status.js";
 import { sandboxGuard } from "./sandbox.js";
+import { scormPlayer } from "./scorm/player.js";
 import type { HotspotAppOptions } from "./types.js";
 
 export type { AdminAuth } from "./auth.js";
@@ -52,6 +56,7 @@ export function createHotspotApp(o: HotspotAppOptions): Koa {
   /** Package players by launch kind (h5p, scorm, …): how /pkg/ serves their documents. */
   const PLAYERS: Record<string, PackagePlayer> = {
     h5p: h5pPlayer,
+    scorm: scormPlayer,
   };
 
   const ROUTERS = [
@@ -64,6 +69,7 @@ export function createHotspotApp(o: HotspotAppOptions): Koa {
     filesRouter(courses),
     statusRouter(o.control, o.auth),
     adminRouter(o.control, o.auth, o.throttle ?? new LoginThrottle()),
+    scormRouter(courses, launches, o.store, o.packageCacheDir ?? join(tmpdir(), "handcarry-packages")),
     packagesRouter(launches, PLAYERS),
     ...h5pRouters(courses, launches, o.store),
   ];

@@ -5,9 +5,8 @@
 // Kept in memory: after a restart, reloading the player page opens a new launch.
 import { randomBytes } from "node:crypto";
 import type { Context } from "koa";
-import { HttpError } from "../http/errors.js";
 import type { Learner } from "./frame.js";
-import { corsHeaders } from "./sandbox.js";
+import { corsHeaders, scriptError } from "./sandbox.js";
 import type { ServedCourse } from "./types.js";
 
 export interface Launch {
@@ -60,7 +59,7 @@ export function launchUrl(launch: Launch, path = ""): string {
 export function launchApi(ctx: Context, launches: Launches, kind: string): Launch {
   corsHeaders(ctx);
   const launch = launches.get(String(ctx.params.token ?? ""));
-  if (!launch) throw new HttpError(404, "This activity was opened too long ago: open it again.");
-  if (launch.kind !== kind) throw new HttpError(403, "This launch is for another kind of activity.");
+  if (!launch) throw scriptError(404, "This activity was opened too long ago: open it again.");
+  if (launch.kind !== kind) throw scriptError(403, "This launch is for another kind of activity.");
   return launch;
 }

@@ -18,7 +18,7 @@ import { sendCourseFile } from "./respond.js";
 export const SANDBOX_CSP =
   "sandbox allow-scripts allow-forms allow-popups allow-modals allow-downloads; " +
   "default-src 'self' data: blob: 'unsafe-inline' 'unsafe-eval'; " +
-  "form-action 'self'; frame-ancestors 'self'; base-uri 'self'";
+  "form-action 'self'; base-uri 'self'";
 
 /** Paths that sandboxed documents may call (they arrive with `Origin: null`). */
 const OPEN_TO_PACKAGES = /^\/(pkg|api\/launch|assets\/players)\//;
@@ -29,6 +29,14 @@ const CORS_HEADERS = {
   "Access-Control-Allow-Headers": "content-type",
   "Access-Control-Max-Age": "600",
 };
+
+/**
+ * An error answered to a package's scripts (the launch API, /pkg/ files): English words, as
+ * the hotspot's /api/ answers keep them; pages a learner reads throw hotspotError instead.
+ */
+export function scriptError(status: number, message: string): HttpError {
+  return new HttpError(status, message);
+}
 
 /** Headers of everything a package document or its runtime receives. */
 export function sandboxHeaders(ctx: Context): void {
@@ -106,7 +114,7 @@ export function playerAssetsRouter(name: string, dir: string): Router {
     if (!ctx.path.startsWith(prefix)) return next();
     const parts = requestSegments(ctx.path.slice(prefix.length));
     const real = parts && parts.length > 0 ? await resolveInRoot(root, parts) : null;
-    if (!real) throw new HttpError(404, "Not found.");
+    if (!real) throw scriptError(404, "Not found.");
     sandboxHeaders(ctx);
     ctx.set("Cache-Control", "public, max-age=31536000, immutable");
     await sendCourseFile(ctx, real, { "Content-Type": packageFileType(real) });
@@ -117,6 +125,6 @@ export function playerAssetsRouter(name: string, dir: string): Router {
 /** A package's HTML read for rewriting; bounded so one huge page cannot fill the Pi's memory. */
 export async function readPackageHtml(path: string, maxBytes = 8 * 1024 * 1024): Promise<string> {
   const bytes = await readFile(path);
-  if (bytes.length > maxBytes) throw new HttpError(413, "This page of the course is too large to show.");
+  if (bytes.length > maxBytes) throw scriptError(413, "This page of the course is too large to show.");
   return bytes.toString("utf8");
 }

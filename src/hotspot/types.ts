@@ -57,6 +57,8 @@ export interface HotspotAppOptions {
   store?: Store;
   /** Where learners' results go as xAPI statements on their way to the master; none: not recorded. */
   records?: LearnerRecords;
+  /** Where packages kept as zips inside courses (a Moodle backup's SCORM) are unpacked; default: the temp dir. */
+  packageCacheDir?: string;
   /** Called for unexpected server errors (logging). */
   onError?: (err: Error) => void;
 }

@@ -1,4 +1,4 @@
-// Small urlencoded form bodies (admin forms), read with a size cap.
+// Small request bodies (admin forms, a package's saved data), read with a size cap.
 import type { Context } from "koa";
 import { HttpError } from "./errors.js";
 

@@ -6,10 +6,11 @@ import { h5pReader } from "./h5p/index.js";
 import { imsccReader } from "./imscc/index.js";
 import { imscpReader } from "./imscp/index.js";
 import { moodleReader } from "./moodle/index.js";
+import { scormReader } from "./scorm/index.js";
 import type { Course, CourseReader, OpenOptions } from "./types.js";
 
 /** Tried in order; the first whose `detect` accepts the tree reads it. */
-export const READERS: CourseReader[] = [moodleReader, h5pReader, imsccReader, imscpReader];
+export const READERS: CourseReader[] = [moodleReader, h5pReader, scormReader, imsccReader, imscpReader];
 
 /** The reader for a tree, chosen by its content, or null when no reader knows it. */
 export async function readerFor(tree: string): Promise<CourseReader | null> {

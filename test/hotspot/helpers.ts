@@ -1,9 +1,10 @@
 // Shared pieces for the hotspot tests: course trees made on disk (symlinks included), the
 // real hotspot app on loopback over them with a stand-in for the agent, raw HTTP requests
 // that keep the path as written, and the admin's login.
-import { mkdir, symlink, writeFile } from "node:fs/promises";
+import { mkdir, stat, symlink, writeFile } from "node:fs/promises";
 import { request } from "node:http";
 import { dirname, join } from "node:path";
+import type { BrowserContext } from "playwright-core";
 import type { KnownNetwork } from "../../src/agent/config.js";
 import { extractArchive } from "../../src/archive/index.js";
 import {
@@ -48,17 +49,26 @@ export async function courseTree(
 }
 
 /** The real Moodle 5.1 backup `archive` extracted under `root`, served as the course "ch". */
-export async function extractedCourse(root: string, archive: string): Promise<ServedCourse> {
-  const treePath = join(root, "tree");
+export function extractedCourse(root: string, archive: string): Promise<ServedCourse> {
+  const course = { id: "ch", title: "Community health", version: "v1", format: "tar.gz" } as const;
+  return installedArchive(archive, join(root, "tree"), course);
+}
+
+/** A real course archive extracted as the agent installs it, served as `id` (version `hc1:<version>`). */
+export async function installedArchive(
+  archive: string,
+  treePath: string,
+  course: { id: string; title: string; version: string; format: ServedCourse["format"] },
+): Promise<ServedCourse> {
   await extractArchive(archive, treePath);
   return {
-    id: "ch",
-    title: "Community health",
-    contentHash: "hc1:v1",
-    format: "tar.gz",
+    id: course.id,
+    title: course.title,
+    contentHash: `hc1:${course.version}`,
+    format: course.format,
     archivePath: archive,
     treePath,
-    size: 0,
+    size: (await stat(archive)).size,
     publishedAt: "2026-12-01T14:44:52.000Z",
     installedAt: "2026-12-01T15:00:00.000Z",
   };
@@ -170,6 +180,15 @@ export function rawRequest(
     req.on("error", reject);
     req.end();
   });
+}
+
+/** A phone gives the learner's name on /me, as a learner does, once per browser context. */
+export async function giveName(phone: BrowserContext, base: string, name: string): Promise<void> {
+  const tab = await phone.newPage();
+  await tab.goto(`${base}/me`);
+  await tab.getByLabel("Your name").fill(name);
+  await Promise.all([tab.waitForURL(`${base}/`), tab.getByRole("button", { name: "Save" }).click()]);
+  await tab.close();
 }
 
 /** A form post as the admin page sends it (no redirects followed). */

@@ -6,20 +6,20 @@ import type Router from "@koa/router";
 import RouterClass from "@koa/router";
 import type { Context } from "koa";
 import { koaBody } from "koa-body";
-import { HttpError } from "../../http/errors.js";
 import { extractH5p, type H5pActivity, readH5pPackage } from "../../readers/h5p/index.js";
 import { type FileLink, ReaderError } from "../../readers/index.js";
 import type { MoodleActivity } from "../../readers/moodle/model.js";
 import { CourseTree } from "../../readers/tree.js";
 import type { Store } from "../../store/index.js";
 import type { CourseAccess } from "../courses.js";
+import { hotspotError } from "../errors.js";
 import { currentFrame } from "../frame.js";
 import { checkStatement, H5pStatementStore } from "../h5p-statements.js";
 import { type Launches, launchApi } from "../launches.js";
 import { h5pDocument, h5pPlayerPage } from "../pages/h5p.js";
 import { html } from "../respond.js";
 import type { PackagePlayer } from "../routers/packages.js";
-import { playerAssetsRouter } from "../sandbox.js";
+import { playerAssetsRouter, scriptError } from "../sandbox.js";
 import type { ServedCourse } from "../types.js";
 
 /** How /pkg/<token>/ is served for an H5P launch: the generated player document. */
@@ -50,20 +50,20 @@ interface Playable {
 /** The package folder an activity plays, checked; HttpError when it has none or it is broken. */
 async function playable(courses: CourseAccess, course: ServedCourse, activityId: string): Promise<Playable> {
   const model = await courses.read(course);
-  if (!model) throw new HttpError(404, "This course has no activities.");
+  if (!model) throw hotspotError(404, "error.noActivities");
   try {
     const a = (await model.activity(activityId)) as MoodleActivity | H5pActivity;
     if (a.type === "h5p") return { name: a.name, root: a.root, download: null };
     const pkg = a.type === "h5pactivity" ? a.package : null;
-    if (!pkg) throw new HttpError(404, "This activity has no H5P package.");
+    if (!pkg) throw hotspotError(404, "error.noH5pPackage");
     const file = await model.resolveFile(pkg.key);
     const root = await extractH5p(file.path, h5pCacheDir(course), pkg.filename);
     await readH5pPackage(new CourseTree(root));
     return { name: a.name, root, download: pkg };
   } catch (err) {
     if (!(err instanceof ReaderError)) throw err;
-    if (err.code === "not-found") throw new HttpError(404, "No such activity.");
-    throw new HttpError(422, `This activity cannot be played (${err.message}).`);
+    if (err.code === "not-found") throw hotspotError(404, "error.noSuchActivity");
+    throw hotspotError(422, "error.cannotShowActivity", { reason: err.message });
   }
 }
 
@@ -87,9 +87,9 @@ function h5pRouter(courses: CourseAccess, launches: Launches, statements: H5pSta
 
   router.post("/api/launch/:token/h5p/xapi", statementBody, async (ctx: Context) => {
     const launch = launchApi(ctx, launches, "h5p");
-    if (!statements) throw new HttpError(503, "Answers cannot be kept on this server.");
+    if (!statements) throw scriptError(503, "Answers cannot be kept on this server.");
     const checked = checkStatement(parseBody(ctx.request.body));
-    if (!checked.ok) throw new HttpError(400, checked.error);
+    if (!checked.ok) throw scriptError(400, checked.error);
     const place = {
       courseId: launch.course.id,
       contentHash: launch.course.contentHash,
@@ -108,7 +108,7 @@ function parseBody(body: unknown): unknown {
   try {
     return JSON.parse(body);
   } catch {
-    throw new HttpError(400, "not an xAPI statement: the body is not JSON");
+    throw scriptError(400, "not an xAPI statement: the body is not JSON");
   }
 }
 

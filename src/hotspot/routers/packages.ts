@@ -5,11 +5,10 @@
 import { stat } from "node:fs/promises";
 import Router from "@koa/router";
 import type { Context } from "koa";
-import { HttpError } from "../../http/errors.js";
 import { requestSegments, resolveInRoot } from "../../http/request-path.js";
 import type { Launch, Launches } from "../launches.js";
 import { sendCourseFile } from "../respond.js";
-import { packageFileType, readPackageHtml, sandboxHeaders } from "../sandbox.js";
+import { packageFileType, readPackageHtml, sandboxHeaders, scriptError } from "../sandbox.js";
 
 export interface PackagePlayer {
   /** Rewrites every .html/.htm document of the package served for this player. */
@@ -26,7 +25,7 @@ export function packagesRouter(launches: Launches, players: Record<string, Packa
   router.get(/^\/pkg\/([^/]+)\/(.*)$/, async (ctx) => {
     const launch = launches.get(ctx.path.split("/")[2] ?? "");
     sandboxHeaders(ctx);
-    if (!launch) throw new HttpError(404, "This activity was opened too long ago: open it again.");
+    if (!launch) throw scriptError(404, "This activity was opened too long ago: open it again.");
     const player = players[launch.kind] ?? {};
     const rest = ctx.path.slice(`/pkg/${launch.token}/`.length);
     if (rest === "" && player.index) {
@@ -34,9 +33,9 @@ export function packagesRouter(launches: Launches, players: Record<string, Packa
       return;
     }
     const parts = requestSegments(rest);
-    if (!parts) throw new HttpError(400, "Bad path.");
+    if (!parts) throw scriptError(400, "Bad path.");
     const real = await resolveInRoot(launch.root, parts);
-    if (!real || !(await stat(real)).isFile()) throw new HttpError(404, "Not found.");
+    if (!real || !(await stat(real)).isFile()) throw scriptError(404, "Not found.");
     if (HTML.test(real) && player.transformHtml) {
       answerHtml(ctx, player.transformHtml(await readPackageHtml(real), launch));
       return;

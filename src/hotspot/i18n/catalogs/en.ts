@@ -76,6 +76,10 @@ export const en = {
   "player.kept": "What you do here is kept on this hotspot with your name.",
   "player.giveName": "Give your name first, so what you do here is kept with it.",
   "player.frameTitle": "The activity",
+
+  // SCORM player
+  "scorm.contents": "Contents",
+  "scorm.giveName": "Give your name first, so this lesson remembers where you stopped.",
   "browse.empty": "(empty)",
 
   // Learning
@@ -233,6 +237,8 @@ export const en = {
   "error.noSuchCourse": "No such course.",
   "error.noActivities": "This course has no activities.",
   "error.noSuchActivity": "No such activity.",
+  "error.noSuchPart": "No such part of this activity.",
+  "error.noH5pPackage": "This activity has no H5P package.",
   "error.noSuchFile": "No such file.",
   "error.badPath": "Bad path.",
   "error.logInFirst": "Log in first.",

@@ -74,6 +74,10 @@ export const fr: Catalog = {
   "player.kept": "Ce que vous faites ici est conservé sur ce point d’accès avec votre nom.",
   "player.giveName": "Indiquez d’abord votre nom, pour que ce que vous faites ici soit conservé avec lui.",
   "player.frameTitle": "L’activité",
+
+  // SCORM player
+  "scorm.contents": "Sommaire",
+  "scorm.giveName": "Donnez d’abord votre nom, pour que cette leçon retienne où vous vous êtes arrêté.",
   "browse.empty": "(vide)",
 
   "learn.next": "Suivant",
@@ -230,6 +234,8 @@ export const fr: Catalog = {
   "error.noSuchCourse": "Ce cours n’existe pas.",
   "error.noActivities": "Ce cours ne contient aucune activité.",
   "error.noSuchActivity": "Cette activité n’existe pas.",
+  "error.noSuchPart": "Cette partie de l’activité n’existe pas.",
+  "error.noH5pPackage": "Cette activité n’a pas de contenu H5P.",
   "error.noSuchFile": "Ce fichier n’existe pas.",
   "error.badPath": "Chemin invalide.",
   "error.logInFirst": "Connectez-vous d’abord.",

@@ -70,6 +70,10 @@ export const id: Catalog = {
   "player.kept": "Apa yang Anda lakukan di sini disimpan di hotspot ini bersama nama Anda.",
   "player.giveName": "Isi nama Anda dulu, agar apa yang Anda lakukan di sini disimpan bersama nama itu.",
   "player.frameTitle": "Aktivitas",
+
+  // SCORM player
+  "scorm.contents": "Daftar isi",
+  "scorm.giveName": "Isi nama Anda dulu, agar pelajaran ini ingat di mana Anda berhenti.",
   "browse.empty": "(kosong)",
 
   "learn.next": "Berikutnya",
@@ -222,6 +226,8 @@ export const id: Catalog = {
   "error.noSuchCourse": "Kursus tidak ditemukan.",
   "error.noActivities": "Kursus ini tidak memiliki aktivitas.",
   "error.noSuchActivity": "Aktivitas tidak ditemukan.",
+  "error.noSuchPart": "Bagian aktivitas ini tidak ditemukan.",
+  "error.noH5pPackage": "Aktivitas ini tidak memiliki paket H5P.",
   "error.noSuchFile": "Berkas tidak ditemukan.",
   "error.badPath": "Alamat tidak valid.",
   "error.logInFirst": "Silakan masuk terlebih dahulu.",

@@ -1,0 +1,147 @@
+// SCORM on the hotspot: the player page (/c/<course>/scorm/<activity>[/<sco>]), the runtime's
+// files (scorm-again from node_modules and the bridge, immutable), and the launch API the
+// bridge calls from inside the package: GET …/scorm/state gives a new session the learner's
+// saved data, PUT …/scorm/state keeps a commit (checked and bounded) on disk before answering.
+import Router from "@koa/router";
+import type { Context } from "koa";
+import { rawBody } from "../../http/body.js";
+import { HttpError } from "../../http/errors.js";
+import { ReaderError } from "../../readers/index.js";
+import type { Store } from "../../store/index.js";
+import type { CourseAccess } from "../courses.js";
+import { hotspotError } from "../errors.js";
+import { currentFrame } from "../frame.js";
+import { type Launch, type Launches, launchApi, launchUrl } from "../launches.js";
+import { scormPage } from "../pages/scorm.js";
+import { html } from "../respond.js";
+import { scriptError } from "../sandbox.js";
+import { scormAssetsRouter } from "../scorm/assets.js";
+import { CmiError, checkCommit, MAX_COMMIT_BYTES, resumeValues } from "../scorm/cmi.js";
+import { scormPackageOf } from "../scorm/package.js";
+import { openScormLaunch, SCORM_KIND, type ScoLaunch, scoOf } from "../scorm/player.js";
+import { type ScoPlace, ScormStore } from "../scorm/state.js";
+
+const STATE = "/api/launch/:token/scorm/state";
+
+export function scormRouter(
+  courses: CourseAccess,
+  launches: Launches,
+  db: Store | undefined,
+  cacheDir: string,
+): Router {
+  const router = new Router();
+  const store = db ? new ScormStore(db) : undefined;
+
+  router.use(scormAssetsRouter().routes());
+
+  router.get(["/c/:id/scorm/:aid", "/c/:id/scorm/:aid/:sco"], async (ctx) => {
+    const course = await courses.get(ctx.params.id!);
+    const reader = await courses.read(course);
+    if (!reader) throw hotspotError(404, "error.noActivities");
+    const opened = await scormPackageOf(reader, ctx.params.aid!, cacheDir).catch((err: unknown) => {
+      if (!(err instanceof ReaderError)) throw err;
+      if (err.code === "not-found") throw hotspotError(404, "error.noSuchActivity");
+      throw hotspotError(422, "error.cannotShowActivity", { reason: err.message });
+    });
+    const { pkg } = opened;
+    const sco = ctx.params.sco ? pkg.scos.find((s) => s.id === ctx.params.sco) : pkg.scos[0];
+    if (ctx.params.sco && !sco) throw hotspotError(404, "error.noSuchPart");
+    const launch = sco
+      ? openScormLaunch(
+          launches,
+          { learner: currentFrame().learner, course, activityId: opened.activity.id, root: opened.root },
+          {
+            version: pkg.version,
+            sco: { id: sco.id, launchData: sco.launchData, masteryScore: sco.masteryScore },
+          },
+        )
+      : null;
+    html(
+      ctx,
+      scormPage({
+        courseId: course.id,
+        courseTitle: course.title,
+        activityId: opened.activity.id,
+        name: opened.activity.name,
+        introHtml: opened.activity.introHtml,
+        toc: pkg.toc,
+        scoCount: pkg.scos.length,
+        currentScoId: sco?.id ?? null,
+        frameUrl: launch && sco ? launchUrl(launch, sco.file) + sco.query : null,
+      }),
+      200,
+      { frames: true },
+    );
+  });
+
+  const placeOf = (ctx: Context): { launch: Launch; sco: ScoLaunch; place: ScoPlace } => {
+    const launch = launchApi(ctx, launches, SCORM_KIND);
+    const sco = scoOf(launch);
+    if (!sco) throw scriptError(404, "This activity was opened too long ago: open it again.");
+    ctx.set("Cache-Control", "no-store");
+    const place: ScoPlace = {
+      courseId: launch.course.id,
+      contentHash: launch.course.contentHash,
+      activityId: launch.activityId,
+      scoId: sco.sco.id,
+      learnerKey: launch.learner?.id ?? `launch:${launch.token}`,
+    };
+    return { launch, sco, place };
+  };
+
+  const kept = (): ScormStore => {
+    if (!store) throw scriptError(503, "Progress cannot be kept on this server.");
+    return store;
+  };
+
+  router.get(STATE, async (ctx) => {
+    const { launch, sco, place } = placeOf(ctx);
+    const record = await kept().state(place);
+    ctx.body = {
+      version: sco.version,
+      cmi: resumeValues({
+        version: sco.version,
+        learnerId: launch.learner?.id ?? "guest",
+        learnerName: launch.learner?.name ?? "",
+        last: record ? { cmi: record.cmi, summary: record.summary } : null,
+        totalSeconds: ScormStore.totalSeconds(record),
+        launchData: sco.sco.launchData,
+        masteryScore: sco.sco.masteryScore,
+      }),
+    };
+  });
+
+  router.put(STATE, async (ctx) => {
+    const { launch, sco, place } = placeOf(ctx);
+    const raw = await rawBody(ctx, MAX_COMMIT_BYTES).catch((err: unknown) => {
+      if (!(err instanceof HttpError) || err.status !== 413) throw err;
+      throw scriptError(
+        413,
+        `The lesson's saved data is larger than ${MAX_COMMIT_BYTES} bytes; it was not kept.`,
+      );
+    });
+    let body: unknown;
+    try {
+      body = JSON.parse(raw.toString("utf8"));
+    } catch {
+      throw scriptError(400, "The lesson's saved data is not JSON; it was not kept.");
+    }
+    let checked: ReturnType<typeof checkCommit>;
+    try {
+      checked = checkCommit(sco.version, body);
+    } catch (err) {
+      if (err instanceof CmiError) throw scriptError(400, `${err.message}; it was not kept.`);
+      throw err;
+    }
+    await kept().commit(place, {
+      version: sco.version,
+      learner: launch.learner,
+      token: launch.token,
+      ...checked,
+      terminated: (body as { terminate?: unknown }).terminate === true,
+    });
+    ctx.status = 204;
+  });
+
+  return router;
+}
