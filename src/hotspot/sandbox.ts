@@ -4,9 +4,10 @@
 // pages, cannot reach the page that frames it, and cannot load anything from off the Pi. The
 // only way back to the hotspot is the launch API (launches.ts), reached with CORS and no
 // cookies, that holds one learner's data for one activity.
+import { existsSync, readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
-import { dirname, extname } from "node:path";
+import { dirname, extname, join } from "node:path";
 import Router from "@koa/router";
 import type { Context, Middleware } from "koa";
 import mime from "mime-types";
@@ -85,13 +86,21 @@ export function packageFileType(name: string): string {
 
 const require = createRequire(import.meta.url);
 
-function packageVersion(name: string): string {
-  const manifest = require.resolve(`${name}/package.json`);
-  return (require(manifest) as { version: string }).version;
-}
-
-function packageRoot(name: string): string {
-  return dirname(require.resolve(`${name}/package.json`));
+/**
+ * An installed npm package's folder and version. Found from its main file, walking up to its
+ * own package.json: not every package exports `<name>/package.json` (scorm-again does not).
+ */
+function installedPackage(name: string): { root: string; version: string } {
+  let dir = dirname(require.resolve(name));
+  for (;;) {
+    const manifest = join(dir, "package.json");
+    if (existsSync(manifest)) {
+      const pkg = JSON.parse(readFileSync(manifest, "utf8")) as { name?: string; version: string };
+      if (pkg.name === name) return { root: dir, version: pkg.version };
+    }
+    if (dirname(dir) === dir) throw new Error(`${name}: its package.json was not found`);
+    dir = dirname(dir);
+  }
 }
 
 /**
@@ -99,7 +108,7 @@ function packageRoot(name: string): string {
  * version is part of it, so phones cache it for good.
  */
 export function playerAssetUrl(name: string, path: string): string {
-  return `/assets/players/${name}-${packageVersion(name)}/${path.split("/").map(encodeURIComponent).join("/")}`;
+  return `/assets/players/${name}-${installedPackage(name).version}/${path.split("/").map(encodeURIComponent).join("/")}`;
 }
 
 /**
@@ -108,8 +117,9 @@ export function playerAssetUrl(name: string, path: string): string {
  */
 export function playerAssetsRouter(name: string, dir: string): Router {
   const router = new Router();
-  const root = `${packageRoot(name)}/${dir}`;
-  const prefix = `/assets/players/${name}-${packageVersion(name)}/`;
+  const pkg = installedPackage(name);
+  const root = join(pkg.root, dir);
+  const prefix = `/assets/players/${name}-${pkg.version}/`;
   router.get(/^\/assets\/players\/(.*)$/, async (ctx, next) => {
     if (!ctx.path.startsWith(prefix)) return next();
     const parts = requestSegments(ctx.path.slice(prefix.length));

@@ -21,7 +21,6 @@ import {
   type CoursePair,
   copyAgent,
   expectServedIntact,
-  installedHash,
   jobOf,
   planBlob,
   publish,

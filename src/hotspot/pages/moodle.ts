@@ -10,7 +10,7 @@ import {
   lessonJump,
   lessonScore,
 } from "../../readers/moodle/activities/lesson.js";
-import type { ImscpItem, MoodleActivity, MoodleCourse } from "../../readers/moodle/model.js";
+import type { ImscpItem, MoodleActivity } from "../../readers/moodle/model.js";
 import { currentFrame } from "../frame.js";
 import type { MessageKey } from "../i18n/index.js";
 import { esc, formatBytes, layout, seg } from "./layout.js";
