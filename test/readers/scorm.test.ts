@@ -107,10 +107,10 @@ describe("made SCORM packages", () => {
     expect(await readdir(cache)).toEqual([]);
   });
 
-  it("a Common Cartridge manifest is not SCORM", async () => {
+  it("a Common Cartridge manifest is not SCORM: the cartridge reader takes it", async () => {
     const c = await courseTree(dir.path, "cc", {
       "imsmanifest.xml": `<?xml version="1.0"?><manifest identifier="m" xmlns="http://www.imsglobal.org/xsd/imsccv1p1/imscp_v1p1"><metadata><schema>IMS Common Cartridge</schema><schemaversion>1.1.0</schemaversion></metadata><organizations/><resources/></manifest>`,
     });
-    expect(await readerFor(c.treePath)).toBeNull();
+    expect((await readerFor(c.treePath))?.format).toBe("imscc");
   });
 });

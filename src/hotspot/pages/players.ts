@@ -3,7 +3,7 @@
 import { seg } from "./layout.js";
 
 /** Activity type → the player's path segment: /c/<course>/<player>/<activity>. */
-const PLAYER_OF_TYPE: Record<string, string> = { h5p: "h5p", h5pactivity: "h5p" };
+const PLAYER_OF_TYPE: Record<string, string> = { h5p: "h5p", h5pactivity: "h5p", scorm: "scorm" };
 
 /** The player page of an activity, or null when no player runs its type. */
 export function playerUrl(courseId: string, activity: { id: string; type: string }): string | null {

@@ -36,7 +36,6 @@ import {
 } from "../pages/answers.js";
 import { activityFrame, activityUrl, readOnlyActivityPage } from "../pages/moodle.js";
 import { playerUrl } from "../pages/players.js";
-import { scormPlayerUrl } from "../pages/scorm.js";
 import { submitAndKeep } from "../quiz-submit.js";
 import { recorder } from "../records.js";
 import { disposition, html, sendCourseFile, shownInline } from "../respond.js";
@@ -111,7 +110,6 @@ export function moodleRouter(
     const player = playerUrl(course.id, a);
     if (player) return ctx.redirect(player); // played in the sandbox, not shown as a page
     const self = activityUrl(course.id, a.id);
-    if (a.type === "scorm") return ctx.redirect(scormPlayerUrl(course.id, a.id));
     let body: string;
     if (a.type === "quiz") body = quizStart(`${self}/attempt`);
     else if (a.type === "choice") body = choicePage(a.form, self, null, null);
