@@ -233,4 +233,28 @@ describe.skipIf(!present)("the players' statements in the learner's records", ()
       duration: "PT0H0M20S",
     });
   });
+
+  it("a full outbox refuses the SCORM commit with 507; the lesson's progress is not kept", async () => {
+    const cookie = await learner("Fitri");
+    const h5p = await token(cookie, "/c/berries/h5p/content");
+    for (let i = 0; i < 4; i++)
+      expect((await postH5p(h5p, answered("urn:handcarry:berries:content"))).status).toBe(200);
+    const before = (await pending()).length;
+    const t = await token(cookie, "/c/wash/scorm/package");
+    const cmi = {
+      location: "page-9",
+      suspend_data: "",
+      completion_status: "completed",
+      session_time: "PT5S",
+    };
+    const refused = await putScorm(t, { cmi, terminate: true });
+    expect(refused.status).toBe(507);
+    expect(await refused.json()).toMatchObject({ code: "records.notSavedToday" });
+    expect((await pending()).length).toBe(before);
+    const resumed = (await (
+      await fetch(`${server.url}/api/launch/${t}/scorm/state`, { headers: { origin: "null" } })
+    ).json()) as { cmi: Record<string, string> };
+    expect(resumed.cmi["cmi.entry"]).toBe("ab-initio");
+    expect(resumed.cmi["cmi.location"]).toBeUndefined();
+  });
 });
