@@ -69,9 +69,15 @@ export function createHotspotApp(o: HotspotAppOptions): Koa {
     filesRouter(courses),
     statusRouter(o.control, o.auth),
     adminRouter(o.control, o.auth, o.throttle ?? new LoginThrottle()),
-    scormRouter(courses, launches, o.store, o.packageCacheDir ?? join(tmpdir(), "handcarry-packages")),
+    scormRouter(
+      courses,
+      launches,
+      o.store,
+      o.packageCacheDir ?? join(tmpdir(), "handcarry-packages"),
+      o.records,
+    ),
     packagesRouter(launches, PLAYERS),
-    ...h5pRouters(courses, launches, o.store),
+    ...h5pRouters(courses, launches, o.store, o.records),
   ];
   for (const router of ROUTERS) {
     app.use(router.routes());

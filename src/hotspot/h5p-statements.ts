@@ -8,6 +8,11 @@ import { describeIssues } from "../util/issues.js";
 import { type AnswerPlace, AnswerStore } from "./attempts.js";
 import type { Learner } from "./frame.js";
 
+/** The IRI the player page gives H5P for its content; the records map it to the master's IRI. */
+export function h5pObjectIri(courseId: string, activityId: string): string {
+  return `urn:handcarry:${encodeURIComponent(courseId)}:${encodeURIComponent(activityId)}`;
+}
+
 /** One statement as H5P emitted it, plus who and when. */
 export interface H5pStatementRecord extends AnswerPlace {
   id: string;

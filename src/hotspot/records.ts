@@ -2,17 +2,21 @@
 // place a statement names, the durable keep before the page says "saved", and the page that
 // says clearly that nothing was saved when the Pi's store is at a cap.
 import type { Context } from "koa";
+import { HttpError } from "../http/errors.js";
 import type { RecordPlace, Statement } from "../records/index.js";
-import { RecordsFullError } from "../records/index.js";
+import { InvalidStatementError, RecordsFullError } from "../records/index.js";
 import { currentFrame, type Learner } from "./frame.js";
 import { esc, layout } from "./pages/layout.js";
 import { html } from "./respond.js";
 import type { LearnerRecords, ServedCourse } from "./types.js";
 
+const notSavedKey = (err: RecordsFullError) =>
+  err.cap === "total" ? ("records.notSavedFull" as const) : ("records.notSavedToday" as const);
+
 /** 507 Insufficient Storage: the answer was not kept; the learner is told why, in their language. */
 export function notSavedPage(ctx: Context, err: RecordsFullError): void {
   const { t } = currentFrame().t;
-  const message = t(err.cap === "total" ? "records.notSavedFull" : "records.notSavedToday");
+  const message = t(notSavedKey(err));
   html(
     ctx,
     layout(
@@ -53,4 +57,23 @@ export function recorder(records: LearnerRecords | undefined): Recorder {
       }
     },
   };
+}
+
+/**
+ * For a player's launch API (read by a script, not a learner): run the keep. A cap refusing it
+ * is the same 507 the pages give, as JSON with why (false: answered, nothing kept); a
+ * statement that is not xAPI is a 400 naming each field.
+ */
+export async function keepForPlayer(ctx: Context, keep: () => Promise<unknown>): Promise<boolean> {
+  try {
+    await keep();
+    return true;
+  } catch (err) {
+    if (err instanceof InvalidStatementError) throw new HttpError(400, err.message);
+    if (!(err instanceof RecordsFullError)) throw err;
+    const code = notSavedKey(err);
+    ctx.status = 507;
+    ctx.body = { error: `not saved: ${err.message}`, code, message: currentFrame().t.t(code) };
+    return false;
+  }
 }

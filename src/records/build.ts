@@ -217,3 +217,130 @@ export function experiencedStatement(
     object: activity(place, ACTIVITY_TYPES[kind]),
   });
 }
+
+/** What a SCORM commit reports about the learner (the hotspot reads it from the cmi). */
+export interface ScormOutcome {
+  /** 1.2 lesson_status, or 2004 completion_status ("completed", "incomplete", "unknown"…). */
+  completion: string;
+  /** 2004 success_status; 1.2's passed/failed lesson_status ("passed", "failed", "unknown"). */
+  success: string;
+  /** The raw score, and 2004's scaled score (−1…1), when given. */
+  scoreRaw: number | null;
+  scoreMin: number | null;
+  scoreMax: number | null;
+  scoreScaled: number | null;
+  sessionSeconds: number;
+}
+
+/** One commit: its outcome, the SCO, when, and whether it ended the session. */
+export interface ScormFacts extends ScormOutcome {
+  scoId: string;
+  scoTitle?: string;
+  at: string;
+  terminated: boolean;
+}
+
+type ScormChange = Pick<ScormFacts, "completion" | "success" | "scoreRaw" | "scoreScaled">;
+
+/** Seconds as an ISO 8601 duration (PT1H2M3.5S), as xAPI's result.duration wants it. */
+export function isoDuration(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds * 100) / 100);
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  return `PT${h}H${m}M${Math.round((s % 60) * 100) / 100}S`;
+}
+
+function scormResult(f: ScormFacts): Statement["result"] {
+  const raw = f.scoreRaw;
+  // An LRS refuses a raw score outside min…max: the bounds go rather than the score.
+  const bounded =
+    raw !== null && (f.scoreMin === null || raw >= f.scoreMin) && (f.scoreMax === null || raw <= f.scoreMax);
+  const scaledScore =
+    f.scoreScaled ?? (raw !== null && f.scoreMax !== null && bounded ? scaled(raw, f.scoreMax) : null);
+  const score = {
+    ...(scaledScore !== null ? { scaled: round(scaledScore) } : {}),
+    ...(raw !== null ? { raw: round(raw) } : {}),
+    ...(bounded && f.scoreMin !== null ? { min: round(f.scoreMin) } : {}),
+    ...(bounded && f.scoreMax !== null ? { max: round(f.scoreMax) } : {}),
+  };
+  return {
+    ...(Object.keys(score).length > 0 ? { score } : {}),
+    ...(f.completion === "completed"
+      ? { completion: true }
+      : f.completion === "incomplete"
+        ? { completion: false }
+        : {}),
+    ...(f.success === "passed" ? { success: true } : f.success === "failed" ? { success: false } : {}),
+    duration: isoDuration(f.sessionSeconds),
+  };
+}
+
+/** The verb for what changed since the last commit: passed/failed, completed, progressed; none if nothing. */
+function scormVerb(f: ScormFacts, before: ScormChange | null) {
+  const was = before ?? { completion: "", success: "", scoreRaw: null, scoreScaled: null };
+  if (f.success !== was.success && (f.success === "passed" || f.success === "failed"))
+    return VERBS[f.success];
+  if (f.completion !== was.completion && f.completion === "completed") return VERBS.completed;
+  const changed =
+    f.completion !== was.completion ||
+    f.success !== was.success ||
+    f.scoreRaw !== was.scoreRaw ||
+    f.scoreScaled !== was.scoreScaled;
+  return changed ? VERBS.progressed : null;
+}
+
+/**
+ * One SCORM commit: a statement when completion, success or score changed since the one
+ * before (passed/failed, else completed, else progressed), and "terminated" when it ended the
+ * session. The object is the SCO under the activity's IRI; the activity is its parent.
+ */
+export function scormCommitStatements(
+  place: RecordPlace,
+  learner: RecordLearner | null,
+  facts: ScormFacts,
+  before: ScormChange | null,
+): Statement[] {
+  const pkg = activity(place, ACTIVITY_TYPES.module);
+  const sco: Activity = {
+    objectType: "Activity",
+    id: `${pkg.id}/scos/${encodeURIComponent(facts.scoId)}`,
+    definition: { type: ACTIVITY_TYPES.lesson, ...(facts.scoTitle ? { name: { und: facts.scoTitle } } : {}) },
+  };
+  const result = scormResult(facts);
+  const verb = scormVerb(facts, before);
+  const verbs = [...(verb ? [verb] : []), ...(facts.terminated ? [VERBS.terminated] : [])];
+  return verbs.map((v) =>
+    statement(place, learner, facts.at, { verb: v, object: sco, result }, undefined, pkg),
+  );
+}
+
+/**
+ * A player's statement names its activity by the IRI the page gave it (`from`, e.g. H5P's
+ * `urn:handcarry:<course>:<activity>`); the records name it by the stable IRI under the master
+ * (`to`). Every activity id starting with `from` (the object, the context's activities) is
+ * rewritten, keeping what follows (H5P's `?subContentId=…`).
+ */
+export function renameActivities(statement: unknown, from: string, to: string): unknown {
+  if (typeof statement !== "object" || statement === null || Array.isArray(statement)) return statement;
+  const rename = (a: unknown): unknown => {
+    if (typeof a !== "object" || a === null || Array.isArray(a)) return a;
+    const id = (a as { id?: unknown }).id;
+    return typeof id === "string" && id.startsWith(from) ? { ...a, id: to + id.slice(from.length) } : a;
+  };
+  const s = statement as { object?: unknown; context?: { contextActivities?: Record<string, unknown> } };
+  const groups = s.context?.contextActivities;
+  return {
+    ...s,
+    object: rename(s.object),
+    ...(groups && typeof groups === "object"
+      ? {
+          context: {
+            ...s.context,
+            contextActivities: Object.fromEntries(
+              Object.entries(groups).map(([k, v]) => [k, Array.isArray(v) ? v.map(rename) : rename(v)]),
+            ),
+          },
+        }
+      : {}),
+  };
+}

@@ -91,6 +91,10 @@ export const VERBS = {
   completed: { id: "http://adlnet.gov/expapi/verbs/completed", display: { "en-US": "completed" } },
   responded: { id: "http://adlnet.gov/expapi/verbs/responded", display: { "en-US": "responded" } },
   experienced: { id: "http://adlnet.gov/expapi/verbs/experienced", display: { "en-US": "experienced" } },
+  passed: { id: "http://adlnet.gov/expapi/verbs/passed", display: { "en-US": "passed" } },
+  failed: { id: "http://adlnet.gov/expapi/verbs/failed", display: { "en-US": "failed" } },
+  progressed: { id: "http://adlnet.gov/expapi/verbs/progressed", display: { "en-US": "progressed" } },
+  terminated: { id: "http://adlnet.gov/expapi/verbs/terminated", display: { "en-US": "terminated" } },
 } as const satisfies Record<string, Verb>;
 
 /** ADL's activity types. */
@@ -101,6 +105,9 @@ export const ACTIVITY_TYPES = {
   survey: "http://id.tincanapi.com/activitytype/survey",
   page: "http://activitystrea.ms/schema/1.0/page",
   book: "http://id.tincanapi.com/activitytype/book",
+  /** A SCORM package (the course's activity) and one of its SCOs. */
+  module: "http://adlnet.gov/expapi/activities/module",
+  lesson: "http://adlnet.gov/expapi/activities/lesson",
 } as const;
 
 /** handcarry's context extensions: which Pi, which course version, which class. */

@@ -4,6 +4,7 @@
 // (opaque): the bridge lives in it, not in the framing page.
 import type { FileLink } from "../../readers/index.js";
 import { currentFrame } from "../frame.js";
+import { h5pObjectIri } from "../h5p-statements.js";
 import type { MessageKey } from "../i18n/index.js";
 import { type Launch, launchUrl } from "../launches.js";
 import { playerAssetUrl } from "../sandbox.js";
@@ -91,7 +92,7 @@ export function h5pDocument(launch: Launch): string {
       frameCss: asset("styles/h5p.css"),
       embedType: "div",
       // A stable id for the activity: the page's own URL would put the launch token in statements.
-      xAPIObjectIRI: `urn:handcarry:${encodeURIComponent(launch.course.id)}:${encodeURIComponent(launch.activityId)}`,
+      xAPIObjectIRI: h5pObjectIri(launch.course.id, launch.activityId),
       // No \`user\`: H5P would then fetch and save state through an AJAX API. Statements carry
       // H5P's anonymous actor; the Pi files each under the launch's learner.
     },

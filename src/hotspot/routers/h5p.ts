@@ -10,17 +10,19 @@ import { extractH5p, type H5pActivity, readH5pPackage } from "../../readers/h5p/
 import { type FileLink, ReaderError } from "../../readers/index.js";
 import type { MoodleActivity } from "../../readers/moodle/model.js";
 import { CourseTree } from "../../readers/tree.js";
+import { activityIri, renameActivities } from "../../records/index.js";
 import type { Store } from "../../store/index.js";
 import type { CourseAccess } from "../courses.js";
 import { hotspotError } from "../errors.js";
 import { currentFrame } from "../frame.js";
-import { checkStatement, H5pStatementStore } from "../h5p-statements.js";
+import { checkStatement, H5pStatementStore, h5pObjectIri } from "../h5p-statements.js";
 import { type Launches, launchApi } from "../launches.js";
 import { h5pDocument, h5pPlayerPage } from "../pages/h5p.js";
+import { keepForPlayer } from "../records.js";
 import { html } from "../respond.js";
 import type { PackagePlayer } from "../routers/packages.js";
 import { playerAssetsRouter, scriptError } from "../sandbox.js";
-import type { ServedCourse } from "../types.js";
+import type { LearnerRecords, ServedCourse } from "../types.js";
 
 /** How /pkg/<token>/ is served for an H5P launch: the generated player document. */
 export const h5pPlayer: PackagePlayer = { index: (launch) => h5pDocument(launch) };
@@ -67,7 +69,12 @@ async function playable(courses: CourseAccess, course: ServedCourse, activityId:
   }
 }
 
-function h5pRouter(courses: CourseAccess, launches: Launches, statements: H5pStatementStore | null) {
+function h5pRouter(
+  courses: CourseAccess,
+  launches: Launches,
+  statements: H5pStatementStore | null,
+  records: LearnerRecords | undefined,
+) {
   const router = new RouterClass();
 
   router.get("/c/:id/h5p/:aid", async (ctx) => {
@@ -95,6 +102,16 @@ function h5pRouter(courses: CourseAccess, launches: Launches, statements: H5pSta
       contentHash: launch.course.contentHash,
       activityId: launch.activityId,
     };
+    // Into the learner's records first (durably): a statement the outbox refuses is not kept.
+    if (records) {
+      const stable = activityIri(records.origin().masterUrl, place.courseId, place.activityId);
+      const named = renameActivities(
+        checked.statement,
+        h5pObjectIri(place.courseId, place.activityId),
+        stable,
+      );
+      if (!(await keepForPlayer(ctx, () => records.recordStatement(launch.learner, named, place)))) return;
+    }
     const record = await statements.add(place, launch.learner, checked.statement);
     ctx.body = { id: record.id, at: record.at };
   });
@@ -113,9 +130,14 @@ function parseBody(body: unknown): unknown {
 }
 
 /** The routers H5P adds to the hotspot: the player's npm files (immutable) and the player itself. */
-export function h5pRouters(courses: CourseAccess, launches: Launches, store: Store | undefined): Router[] {
+export function h5pRouters(
+  courses: CourseAccess,
+  launches: Launches,
+  store: Store | undefined,
+  records?: LearnerRecords,
+): Router[] {
   return [
     playerAssetsRouter("h5p-standalone", "dist"),
-    h5pRouter(courses, launches, store ? new H5pStatementStore(store) : null),
+    h5pRouter(courses, launches, store ? new H5pStatementStore(store) : null, records),
   ];
 }

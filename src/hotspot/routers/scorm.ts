@@ -7,12 +7,14 @@ import type { Context } from "koa";
 import { rawBody } from "../../http/body.js";
 import { HttpError } from "../../http/errors.js";
 import { ReaderError } from "../../readers/index.js";
+import { scormCommitStatements } from "../../records/index.js";
 import type { Store } from "../../store/index.js";
 import type { CourseAccess } from "../courses.js";
 import { hotspotError } from "../errors.js";
 import { currentFrame } from "../frame.js";
 import { type Launch, type Launches, launchApi, launchUrl } from "../launches.js";
 import { scormPage } from "../pages/scorm.js";
+import { keepForPlayer, recorder } from "../records.js";
 import { html } from "../respond.js";
 import { scriptError } from "../sandbox.js";
 import { scormAssetsRouter } from "../scorm/assets.js";
@@ -20,6 +22,7 @@ import { CmiError, checkCommit, MAX_COMMIT_BYTES, resumeValues } from "../scorm/
 import { scormPackageOf } from "../scorm/package.js";
 import { openScormLaunch, SCORM_KIND, type ScoLaunch, scoOf } from "../scorm/player.js";
 import { type ScoPlace, ScormStore } from "../scorm/state.js";
+import type { LearnerRecords } from "../types.js";
 
 const STATE = "/api/launch/:token/scorm/state";
 
@@ -28,9 +31,11 @@ export function scormRouter(
   launches: Launches,
   db: Store | undefined,
   cacheDir: string,
+  records?: LearnerRecords,
 ): Router {
   const router = new Router();
   const store = db ? new ScormStore(db) : undefined;
+  const record = recorder(records);
 
   router.use(scormAssetsRouter().routes());
 
@@ -133,12 +138,24 @@ export function scormRouter(
       if (err instanceof CmiError) throw scriptError(400, `${err.message}; it was not kept.`);
       throw err;
     }
+    const terminated = (body as { terminate?: unknown }).terminate === true;
+    if (records) {
+      // The learner's records first (durably): a commit the outbox refuses is not kept either.
+      const before = (await kept().state(place))?.summary ?? null;
+      const statements = scormCommitStatements(
+        record.place(launch.course, { id: launch.activityId }),
+        launch.learner,
+        { ...checked.summary, scoId: place.scoId, at: new Date().toISOString(), terminated },
+        before,
+      );
+      if (!(await keepForPlayer(ctx, () => records.keep(launch.learner, statements)))) return;
+    }
     await kept().commit(place, {
       version: sco.version,
       learner: launch.learner,
       token: launch.token,
       ...checked,
-      terminated: (body as { terminate?: unknown }).terminate === true,
+      terminated,
     });
     ctx.status = 204;
   });

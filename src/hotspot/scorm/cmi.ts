@@ -3,6 +3,7 @@
 // times, suspend data) are checked against each version's limits, and a bad one is refused with
 // the field named. A new session starts from what was kept: the values a SCO reads to resume.
 import type { ScormVersion } from "../../readers/scorm/index.js";
+import type { ScormOutcome } from "../../records/index.js";
 
 /** A PUT body larger than this is refused (413): 2004's 64,000-character suspend data plus interactions fit. */
 export const MAX_COMMIT_BYTES = 512 * 1024;
@@ -19,20 +20,10 @@ export class CmiError extends Error {
 export type CmiTree = { [key: string]: string | CmiTree };
 
 /** What the Pi reads out of a commit: enough to resume and to report. */
-export interface CmiSummary {
+export interface CmiSummary extends ScormOutcome {
   location: string;
   suspendData: string;
-  /** 1.2 lesson_status, or 2004 completion_status. */
-  completion: string;
-  /** 2004 success_status; 1.2's passed/failed lesson_status. */
-  success: string;
-  /** The raw score, and 2004's scaled score (−1…1), when given. */
-  scoreRaw: number | null;
-  scoreMin: number | null;
-  scoreMax: number | null;
-  scoreScaled: number | null;
   exit: string;
-  sessionSeconds: number;
 }
 
 interface Limits {
