@@ -2,12 +2,12 @@
 // place a statement names, the durable keep before the page says "saved", and the page that
 // says clearly that nothing was saved when the Pi's store is at a cap.
 import type { Context } from "koa";
-import { HttpError } from "../http/errors.js";
 import type { RecordPlace, Statement } from "../records/index.js";
 import { InvalidStatementError, RecordsFullError } from "../records/index.js";
 import { currentFrame, type Learner } from "./frame.js";
 import { esc, layout } from "./pages/layout.js";
 import { html } from "./respond.js";
+import { scriptError } from "./sandbox.js";
 import type { LearnerRecords, ServedCourse } from "./types.js";
 
 const notSavedKey = (err: RecordsFullError) =>
@@ -69,7 +69,7 @@ export async function keepForPlayer(ctx: Context, keep: () => Promise<unknown>):
     await keep();
     return true;
   } catch (err) {
-    if (err instanceof InvalidStatementError) throw new HttpError(400, err.message);
+    if (err instanceof InvalidStatementError) throw scriptError(400, err.message);
     if (!(err instanceof RecordsFullError)) throw err;
     const code = notSavedKey(err);
     ctx.status = 507;
