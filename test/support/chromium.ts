@@ -1,6 +1,7 @@
-import { type Browser, type BrowserContext, chromium } from "playwright-core";
 // Debian's Chromium as the tests drive it: headless, as root, and quiet on a machine with no
 // network (without the background-networking flags it keeps trying Google's hosts).
+import { type Browser, type BrowserContext, chromium } from "playwright-core";
+
 export const CHROMIUM = "/usr/bin/chromium";
 
 export const CHROMIUM_ARGS = [

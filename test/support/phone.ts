@@ -4,9 +4,9 @@
 import { mkdir, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { expect } from "vitest";
-import { CHROMIUM, CHROMIUM_ARGS } from "./chromium.js";
+import { phoneBrowser } from "./chromium.js";
 import { repoRoot } from "./cli.js";
 
 export const SCREENSHOTS_DIR = process.env.HANDCARRY_SCREENSHOTS
@@ -21,14 +21,7 @@ export interface Phone {
 
 export async function openPhone(): Promise<Phone> {
   await mkdir(SCREENSHOTS_DIR, { recursive: true });
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-  const phone = await browser.newContext({
-    viewport: { width: 390, height: 844 },
-    isMobile: true,
-    hasTouch: true,
-    locale: "en-GB",
-    timezoneId: "UTC",
-  });
+  const { browser, phone } = await phoneBrowser();
   return {
     browser,
     phone,
