@@ -4,6 +4,7 @@
 import { openCourse, ReaderError, readerFor } from "../readers/index.js";
 import type { MoodleCourse } from "../readers/moodle/model.js";
 import type { Course } from "../readers/types.js";
+import { promiseCache } from "../util/promise-cache.js";
 import { hotspotError } from "./errors.js";
 import type { CourseSource, ServedCourse } from "./types.js";
 
@@ -50,7 +51,7 @@ export async function courseActivity<A>(course: Course<A>, id: string): Promise<
 }
 
 export function courseAccess(source: CourseSource): CourseAccess {
-  const cache = new Map<string, Promise<Course | null>>();
+  const opened = promiseCache<Course | null>(8);
   const access: CourseAccess = {
     async get(id) {
       const c = await source.get(id);
@@ -59,15 +60,7 @@ export function courseAccess(source: CourseSource): CourseAccess {
     },
     archive: (course) => source.archive(course),
     read(course) {
-      const key = `${course.id}\0${course.contentHash}\0${course.treePath}`;
-      let hit = cache.get(key);
-      if (!hit) {
-        hit = readCourse(course);
-        hit.catch(() => cache.delete(key));
-        if (cache.size >= 8) cache.delete(cache.keys().next().value as string);
-        cache.set(key, hit);
-      }
-      return hit;
+      return opened(`${course.id}\0${course.contentHash}\0${course.treePath}`, () => readCourse(course));
     },
     async moodle(course) {
       const read = await access.read(course);

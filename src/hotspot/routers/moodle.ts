@@ -21,6 +21,7 @@ import {
   questionnaireStatement,
   quizAttemptStatements,
 } from "../../records/index.js";
+import { promiseCache } from "../../util/promise-cache.js";
 import { type AnswerStore, rebuildAttempt } from "../attempts.js";
 import { type CourseAccess, courseActivity } from "../courses.js";
 import { hotspotError } from "../errors.js";
@@ -53,7 +54,7 @@ export function moodleRouter(
   records?: LearnerRecords,
 ): Router {
   const router = new Router();
-  const attempts = new Map<string, Promise<Attempt>>();
+  const attempts = promiseCache<Attempt>(64);
   const record = recorder(answers ? records : undefined);
   const readToday = new Set<string>();
 
@@ -88,15 +89,7 @@ export function moodleRouter(
     quiz: Extract<MoodleActivity, { type: "quiz" }>,
     seed: number,
   ) => {
-    const key = `${course.contentHash}\0${quiz.id}\0${seed}`;
-    let hit = attempts.get(key);
-    if (!hit) {
-      hit = rebuildAttempt(course, quiz, seed);
-      hit.catch(() => attempts.delete(key));
-      if (attempts.size >= 64) attempts.delete(attempts.keys().next().value as string);
-      attempts.set(key, hit);
-    }
-    return hit;
+    return attempts(`${course.contentHash}\0${quiz.id}\0${seed}`, () => rebuildAttempt(course, quiz, seed));
   };
 
   const place = (course: ServedCourse, activityId: string) => ({

@@ -8,13 +8,12 @@ import { stat } from "node:fs/promises";
 import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { ArchiveError, extractArchive } from "../../archive/index.js";
+import { promiseCache } from "../../util/promise-cache.js";
 import { ReaderError } from "../errors.js";
 
 /** An H5P package is tens of MB at most; these bound a zip bomb well below the Pi's SD card. */
 const H5P_LIMITS = { maxEntries: 20_000, maxTotalSize: 1024 ** 3 };
-const MAX_REMEMBERED = 256;
-
-const extracted = new Map<string, Promise<string>>();
+const extracted = promiseCache<string>(256);
 
 async function sha256(file: string): Promise<string> {
   const hash = createHash("sha256");
@@ -52,13 +51,5 @@ async function extractOnce(file: string, cacheRoot: string, name: string): Promi
  * `cacheRoot` on first use. `name` is the file as the course names it, for error messages.
  */
 export function extractH5p(file: string, cacheRoot: string, name: string): Promise<string> {
-  const key = `${file}\0${cacheRoot}`;
-  let hit = extracted.get(key);
-  if (!hit) {
-    hit = extractOnce(file, cacheRoot, name);
-    hit.catch(() => extracted.delete(key));
-    if (extracted.size >= MAX_REMEMBERED) extracted.delete(extracted.keys().next().value as string);
-    extracted.set(key, hit);
-  }
-  return hit;
+  return extracted(`${file}\0${cacheRoot}`, () => extractOnce(file, cacheRoot, name));
 }
