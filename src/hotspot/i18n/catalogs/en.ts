@@ -181,6 +181,8 @@ export const en = {
   "status.records": "Learners’ records",
   "status.recordsCounts":
     "{pending, plural, one {# waiting} other {# waiting}} to go to the master, {sent, plural, one {# sent} other {# sent}}",
+  "status.recordsSetAside":
+    "{count, plural, one {# refused by the master} other {# refused by the master}}: kept apart on this device, the others go on",
   "status.recordsLastUpload": "Last records upload",
   "status.recordsUploadDone": "{date} — {sent, plural, one {# sent} other {# sent}}",
   "status.recordsNearlyFull": "Nearly full: take the device to a sync point soon",

@@ -171,6 +171,8 @@ export const id: Catalog = {
   "status.records": "Catatan pelajar",
   "status.recordsCounts":
     "{pending, plural, other {# menunggu}} dikirim ke master, {sent, plural, other {# terkirim}}",
+  "status.recordsSetAside":
+    "{count, plural, other {# ditolak server pusat}}: disimpan terpisah di perangkat ini, yang lain tetap dikirim",
   "status.recordsLastUpload": "Pengiriman catatan terakhir",
   "status.recordsUploadDone": "{date} — {sent, plural, other {# terkirim}}",
   "status.recordsNearlyFull": "Hampir penuh: segera bawa perangkat ke titik sinkronisasi",
