@@ -247,6 +247,7 @@ export const en = {
   "error.staleForm": "Stale form: reload the admin page.",
   "error.expectedForm": "Expected a form.",
   "error.formTooLarge": "Form too large.",
+  "error.formCutOff": "The form was cut off before all of it arrived: send it again.",
   "error.internal": "Something went wrong.",
   "error.backToCourses": "Back to the courses",
   "error.cannotShowBackup": "This course backup cannot be shown ({reason}). Use Download instead.",

@@ -244,6 +244,7 @@ export const fr: Catalog = {
   "error.staleForm": "Formulaire expiré\u00a0: rechargez la page d’administration.",
   "error.expectedForm": "Un formulaire est attendu.",
   "error.formTooLarge": "Formulaire trop volumineux.",
+  "error.formCutOff": "Le formulaire a été coupé avant d’arriver en entier\u00a0: envoyez-le de nouveau.",
   "error.internal": "Une erreur s’est produite.",
   "error.backToCourses": "Retour aux cours",
   "error.cannotShowBackup":

@@ -236,6 +236,7 @@ export const id: Catalog = {
   "error.staleForm": "Formulir sudah kedaluwarsa: muat ulang halaman admin.",
   "error.expectedForm": "Permintaan ini harus berupa formulir.",
   "error.formTooLarge": "Formulir terlalu besar.",
+  "error.formCutOff": "Formulir terputus sebelum seluruhnya diterima: kirim lagi.",
   "error.internal": "Terjadi kesalahan.",
   "error.backToCourses": "Kembali ke daftar kursus",
   "error.cannotShowBackup":
