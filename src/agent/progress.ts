@@ -59,18 +59,17 @@ export function progressReporter(mode: "bar" | "lines" | "json") {
       ok: boolean;
       sent: number;
       pending: number;
+      setAside: number;
       lastUpload: string | null;
       error?: string;
     }) {
       bar?.stop();
       bar = undefined;
       if (mode === "json") process.stdout.write(`${JSON.stringify({ type: "records", ...r })}\n`);
-      else
-        out(
-          r.ok
-            ? `records: ${r.sent} sent, ${r.pending} pending`
-            : `records: ${r.sent} sent, ${r.pending} pending; FAILED (will resume): ${r.error}`,
-        );
+      else {
+        const counts = `records: ${r.sent} sent, ${r.pending} pending${r.setAside > 0 ? `, ${r.setAside} set aside (refused by the master)` : ""}`;
+        out(r.ok ? counts : `${counts}; FAILED (will resume): ${r.error}`);
+      }
     },
     finish(r: SyncResult) {
       bar?.stop();

@@ -1,7 +1,8 @@
-// The xAPI 1.0.3 statement as handcarry writes it: the parts of the specification the Pi
-// produces (an Agent identified by an account, an Activity object, a result, a context with
+// The xAPI 1.0.3 statement, one type on the Pi and on the master: the parts handcarry writes
+// and reads (an actor identified by an account, an Activity object, a result, a context with
 // extensions), plus the IRIs every statement shares. The full specification allows more;
-// statements from the players (H5P, SCORM) may carry it, and are checked by validate.ts.
+// statements from the players (H5P, SCORM) may carry it, kept as sent, and are checked by
+// xapi.ts's validator before anything else reads them.
 
 export const XAPI_VERSION = "1.0.3";
 
@@ -15,12 +16,13 @@ export interface Account {
 }
 
 export interface Actor {
-  objectType?: "Agent";
+  objectType?: "Agent" | "Group";
   name?: string;
   account?: Account;
   mbox?: string;
   mbox_sha1sum?: string;
   openid?: string;
+  [more: string]: unknown;
 }
 
 export interface Verb {
@@ -33,7 +35,9 @@ export interface ActivityDefinition {
   description?: LanguageMap;
   type?: string;
   interactionType?: string;
+  correctResponsesPattern?: string[];
   extensions?: Record<string, unknown>;
+  [more: string]: unknown;
 }
 
 export interface Activity {
@@ -70,16 +74,21 @@ export interface Context {
   platform?: string;
   language?: string;
   extensions?: Record<string, unknown>;
+  [more: string]: unknown;
 }
 
 export interface Statement {
   id: string;
   actor: Actor;
   verb: Verb;
-  object: Activity;
+  /** An Activity in every statement handcarry makes; a player's may name an Agent or a StatementRef. */
+  object: Activity | ({ objectType: string } & Record<string, unknown>);
   result?: Result;
   context?: Context;
-  timestamp: string;
+  /** Set on every statement the Pi keeps (the moment it happened). */
+  timestamp?: string;
+  /** Set by the master when it stored the statement. */
+  stored?: string;
   version?: string;
   /** Statements from players may carry more (attachments, authority…): kept as sent. */
   [more: string]: unknown;

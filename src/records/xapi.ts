@@ -1,66 +1,12 @@
 /**
- * records/ — learner records as xAPI 1.0.3 statements. This file: the statement's shape (the
- * parts handcarry reads; every other property is kept as sent) and its validation.
+ * records/ — learner records as xAPI 1.0.3 statements. This file: their validation (the
+ * statement's type is in statement.ts).
  *
  * Validation is Learning Locker's xAPI validator (@learninglocker/xapi-validation), the rule
  * set an LRS applies, so a statement accepted here is one an LRS accepts too. handcarry adds
  * one rule of its own: the `id` must be there, because storing each statement once depends on it.
  */
 import xapiValidation from "@learninglocker/xapi-validation";
-
-export interface LanguageMap {
-  [language: string]: string;
-}
-
-export interface XapiActor {
-  objectType?: "Agent" | "Group";
-  name?: string;
-  mbox?: string;
-  mbox_sha1sum?: string;
-  openid?: string;
-  account?: { homePage: string; name: string };
-  [k: string]: unknown;
-}
-
-export interface XapiActivity {
-  objectType?: "Activity";
-  id: string;
-  definition?: {
-    name?: LanguageMap;
-    type?: string;
-    interactionType?: string;
-    correctResponsesPattern?: string[];
-    [k: string]: unknown;
-  };
-}
-
-export interface XapiResult {
-  score?: { scaled?: number; raw?: number; min?: number; max?: number };
-  success?: boolean;
-  completion?: boolean;
-  response?: string;
-  duration?: string;
-  extensions?: Record<string, unknown>;
-}
-
-export interface XapiContext {
-  registration?: string;
-  contextActivities?: Partial<Record<"parent" | "grouping" | "category" | "other", XapiActivity[]>>;
-  extensions?: Record<string, unknown>;
-  [k: string]: unknown;
-}
-
-export interface XapiStatement {
-  id: string;
-  actor: XapiActor;
-  verb: { id: string; display?: LanguageMap };
-  object: XapiActivity | ({ objectType: string } & Record<string, unknown>);
-  result?: XapiResult;
-  context?: XapiContext;
-  timestamp?: string;
-  stored?: string;
-  [k: string]: unknown;
-}
 
 type Validate = (data: unknown) => XapiWarning[];
 // The package is CommonJS with `exports.default`: Node's ESM hands over that exports object,

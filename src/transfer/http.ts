@@ -22,6 +22,8 @@ export class HttpError extends Error {
     message: string,
     /** Seconds the server asked to wait before the same request (Retry-After), if it did. */
     readonly retryAfter?: number,
+    /** The error answer's JSON, unchecked, for callers that know its shape (e.g. which items were refused). */
+    readonly answer?: unknown,
   ) {
     super(message);
     this.name = "HttpError";
@@ -211,8 +213,10 @@ export async function requestJson<T>(
   ).toString("utf8");
   if (!res.ok) {
     let msg = text;
+    let answer: unknown;
     try {
-      msg = (JSON.parse(text) as { error?: string }).error ?? text;
+      answer = JSON.parse(text);
+      msg = (answer as { error?: string }).error ?? text;
     } catch {}
     const wait = Number(res.headers["retry-after"]);
     throw new HttpError(
@@ -220,6 +224,7 @@ export async function requestJson<T>(
       joinUrl(opts.baseUrl, path),
       `${res.status} from ${path}: ${String(msg).slice(0, 500)}`,
       Number.isFinite(wait) && wait >= 0 ? wait : undefined,
+      answer,
     );
   }
   let value: unknown;

@@ -1,7 +1,7 @@
 // Records on a real master: statements shaped as an agent records them, a master in a temp
 // dir on loopback, and the upload call exactly as the wire protocol has it.
 import { type StartMasterOptions, startMaster } from "../../src/master/server.js";
-import type { XapiStatement } from "../../src/records/xapi.js";
+import type { Statement } from "../../src/records/statement.js";
 import { makeTempDir } from "../support/procs.js";
 
 export const READ_TOKEN = "read-secret-0123";
@@ -30,7 +30,7 @@ export interface AnswerSpec {
 }
 
 /** A quiz answer as the agent records it: the question as object, the quiz as parent. */
-export function answerStatement(o: AnswerSpec): XapiStatement {
+export function answerStatement(o: AnswerSpec): Statement {
   const course = o.course ?? "algebra";
   const quiz = `${IRI}/courses/${course}/activities/${o.quiz ?? "quiz-1"}`;
   const learner = o.learner ?? "Ana";
@@ -69,11 +69,11 @@ export interface ActivitySpec {
   activity: string;
   name: string;
   verb?: string;
-  result?: XapiStatement["result"];
+  result?: Statement["result"];
 }
 
 /** A statement about a whole activity (a quiz's total, a page seen), as the agent records it. */
-export function activityStatement(o: ActivitySpec): XapiStatement {
+export function activityStatement(o: ActivitySpec): Statement {
   const base = answerStatement({ ...o, n: o.n, course: o.course });
   const course = o.course ?? "algebra";
   const verb = o.verb ?? "completed";

@@ -3,6 +3,7 @@
 // from a browser are refused with what was wrong.
 import { describe, expect, it } from "vitest";
 import {
+  type Activity,
   checkStatement,
   choiceStatement,
   experiencedStatement,
@@ -111,7 +112,7 @@ describe("statements built on the Pi", () => {
     });
     expect(survey.result!.response).toBe('{"12":3}');
     expect(read.verb.id).toBe("http://adlnet.gov/expapi/verbs/experienced");
-    expect(read.object.definition!.type).toBe("http://activitystrea.ms/schema/1.0/page");
+    expect((read.object as Activity).definition!.type).toBe("http://activitystrea.ms/schema/1.0/page");
   });
 
   it("without a master yet, IRIs use a reserved name that never resolves", () => {

@@ -12,6 +12,8 @@ export interface RecordsStepReport {
   ok: boolean;
   sent: number;
   pending: number;
+  /** Statements the master refused, kept apart on the Pi (all of them, not only this run's). */
+  setAside: number;
   lastUpload: string | null;
   error?: string;
 }
@@ -29,7 +31,7 @@ export async function uploadPendingRecords(o: {
     store = await Store.open(join(o.dataDir, "agent-db"));
   } catch (err) {
     const error = `the agent's database is in use or missing (${(err as Error).message}); its own cycle uploads the records`;
-    return { ok: false, sent: 0, pending: 0, lastUpload: null, error };
+    return { ok: false, sent: 0, pending: 0, setAside: 0, lastUpload: null, error };
   }
   try {
     const limits = parseAgentConfig({ dataDir: o.dataDir }).records;
@@ -42,7 +44,7 @@ export async function uploadPendingRecords(o: {
     });
     if (outbox.counts().pending === 0) {
       const c = outbox.counts();
-      return { ok: true, sent: 0, pending: 0, lastUpload: c.lastUpload?.at ?? null };
+      return { ok: true, sent: 0, pending: 0, setAside: c.setAside, lastUpload: c.lastUpload?.at ?? null };
     }
     const r = await uploadRecords({ outbox, deviceId: id, ...o, batchSize: limits.batchSize });
     const c = outbox.counts();
@@ -50,6 +52,7 @@ export async function uploadPendingRecords(o: {
       ok: r.ok,
       sent: r.sent,
       pending: c.pending,
+      setAside: c.setAside,
       lastUpload: c.lastUpload?.at ?? null,
       ...(r.error ? { error: r.error } : {}),
     };

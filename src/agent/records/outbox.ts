@@ -3,7 +3,9 @@
 // envelope written with one synced put before the page says "saved": a power cut after it
 // loses nothing. Storage is bounded by a cap per learner per day and a total cap; over one,
 // nothing is kept and the caller says so, and nothing already kept is ever dropped. A
-// statement leaves only when the master has acknowledged it (acknowledge()).
+// statement leaves only when the master has acknowledged it (acknowledge()), or moves to the
+// set-aside table when the master refused it (setAside()), with the master's reason: it no
+// longer holds up the others, and it stays on the Pi for someone to look at.
 import { randomBytes, randomUUID } from "node:crypto";
 import type { Learner } from "../../hotspot/frame.js";
 import type { LearnerRecords } from "../../hotspot/types.js";
@@ -44,6 +46,8 @@ interface UploadTally {
 
 export interface RecordsCounts {
   pending: number;
+  /** Statements the master refused, kept apart on the Pi (they count against the total cap). */
+  setAside: number;
   /** Statements the master acknowledged, over the life of this Pi. */
   sent: number;
   lastUpload: LastUpload | null;
@@ -58,6 +62,25 @@ export interface PendingStatement {
   statement: Statement;
 }
 
+/** A statement the master refused, as kept apart: who it belongs to, and why. */
+export interface SetAsideStatement {
+  learner: string;
+  day: string;
+  statement: Statement;
+  /** The master's HTTP status and its reason for this statement. */
+  status: number;
+  reason: string;
+  /** When it was set aside. */
+  at: string;
+}
+
+/** A pending statement the master refused, with its answer. */
+export interface Refusal {
+  pending: PendingStatement;
+  status: number;
+  reason: string;
+}
+
 export interface OutboxOptions {
   deviceId: string;
   masterUrl(): string;
@@ -68,6 +91,7 @@ export interface OutboxOptions {
 
 export class Outbox implements LearnerRecords {
   private pendingCount = 0;
+  private setAsideCount = 0;
   private readonly perLearnerDay = new Map<string, number>();
   private tally: UploadTally = { sent: 0 };
   /** Saves are applied one at a time, so two phones cannot both pass a cap's last place. */
@@ -77,14 +101,27 @@ export class Outbox implements LearnerRecords {
     private readonly store: Store,
     private readonly envelopes: Table<Envelope>,
     private readonly meta: Table<UploadTally>,
+    private readonly refused: Table<SetAsideStatement>,
     private readonly o: OutboxOptions,
   ) {}
 
   static async open(store: Store, o: OutboxOptions): Promise<Outbox> {
-    const box = new Outbox(store, store.table("records-outbox"), store.table("records-meta"), o);
+    const box = new Outbox(
+      store,
+      store.table("records-outbox"),
+      store.table("records-meta"),
+      store.table("records-set-aside"),
+      o,
+    );
     for await (const [, env] of box.envelopes.between()) box.count(env, env.statements.length);
+    for await (const _ of box.refused.between()) box.setAsideCount++;
     box.tally = (await box.meta.get("upload")) ?? { sent: 0 };
     return box;
+  }
+
+  /** Statements on the Pi: pending and set aside. */
+  private stored(): number {
+    return this.pendingCount + this.setAsideCount;
   }
 
   private now(): Date {
@@ -116,7 +153,7 @@ export class Outbox implements LearnerRecords {
       day: this.now().toISOString().slice(0, 10),
       statements,
     };
-    if (this.pendingCount + statements.length > this.o.maxPending) throw new RecordsFullError("total");
+    if (this.stored() + statements.length > this.o.maxPending) throw new RecordsFullError("total");
     const today = this.perLearnerDay.get(`${env.learner}\0${env.day}`) ?? 0;
     if (today + statements.length > this.o.maxPerLearnerPerDay) throw new RecordsFullError("learner-day");
     // Keys sort by time of saving: the oldest go up first.
@@ -188,29 +225,81 @@ export class Outbox implements LearnerRecords {
     sent: readonly PendingStatement[],
     acknowledged: ReadonlySet<string>,
   ): Promise<number> {
-    const keys = [...new Set(sent.filter((p) => acknowledged.has(p.statement.id)).map((p) => p.key))];
-    let removed = 0;
-    const ops: BatchOp[] = [];
-    const counted: Array<[Envelope, number]> = [];
-    for (const key of keys) {
-      const env = await this.envelopes.get(key);
-      if (!env) continue;
-      const left = env.statements.filter((s) => !acknowledged.has(s.id));
-      const gone = env.statements.length - left.length;
-      ops.push(
-        left.length === 0
-          ? this.envelopes.delOp(key)
-          : this.envelopes.putOp(key, { ...env, statements: left }),
-      );
-      counted.push([env, gone]);
-      removed += gone;
-    }
+    const { ops, counted, removed } = await this.removal(sent, acknowledged);
     const tally = { ...this.tally, sent: this.tally.sent + removed };
     ops.push(this.meta.putOp("upload", tally));
     await this.store.write(ops, true);
     this.tally = tally;
     for (const [env, gone] of counted) this.count(env, -gone);
     return removed;
+  }
+
+  /**
+   * The master refused these: each moves from its envelope to the set-aside table, with the
+   * master's reason, in one synced batch (a crash before it leaves them pending, as before).
+   */
+  setAside(refusals: readonly Refusal[]): Promise<number> {
+    const run = this.writes.then(() => this.setAsideNow(refusals));
+    this.writes = run.catch(() => {});
+    return run;
+  }
+
+  private async setAsideNow(refusals: readonly Refusal[]): Promise<number> {
+    const ids = new Set(refusals.map((r) => r.pending.statement.id));
+    const { ops, counted, removed } = await this.removal(
+      refusals.map((r) => r.pending),
+      ids,
+    );
+    const at = this.now().toISOString();
+    const envelopeOf = new Map(counted.map(([env, , key]) => [key, env]));
+    let added = 0;
+    for (const r of refusals) {
+      const env = envelopeOf.get(r.pending.key);
+      // Already gone (acknowledged, or set aside by another run): nothing to keep apart.
+      if (!env?.statements.some((s) => s.id === r.pending.statement.id)) continue;
+      const { statement, key } = r.pending;
+      const entry: SetAsideStatement = {
+        learner: env.learner,
+        day: env.day,
+        statement,
+        status: r.status,
+        reason: r.reason,
+        at,
+      };
+      ops.push(this.refused.putOp(`${key}.${statement.id}`, entry));
+      added++;
+    }
+    await this.store.write(ops, true);
+    for (const [env, gone] of counted) this.count(env, -gone);
+    this.setAsideCount += added;
+    return removed;
+  }
+
+  /** The statements the master refused, oldest first, with its reasons. */
+  async *setAsideStatements(): AsyncGenerator<SetAsideStatement> {
+    for await (const [, entry] of this.refused.between()) yield entry;
+  }
+
+  /** The batch ops that take the statements with these ids out of their envelopes. */
+  private async removal(pending: readonly PendingStatement[], ids: ReadonlySet<string>) {
+    const keys = [...new Set(pending.filter((p) => ids.has(p.statement.id)).map((p) => p.key))];
+    let removed = 0;
+    const ops: BatchOp[] = [];
+    const counted: Array<[Envelope, number, string]> = [];
+    for (const key of keys) {
+      const env = await this.envelopes.get(key);
+      if (!env) continue;
+      const left = env.statements.filter((s) => !ids.has(s.id));
+      const gone = env.statements.length - left.length;
+      ops.push(
+        left.length === 0
+          ? this.envelopes.delOp(key)
+          : this.envelopes.putOp(key, { ...env, statements: left }),
+      );
+      counted.push([env, gone, key]);
+      removed += gone;
+    }
+    return { ops, counted, removed };
   }
 
   /** The outcome of an upload, for the status. */
@@ -223,11 +312,12 @@ export class Outbox implements LearnerRecords {
   counts(): RecordsCounts {
     return {
       pending: this.pendingCount,
+      setAside: this.setAsideCount,
       sent: this.tally.sent,
       lastUpload: this.tally.lastUpload ?? null,
       cap: this.o.maxPending,
-      nearlyFull: this.pendingCount >= this.o.maxPending * NEARLY_FULL_SHARE,
-      full: this.pendingCount >= this.o.maxPending,
+      nearlyFull: this.stored() >= this.o.maxPending * NEARLY_FULL_SHARE,
+      full: this.stored() >= this.o.maxPending,
     };
   }
 }

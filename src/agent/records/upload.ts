@@ -3,6 +3,13 @@
 // (timeouts, deadline, 503 Retry-After, back-off with jitter). A statement leaves the Pi only
 // once the master has acknowledged it, and re-sending one is harmless (the master keeps each
 // id once), so a cut link or a kill -9 at any moment costs at most one re-sent batch.
+//
+// A statement the master refuses must not hold up the ones behind it. The master checks a
+// whole batch first and answers 400 naming every statement it refuses (by its place in the
+// batch, with the problems); those are set aside on the Pi with the master's reason and the
+// rest go on. A 400 that names no statement is about the request, not a statement: the run
+// stops, as for any other failure. A single statement too large for the master (413) is set
+// aside the same way.
 import { z } from "zod";
 import {
   BadAnswerError,
@@ -13,7 +20,7 @@ import {
   retryWhenNotReady,
   sleep,
 } from "../../transfer/index.js";
-import type { Outbox } from "./outbox.js";
+import type { Outbox, PendingStatement, Refusal } from "./outbox.js";
 
 /** What the master takes in one request. */
 export const MAX_BATCH_STATEMENTS = 200;
@@ -30,6 +37,22 @@ const recordsAck = z
     conflicts: z.array(z.string()),
   })
   .describe("records acknowledgement");
+
+/** The master's 400 for a batch with statements it refuses: which ones, and why. */
+const refusedAnswer = z.object({
+  invalid: z
+    .array(
+      z.object({
+        index: z.number().int().min(0),
+        id: z.string().optional(),
+        problems: z.array(z.string()).min(1),
+      }),
+    )
+    .min(1),
+});
+
+/** How much of a statement's id the master repeats in its refusal. */
+const REFUSED_ID_CHARS = 64;
 
 export interface UploadRecordsOptions
   extends Pick<ClientOptions, "token" | "signal" | "timeoutMs" | "deadlineMs"> {
@@ -48,6 +71,8 @@ export interface UploadOutcome {
   sent: number;
   /** Statements the master kept as conflicts (same id, other content) for review. */
   conflicts: number;
+  /** Statements the master refused in this run, now set aside on the Pi. */
+  setAside: number;
   /** Request bodies sent, in bytes (what the statements cost on the wire, before HTTP headers). */
   bodyBytes: number;
   requests: number;
@@ -56,7 +81,7 @@ export interface UploadOutcome {
 
 /** Send every pending statement; failures end the run with `error`, the rest waits for the next. */
 export async function uploadRecords(o: UploadRecordsOptions): Promise<UploadOutcome> {
-  const out: UploadOutcome = { ok: true, sent: 0, conflicts: 0, bodyBytes: 0, requests: 0 };
+  const out: UploadOutcome = { ok: true, sent: 0, conflicts: 0, setAside: 0, bodyBytes: 0, requests: 0 };
   let size = Math.min(o.batchSize ?? MAX_BATCH_STATEMENTS, MAX_BATCH_STATEMENTS);
   try {
     for (;;) {
@@ -72,7 +97,16 @@ export async function uploadRecords(o: UploadRecordsOptions): Promise<UploadOutc
           size = Math.max(1, Math.floor(batch.length / 2));
           continue;
         }
-        throw err;
+        const refusals = refusalsOf(err, batch);
+        if (!refusals) throw err;
+        out.requests++;
+        out.bodyBytes += Buffer.byteLength(body);
+        const moved = await o.outbox.setAside(refusals);
+        // Nothing moved means the same batch would be refused again: stop rather than spin.
+        if (moved === 0) throw err;
+        out.setAside += moved;
+        o.onProgress?.({ sent: out.sent, pending: o.outbox.counts().pending });
+        continue;
       }
       out.requests++;
       out.bodyBytes += Buffer.byteLength(body);
@@ -94,6 +128,28 @@ export async function uploadRecords(o: UploadRecordsOptions): Promise<UploadOutc
     ...(out.error ? { error: out.error } : {}),
   });
   return out;
+}
+
+/**
+ * The statements of `batch` the master refused, when its answer names them (every one must be
+ * in the batch, or the answer is not trusted), or a lone statement too large for it; else
+ * undefined.
+ */
+function refusalsOf(err: unknown, batch: readonly PendingStatement[]): Refusal[] | undefined {
+  if (!(err instanceof HttpError)) return undefined;
+  if (err.status === 413 && batch.length === 1)
+    return [{ pending: batch[0]!, status: 413, reason: err.message }];
+  if (err.status !== 400) return undefined;
+  const named = refusedAnswer.safeParse(err.answer);
+  if (!named.success) return undefined;
+  const refusals: Refusal[] = [];
+  for (const { index, id, problems } of named.data.invalid) {
+    const pending = batch[index];
+    if (!pending || (id !== undefined && pending.statement.id.slice(0, REFUSED_ID_CHARS) !== id))
+      return undefined;
+    refusals.push({ pending, status: 400, reason: problems.join("; ") });
+  }
+  return refusals;
 }
 
 /** One batch, retried on a failed link or a 5xx with back-off; 503 waits as the master asks. */

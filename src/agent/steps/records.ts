@@ -24,6 +24,8 @@ export function recordsStep(o: RecordsStepOptions): (ctx: StepContext) => Promis
       ...ctx,
     });
     if (!r.ok) throw new Error(`${r.sent} records sent, then: ${r.error}`);
+    if (r.setAside > 0)
+      o.log.warn({ setAside: r.setAside }, "the master refused some records: set aside on this device");
     o.log.info({ sent: r.sent, conflicts: r.conflicts, bytes: r.bodyBytes }, "records uploaded");
   };
 }

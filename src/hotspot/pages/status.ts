@@ -28,6 +28,8 @@ export interface StatusView {
   records?: {
     pending: number;
     sent: number;
+    /** Refused by the master, kept apart on the Pi. */
+    setAside: number;
     lastUpload: { at: string; ok: boolean; sent: number } | null;
     nearlyFull: boolean;
     full: boolean;
@@ -43,11 +45,15 @@ function recordsRows(s: StatusView, row: (k: MessageKey, v: string) => string): 
     : r.nearlyFull
       ? ` <span class="err">${esc(t("status.recordsNearlyFull"))}</span>`
       : "";
+  const refused =
+    r.setAside > 0
+      ? ` <span class="err">${esc(t("status.recordsSetAside", { count: r.setAside }))}</span>`
+      : "";
   const last = r.lastUpload;
   return [
     row(
       "status.records",
-      `${esc(t("status.recordsCounts", { pending: r.pending, sent: r.sent }))}${warning}`,
+      `${esc(t("status.recordsCounts", { pending: r.pending, sent: r.sent }))}${warning}${refused}`,
     ),
     row(
       "status.recordsLastUpload",

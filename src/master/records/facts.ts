@@ -2,7 +2,7 @@
 // learner and class. Statements come from agents and their browsers, so every field is
 // optional here and a missing one is an empty string, never an error.
 
-import type { LanguageMap, XapiActivity, XapiStatement } from "../../records/xapi.js";
+import type { Activity, LanguageMap, Statement } from "../../records/statement.js";
 import { COURSE_ID } from "../../sync/course.js";
 
 export interface StatementFacts {
@@ -33,11 +33,11 @@ export function firstLanguage(map: LanguageMap | undefined): string {
 const asText = (v: unknown): string => (typeof v === "string" ? v : "");
 
 /** The course of a statement: the first activity IRI (grouping, parent, object) that names one. */
-function courseOf(s: XapiStatement): string {
+function courseOf(s: Statement): string {
   const ca = s.context?.contextActivities;
   const candidates: unknown[] = [...(ca?.grouping ?? []), ...(ca?.parent ?? []), s.object];
   for (const a of candidates) {
-    const m = COURSE_IN_IRI.exec(asText((a as XapiActivity | undefined)?.id));
+    const m = COURSE_IN_IRI.exec(asText((a as Activity | undefined)?.id));
     if (!m) continue;
     const id = decodeURIComponent(m[1]!);
     if (COURSE_ID.test(id)) return id;
@@ -46,15 +46,15 @@ function courseOf(s: XapiStatement): string {
 }
 
 /** A context extension whose key ends in `/class` or `class-code` (the class code on the phone). */
-function classOf(s: XapiStatement): string {
+function classOf(s: Statement): string {
   for (const [k, v] of Object.entries(s.context?.extensions ?? {}))
     if (/(\/|:|-)class(-?code)?$/i.test(k) && typeof v === "string") return v;
   return "";
 }
 
-export function statementFacts(s: XapiStatement): StatementFacts {
+export function statementFacts(s: Statement): StatementFacts {
   const a = s.actor ?? {};
-  const object = s.object as XapiActivity;
+  const object = s.object as Activity;
   const learner = asText(a.account?.name) || asText(a.mbox) || asText(a.mbox_sha1sum) || asText(a.openid);
   return {
     course: courseOf(s),

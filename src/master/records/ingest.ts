@@ -3,7 +3,8 @@
 // so what an agent sees acknowledged is exactly what the master holds.
 import type { Context } from "koa";
 import { rawBody } from "../../http/body.js";
-import { validateStatement, type XapiStatement } from "../../records/xapi.js";
+import type { Statement } from "../../records/statement.js";
+import { validateStatement } from "../../records/xapi.js";
 import { HttpProblem } from "../problem.js";
 import { type IngestResult, type RecordStore, RecordsUnavailable } from "./store.js";
 
@@ -30,7 +31,7 @@ class InvalidBatch extends HttpProblem {
 }
 
 /** The batch in a request body, or the reason it is not one. */
-export function parseBatch(body: Buffer): { device: string; statements: XapiStatement[] } {
+export function parseBatch(body: Buffer): { device: string; statements: Statement[] } {
   let data: unknown;
   try {
     data = JSON.parse(body.toString("utf8"));
@@ -56,7 +57,7 @@ export function parseBatch(body: Buffer): { device: string; statements: XapiStat
     invalid.push({ index, ...(typeof id === "string" && { id: id.slice(0, 64) }), problems });
   });
   if (invalid.length > 0) throw new InvalidBatch(invalid);
-  return { device, statements: statements as XapiStatement[] };
+  return { device, statements: statements as Statement[] };
 }
 
 export async function ingestBatch(ctx: Context, records: RecordStore): Promise<void> {

@@ -2,7 +2,7 @@
 // activity (best score, completion, success) and, from the quiz answer statements, each
 // question's answers (how many, which responses, the share correct). Only these totals are
 // held, never the statements: a course's results cost memory by learners × activities.
-import type { XapiActivity, XapiStatement } from "../../records/xapi.js";
+import type { Activity, Statement } from "../../records/statement.js";
 import { scorePercent } from "./export.js";
 import { firstLanguage, statementFacts } from "./facts.js";
 import type { StoredRecord } from "./store.js";
@@ -53,8 +53,8 @@ export interface CourseResults {
   questions: QuestionStats[];
 }
 
-const isAnswer = (s: XapiStatement) =>
-  s.verb?.id === ANSWERED || (s.object as XapiActivity)?.definition?.type === INTERACTION;
+const isAnswer = (s: Statement) =>
+  s.verb?.id === ANSWERED || (s.object as Activity)?.definition?.type === INTERACTION;
 
 export async function courseResults(
   course: string,
@@ -97,7 +97,7 @@ export async function courseResults(
 }
 
 /** Count a quiz answer (no `s`) or a statement in a learner's cell, taking its score, completion, success. */
-function addToCell(row: LearnerRow, activity: string, s: XapiStatement | undefined): void {
+function addToCell(row: LearnerRow, activity: string, s: Statement | undefined): void {
   const cell = row.cells.get(activity) ?? { completed: false, statements: 0, answers: 0 };
   row.cells.set(activity, cell);
   if (!s) {
@@ -114,7 +114,7 @@ function addToCell(row: LearnerRow, activity: string, s: XapiStatement | undefin
 
 function countAnswer(
   questions: Map<string, QuestionStats>,
-  s: XapiStatement,
+  s: Statement,
   id: string,
   name: string,
   quiz: string,

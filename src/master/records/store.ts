@@ -11,7 +11,7 @@
  * nothing new.
  */
 import { createHash } from "node:crypto";
-import type { XapiStatement } from "../../records/xapi.js";
+import type { Statement } from "../../records/statement.js";
 import type { BatchOp, Store, Table } from "../../store/index.js";
 import { freeBytes } from "../../util/space.js";
 import { statementFacts } from "./facts.js";
@@ -26,7 +26,7 @@ export interface StoredRecord {
   course: string;
   activity: string;
   learner: string;
-  statement: XapiStatement;
+  statement: Statement;
 }
 
 export interface ConflictRecord {
@@ -35,7 +35,7 @@ export interface ConflictRecord {
   stored: string;
   /** Arrival sequence of the original this one conflicts with. */
   original: number;
-  statement: XapiStatement;
+  statement: Statement;
 }
 
 export interface IngestResult {
@@ -92,8 +92,7 @@ function canonical(v: unknown): string {
   return JSON.stringify(v);
 }
 
-export const contentDigest = (s: XapiStatement) =>
-  createHash("sha256").update(canonical(s)).digest("base64url");
+export const contentDigest = (s: Statement) => createHash("sha256").update(canonical(s)).digest("base64url");
 
 export class RecordStore {
   private readonly bySeq: Table<StoredRecord>;
@@ -137,7 +136,7 @@ export class RecordStore {
    * Keep `statements` (already validated) from `device`, durably, before resolving. Every id
    * of the batch ends up acknowledged: stored, an identical re-send, or a kept conflict.
    */
-  ingest(device: string, statements: XapiStatement[]): Promise<IngestResult> {
+  ingest(device: string, statements: Statement[]): Promise<IngestResult> {
     const limit = this.opts.maxWaiting ?? 32;
     if (this.waiting >= limit)
       return Promise.reject(new RecordsUnavailable(`${this.waiting} uploads are waiting to be stored`, 1));
@@ -147,7 +146,7 @@ export class RecordStore {
     return run.finally(() => this.waiting--);
   }
 
-  private async write(device: string, statements: XapiStatement[]): Promise<IngestResult> {
+  private async write(device: string, statements: Statement[]): Promise<IngestResult> {
     await this.checkSpace();
     const result: IngestResult = { acknowledged: [], stored: 0, duplicates: 0, conflicts: [] };
     const ops: BatchOp[] = [];
@@ -205,7 +204,7 @@ export class RecordStore {
     return now > this.lastStored ? now : this.lastStored;
   }
 
-  private recordOf(seq: number, device: string, stored: string, statement: XapiStatement): StoredRecord {
+  private recordOf(seq: number, device: string, stored: string, statement: Statement): StoredRecord {
     const f = statementFacts(statement);
     return {
       seq,

@@ -103,9 +103,9 @@ describe.skipIf(!present)("statements kept on the hotspot", () => {
     const total = quiz.at(-1)!;
     expect(total.verb.id).toBe("http://adlnet.gov/expapi/verbs/completed");
     expect(total.result).toMatchObject({ score: { raw: 6.6666667, max: 100 } });
-    const q4 = quiz.find((s) => s.object.id.endsWith("/activities/quiz_581/questions/4"))!;
+    const q4 = quiz.find((s) => String(s.object.id).endsWith("/activities/quiz_581/questions/4"))!;
     expect(q4.result).toMatchObject({ success: true, score: { raw: 1, max: 1 } });
-    const q10 = quiz.find((s) => s.object.id.endsWith("/questions/10"))!;
+    const q10 = quiz.find((s) => String(s.object.id).endsWith("/questions/10"))!;
     expect(q10.result).toEqual({
       response: "Greeted everyone.",
       extensions: { "urn:handcarry:xapi:needs-grading": true },

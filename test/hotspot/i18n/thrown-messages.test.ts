@@ -49,6 +49,7 @@ describe("messages the hotspot throws", () => {
     );
     expect([...new Set(keys)].sort()).toEqual([
       "error.expectedForm",
+      "error.formCutOff",
       "error.formTooLarge",
       "error.notFound",
       "error.rangeNotSatisfiable",

@@ -181,6 +181,8 @@ export const en = {
   "status.records": "Learners’ records",
   "status.recordsCounts":
     "{pending, plural, one {# waiting} other {# waiting}} to go to the master, {sent, plural, one {# sent} other {# sent}}",
+  "status.recordsSetAside":
+    "{count, plural, one {# refused by the master} other {# refused by the master}}: kept apart on this device, the others go on",
   "status.recordsLastUpload": "Last records upload",
   "status.recordsUploadDone": "{date} — {sent, plural, one {# sent} other {# sent}}",
   "status.recordsNearlyFull": "Nearly full: take the device to a sync point soon",
@@ -245,6 +247,7 @@ export const en = {
   "error.staleForm": "Stale form: reload the admin page.",
   "error.expectedForm": "Expected a form.",
   "error.formTooLarge": "Form too large.",
+  "error.formCutOff": "The form was cut off before all of it arrived: send it again.",
   "error.internal": "Something went wrong.",
   "error.backToCourses": "Back to the courses",
   "error.cannotShowBackup": "This course backup cannot be shown ({reason}). Use Download instead.",

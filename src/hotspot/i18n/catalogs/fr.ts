@@ -177,6 +177,8 @@ export const fr: Catalog = {
   "status.records": "Résultats des apprenants",
   "status.recordsCounts":
     "{pending, plural, one {# en attente} other {# en attente}} d’envoi au serveur maître, {sent, plural, one {# envoyé} other {# envoyés}}",
+  "status.recordsSetAside":
+    "{count, plural, one {# refusé par le serveur central} other {# refusés par le serveur central}}\u00a0: mis à part sur cet appareil, les autres continuent",
   "status.recordsLastUpload": "Dernier envoi des résultats",
   "status.recordsUploadDone": "{date} — {sent, plural, one {# envoyé} other {# envoyés}}",
   "status.recordsNearlyFull": "Presque plein\u00a0: portez bientôt l’appareil à un point de synchronisation",
@@ -242,6 +244,7 @@ export const fr: Catalog = {
   "error.staleForm": "Formulaire expiré\u00a0: rechargez la page d’administration.",
   "error.expectedForm": "Un formulaire est attendu.",
   "error.formTooLarge": "Formulaire trop volumineux.",
+  "error.formCutOff": "Le formulaire a été coupé avant d’arriver en entier\u00a0: envoyez-le de nouveau.",
   "error.internal": "Une erreur s’est produite.",
   "error.backToCourses": "Retour aux cours",
   "error.cannotShowBackup":

@@ -171,6 +171,8 @@ export const id: Catalog = {
   "status.records": "Catatan pelajar",
   "status.recordsCounts":
     "{pending, plural, other {# menunggu}} dikirim ke master, {sent, plural, other {# terkirim}}",
+  "status.recordsSetAside":
+    "{count, plural, other {# ditolak server pusat}}: disimpan terpisah di perangkat ini, yang lain tetap dikirim",
   "status.recordsLastUpload": "Pengiriman catatan terakhir",
   "status.recordsUploadDone": "{date} — {sent, plural, other {# terkirim}}",
   "status.recordsNearlyFull": "Hampir penuh: segera bawa perangkat ke titik sinkronisasi",
@@ -234,6 +236,7 @@ export const id: Catalog = {
   "error.staleForm": "Formulir sudah kedaluwarsa: muat ulang halaman admin.",
   "error.expectedForm": "Permintaan ini harus berupa formulir.",
   "error.formTooLarge": "Formulir terlalu besar.",
+  "error.formCutOff": "Formulir terputus sebelum seluruhnya diterima: kirim lagi.",
   "error.internal": "Terjadi kesalahan.",
   "error.backToCourses": "Kembali ke daftar kursus",
   "error.cannotShowBackup":
