@@ -176,7 +176,11 @@ export function createMasterApp(storage: MasterStorage, opts: MasterOptions): Ko
       check,
       all
         .filter(([, c]) => c.versions.length > 0)
-        .map(([, c]) => ({ id: c.id, contentHash: latestOf(c).contentHash })),
+        .map(([, c]) => ({
+          id: c.id,
+          contentHash: latestOf(c).contentHash,
+          kept: c.versions.map((v) => v.contentHash),
+        })),
     );
   });
 

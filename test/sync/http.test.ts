@@ -297,3 +297,76 @@ describe("unknown-base signatures", () => {
     }
   });
 });
+
+describe("unknown base, round trips", () => {
+  /** A tar of the given files (path → text), made here. */
+  async function tarOf(file: string, files: Record<string, string>): Promise<string> {
+    const entries = Object.entries(files).map(([path, text]) => ({
+      path,
+      type: "file" as const,
+      size: Buffer.byteLength(text),
+      mode: 0o644,
+      mtime: new Date(0),
+    }));
+    await writeArchive(file, "tar", entries, (e) => Readable.from([Buffer.from(files[e.path]!)]));
+    return file;
+  }
+
+  /** Install OLD from one master, publish NEW on a second that never saw OLD, sync from it. */
+  async function syncFromStranger(name: string, oldFile: string, newFile: string) {
+    const dir = join(work, name);
+    const first = await startMaster({ dataDir: join(dir, "m1"), publishToken: TOKEN });
+    const second = await startMaster({ dataDir: join(dir, "m2"), publishToken: TOKEN });
+    try {
+      const agentDir = join(dir, "agent");
+      await publishCourse({ masterUrl: first.url, token: TOKEN, course: "c7", file: oldFile });
+      expect((await syncAll({ dataDir: agentDir, masterUrl: first.url, courses: ["c7"] })).ok).toBe(true);
+      const v2 = await publishCourse({ masterUrl: second.url, token: TOKEN, course: "c7", file: newFile });
+      const requests: string[] = [];
+      second.server.on("request", (req) =>
+        requests.push(
+          `${req.method} ${req.url?.replace(/[0-9a-f]{64}/, "BLOB").replace(/=[0-9a-f]{24}/, "=S")}`,
+        ),
+      );
+      const r = await syncAll({ dataDir: agentDir, masterUrl: second.url });
+      return { r, requests, v2 };
+    } finally {
+      await first.close();
+      await second.close();
+    }
+  }
+
+  it("a small course: check, summary, piece (no /sync asked first, no signatures for 3 KB)", async () => {
+    const page = (rev: number) =>
+      `<html><body>${"<p>line of the page</p>\n".repeat(120)}rev ${rev}</body></html>`;
+    const oldFile = await tarOf(join(work, "small-old.tar"), { "index.html": page(1), "a.txt": "same" });
+    const newFile = await tarOf(join(work, "small-new.tar"), { "index.html": page(2), "a.txt": "same" });
+    const { r, requests, v2 } = await syncFromStranger("small", oldFile, newFile);
+    expect(requests).toEqual([
+      "POST /v1/catalog/check",
+      "POST /v1/courses/c7/summary",
+      "GET /v1/blobs/BLOB/pieces/0",
+    ]);
+    expect(r.courses[0]).toMatchObject({
+      type: "course-done",
+      plan: "unknown-base",
+      contentHash: v2.contentHash,
+    });
+  });
+
+  it("a larger course: check, summary, signatures inline, pieces", async () => {
+    const s = scen("small-text-change");
+    const { r, requests, v2 } = await syncFromStranger("large", s.old!, s.new);
+    expect(requests.slice(0, 3)).toEqual([
+      "POST /v1/catalog/check",
+      "POST /v1/courses/c7/summary",
+      "POST /v1/courses/c7/signatures?session=S",
+    ]);
+    expect(requests.slice(3).every((q) => q === "GET /v1/blobs/BLOB/pieces/0")).toBe(true);
+    expect(r.courses[0]).toMatchObject({
+      type: "course-done",
+      plan: "unknown-base",
+      contentHash: v2.contentHash,
+    });
+  });
+});
