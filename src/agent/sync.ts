@@ -29,9 +29,12 @@ import {
   DEFAULT_PIECE_SIZE,
   fetchBlob,
   HttpError,
+  JSON_TAIL_TYPE,
   requestJson,
+  requestJsonAndTail,
   retryWhenNotReady,
   sleep,
+  storeBlob,
   TransferError,
   uploadPieces,
 } from "../transfer/index.js";
@@ -320,6 +323,13 @@ async function syncCourse(
       bytesUp: negotiated.bytesUp,
     };
     await jobs.put(id, job, true);
+    // A small blob came with the plan: kept (once it checks out) where the download finds it.
+    if (negotiated.blob && job.plan.blob)
+      await storeBlob(
+        checkBlobManifest(job.plan.blob, "blob of the plan"),
+        blobDirOf(staging, job.plan.blob),
+        negotiated.blob,
+      );
   }
   const run: CourseRun = { id, lib, store, client, o, installed, staging, phase };
   try {
@@ -348,12 +358,15 @@ interface CourseRun {
   phase(job: Job, p: SyncPhase): Promise<void>;
 }
 
+/** Where a blob is downloaded to in a course's staging directory. */
+const blobDirOf = (staging: string, blob: BlobManifest) => join(staging, `blob-${blob.id.slice(0, 16)}`);
+
 /** Download the job's blob, rebuild and verify the new version, switch it in. */
 async function install(run: CourseRun, job: Job): Promise<Extract<SyncEvent, { type: "course-done" }>> {
   const { id, store, o, staging } = run;
   const plan = job.plan;
   const blob = checkBlobManifest(plan.blob, `blob of the ${plan.plan} plan`);
-  const blobDir = join(staging, `blob-${blob.id.slice(0, 16)}`);
+  const blobDir = blobDirOf(staging, blob);
   await checkRoom(run, plan, blob, blobDir);
   if (job.phase === "negotiating" || job.phase === "uploading" || job.phase === "downloading") {
     await run.phase(job, "downloading");
@@ -543,7 +556,7 @@ async function negotiate(
   store: Store,
   client: ClientOptions,
   o: SyncOptions,
-): Promise<{ plan: Plan; bytesUp: number }> {
+): Promise<{ plan: Plan; bytesUp: number; blob?: Buffer }> {
   const path = `/v1/courses/${encodeURIComponent(id)}`;
   // After a rejected delta, say nothing about what we have: the master answers with the archive.
   const fullOnly = (await store.table<RejectedPlan>("rejected").get(id)) !== undefined;
@@ -551,24 +564,37 @@ async function negotiate(
     ...(installed && !fullOnly && { have: installed.contentHash }),
     ...(o.unknownBase && { unknownBase: true }),
   });
-  // Each step that builds a delta may be answered "not ready, retry after N s": asked again as told.
-  const ask = (to: string, body: Buffer | string, type: string) =>
-    retryWhenNotReady(
-      () => requestJson(client, to, { method: "POST", body, headers: { "content-type": type } }, planSchema),
+  // Each step that builds a delta may be answered "not ready, retry after N s": asked again as
+  // told. Accepting JSON_TAIL_TYPE: a master that can sends a small blob with its plan (older
+  // ones answer JSON as before).
+  let blob: Buffer | undefined;
+  const ask = async (to: string, body: Buffer | string, type: string) => {
+    const answer = await retryWhenNotReady(
+      () =>
+        requestJsonAndTail(
+          client,
+          to,
+          { method: "POST", body, headers: { "content-type": type, accept: JSON_TAIL_TYPE } },
+          planSchema,
+        ),
       o.signal,
     );
+    blob = answer.tail;
+    return answer.value;
+  };
   let bytesUp = 0;
   if (!(o.summaryFirst && installed && !fullOnly)) {
     bytesUp += body.length;
     const plan = await ask(`${path}/sync`, body, "application/json");
-    if (plan.plan !== "unknown-base" || plan.blob || !installed) return { plan, bytesUp };
+    if (plan.plan !== "unknown-base" || plan.blob || !installed)
+      return { plan, bytesUp, ...(blob && { blob }) };
   }
   const manifest = await lib.manifest(installed!);
   const view = toOldView(manifest);
   const summary = encodeSummary(view);
   bytesUp += summary.length;
   let plan = await ask(`${path}/summary`, summary, "application/octet-stream");
-  if (plan.plan !== "unknown-base" || plan.blob) return { plan, bytesUp };
+  if (plan.plan !== "unknown-base" || plan.blob) return { plan, bytesUp, ...(blob && { blob }) };
   if (!plan.session || !Array.isArray(plan.signatures))
     throw new SyncFailure("master asked for signatures without a session", true);
   emit(o, { type: "phase", course: id, phase: "uploading" });
@@ -593,7 +619,7 @@ async function negotiate(
       "application/json",
     );
   }
-  return { plan, bytesUp };
+  return { plan, bytesUp, ...(blob && { blob }) };
 }
 
 const emit = (o: SyncOptions, e: SyncEvent) => o.onEvent?.(e);
