@@ -29,9 +29,12 @@ import {
   DEFAULT_PIECE_SIZE,
   fetchBlob,
   HttpError,
+  JSON_TAIL_TYPE,
   requestJson,
+  requestJsonAndTail,
   retryWhenNotReady,
   sleep,
+  storeBlob,
   TransferError,
   uploadPieces,
 } from "../transfer/index.js";
@@ -103,6 +106,8 @@ export interface SyncOptions {
   budgetMs?: number;
   /** Set internally when a stale job was dropped, so it happens once per run. */
   renegotiated?: boolean;
+  /** Set internally when the catalog check said the master lacks our version: summary first. */
+  summaryFirst?: boolean;
 }
 
 export interface SyncResult {
@@ -167,7 +172,7 @@ export async function syncAll(o: SyncOptions): Promise<SyncResult> {
       // Ids become directory names: anything but the master's id syntax is refused here,
       // before any path is built (a hostile catalog must not reach outside the data dir).
       const ev = await (COURSE_ID.test(id)
-        ? syncCourse(id, lib, store, client, o)
+        ? syncCourse(id, lib, store, client, { ...o, summaryFirst: cycle.unknownBase.has(id) })
         : Promise.reject(new SyncFailure(`refusing course id ${JSON.stringify(id)}`, false))
       ).catch((e: unknown) => {
         return {
@@ -192,6 +197,8 @@ export async function syncAll(o: SyncOptions): Promise<SyncResult> {
 interface CyclePlan {
   negotiate: string[];
   upToDate: InstalledCourse[];
+  /** Courses whose installed version the master does not keep: negotiated from the summary. */
+  unknownBase: Set<string>;
 }
 
 /**
@@ -231,16 +238,20 @@ async function whatToSync(
     );
   } catch (e) {
     if (!(e instanceof HttpError && (e.status === 404 || e.status === 405))) throw e;
-    if (named) return { negotiate: named, upToDate: [] };
+    if (named) return { negotiate: named, upToDate: [], unknownBase: new Set() };
     const catalog = await withRetries(() => requestJson(client, "/v1/catalog", {}, catalogSchema), o.signal);
-    return { negotiate: catalog.map((c) => c.id), upToDate: [] };
+    return { negotiate: catalog.map((c) => c.id), upToDate: [], unknownBase: new Set() };
   }
   const gone = new Set(changes.gone);
   const differ = new Set(changes.changed.map((c) => c.id));
   // Named courses the master lacks are negotiated too, so they fail as they did before.
   if (named) for (const id of gone) differ.add(id);
   const jobs = store.table<Job>("jobs");
-  const plan: CyclePlan = { negotiate: [], upToDate: [] };
+  const plan: CyclePlan = {
+    negotiate: [],
+    upToDate: [],
+    unknownBase: new Set(changes.changed.filter((c) => c.unknownBase).map((c) => c.id)),
+  };
   for (const id of new Set([...(named ?? installed.keys()), ...differ])) {
     const c = installed.get(id);
     if (!COURSE_ID.test(id) || differ.has(id) || (!gone.has(id) && (await jobs.get(id)) !== undefined))
@@ -312,6 +323,13 @@ async function syncCourse(
       bytesUp: negotiated.bytesUp,
     };
     await jobs.put(id, job, true);
+    // A small blob came with the plan: kept (once it checks out) where the download finds it.
+    if (negotiated.blob && job.plan.blob)
+      await storeBlob(
+        checkBlobManifest(job.plan.blob, "blob of the plan"),
+        blobDirOf(staging, job.plan.blob),
+        negotiated.blob,
+      );
   }
   const run: CourseRun = { id, lib, store, client, o, installed, staging, phase };
   try {
@@ -340,12 +358,15 @@ interface CourseRun {
   phase(job: Job, p: SyncPhase): Promise<void>;
 }
 
+/** Where a blob is downloaded to in a course's staging directory. */
+const blobDirOf = (staging: string, blob: BlobManifest) => join(staging, `blob-${blob.id.slice(0, 16)}`);
+
 /** Download the job's blob, rebuild and verify the new version, switch it in. */
 async function install(run: CourseRun, job: Job): Promise<Extract<SyncEvent, { type: "course-done" }>> {
   const { id, store, o, staging } = run;
   const plan = job.plan;
   const blob = checkBlobManifest(plan.blob, `blob of the ${plan.plan} plan`);
-  const blobDir = join(staging, `blob-${blob.id.slice(0, 16)}`);
+  const blobDir = blobDirOf(staging, blob);
   await checkRoom(run, plan, blob, blobDir);
   if (job.phase === "negotiating" || job.phase === "uploading" || job.phase === "downloading") {
     await run.phase(job, "downloading");
@@ -523,7 +544,11 @@ async function switchIn(
   return record;
 }
 
-/** Round 1: content hash. Unknown base: round 2 summary, round 3 signatures (uploaded in pieces). */
+/**
+ * Round 1: content hash. Unknown base: round 2 summary, round 3 signatures (uploaded in
+ * pieces), when the master asks for any. When the catalog check already said the master
+ * keeps no copy of ours, round 1 is skipped: the summary goes first.
+ */
 async function negotiate(
   id: string,
   installed: InstalledCourse | undefined,
@@ -531,7 +556,7 @@ async function negotiate(
   store: Store,
   client: ClientOptions,
   o: SyncOptions,
-): Promise<{ plan: Plan; bytesUp: number }> {
+): Promise<{ plan: Plan; bytesUp: number; blob?: Buffer }> {
   const path = `/v1/courses/${encodeURIComponent(id)}`;
   // After a rejected delta, say nothing about what we have: the master answers with the archive.
   const fullOnly = (await store.table<RejectedPlan>("rejected").get(id)) !== undefined;
@@ -539,36 +564,42 @@ async function negotiate(
     ...(installed && !fullOnly && { have: installed.contentHash }),
     ...(o.unknownBase && { unknownBase: true }),
   });
-  let bytesUp = body.length;
-  // A master still building the delta answers 503 with Retry-After: wait as asked and ask again.
-  let plan = await retryWhenNotReady(
-    () =>
-      requestJson(
-        client,
-        `${path}/sync`,
-        { method: "POST", body, headers: { "content-type": "application/json" } },
-        planSchema,
-      ),
-    o.signal,
-  );
-  if (plan.plan !== "unknown-base" || plan.blob || !installed) return { plan, bytesUp };
-  const manifest = await lib.manifest(installed);
+  // Each step that builds a delta may be answered "not ready, retry after N s": asked again as
+  // told. Accepting JSON_TAIL_TYPE: a master that can sends a small blob with its plan (older
+  // ones answer JSON as before).
+  let blob: Buffer | undefined;
+  const ask = async (to: string, body: Buffer | string, type: string) => {
+    const answer = await retryWhenNotReady(
+      () =>
+        requestJsonAndTail(
+          client,
+          to,
+          { method: "POST", body, headers: { "content-type": type, accept: JSON_TAIL_TYPE } },
+          planSchema,
+        ),
+      o.signal,
+    );
+    blob = answer.tail;
+    return answer.value;
+  };
+  let bytesUp = 0;
+  if (!(o.summaryFirst && installed && !fullOnly)) {
+    bytesUp += body.length;
+    const plan = await ask(`${path}/sync`, body, "application/json");
+    if (plan.plan !== "unknown-base" || plan.blob || !installed)
+      return { plan, bytesUp, ...(blob && { blob }) };
+  }
+  const manifest = await lib.manifest(installed!);
   const view = toOldView(manifest);
   const summary = encodeSummary(view);
   bytesUp += summary.length;
-  // Each step that builds a delta may be answered "not ready, retry after N s": asked again as told.
-  const ask = (to: string, body: Buffer | string, type: string) =>
-    retryWhenNotReady(
-      () => requestJson(client, to, { method: "POST", body, headers: { "content-type": type } }, planSchema),
-      o.signal,
-    );
-  plan = await ask(`${path}/summary`, summary, "application/octet-stream");
-  if (plan.plan !== "unknown-base" || plan.blob) return { plan, bytesUp };
+  let plan = await ask(`${path}/summary`, summary, "application/octet-stream");
+  if (plan.plan !== "unknown-base" || plan.blob) return { plan, bytesUp, ...(blob && { blob }) };
   if (!plan.session || !Array.isArray(plan.signatures))
     throw new SyncFailure("master asked for signatures without a session", true);
   emit(o, { type: "phase", course: id, phase: "uploading" });
   const requests = plan.signatures.map(([index, blockLen, strongLen]) => ({ index, blockLen, strongLen }));
-  const sigs = await signEntries(installed.treePath, view, requests);
+  const sigs = await signEntries(installed!.treePath, view, requests);
   bytesUp += sigs.length;
   const session = encodeURIComponent(plan.session);
   if (sigs.length <= (plan.pieceSize ?? DEFAULT_PIECE_SIZE)) {
@@ -588,7 +619,7 @@ async function negotiate(
       "application/json",
     );
   }
-  return { plan, bytesUp };
+  return { plan, bytesUp, ...(blob && { blob }) };
 }
 
 const emit = (o: SyncOptions, e: SyncEvent) => o.onEvent?.(e);

@@ -5,7 +5,7 @@
  */
 import { createHash } from "node:crypto";
 import { createWriteStream } from "node:fs";
-import { mkdir, rm } from "node:fs/promises";
+import { mkdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import Router from "@koa/router";
@@ -21,7 +21,7 @@ import type { OldView } from "../sync/course.js";
 import { HcdFormatError } from "../sync/format.js";
 import type { Plan } from "../sync/plan.js";
 import { decodeSummary, parseSignatures, SummaryError } from "../sync/summary.js";
-import { type BlobManifest, pieceCount, pieceRange } from "../transfer/index.js";
+import { type BlobManifest, JSON_TAIL_TYPE, pieceCount, pieceRange } from "../transfer/index.js";
 import { requireToken } from "./auth.js";
 import { archiveProblemText, HttpProblem, withoutPath } from "./problem.js";
 import type { ForwardingStatus } from "./records/forward.js";
@@ -72,6 +72,12 @@ async function* hashing(source: AsyncIterable<Buffer>, hash: ReturnType<typeof c
 }
 
 const latestOf = (c: CourseRecord) => c.versions[c.versions.length - 1]!;
+
+/**
+ * Blobs up to this size go with their plan when the agent accepts JSON_TAIL_TYPE: a piece request
+ * of its own costs ~430 B of HTTP, more than a small course's whole delta is worth saving.
+ */
+export const INLINE_BLOB_MAX = 16 * 1024;
 
 export function createMasterApp(storage: MasterStorage, opts: MasterOptions): Koa {
   const app = new Koa();
@@ -176,7 +182,11 @@ export function createMasterApp(storage: MasterStorage, opts: MasterOptions): Ko
       check,
       all
         .filter(([, c]) => c.versions.length > 0)
-        .map(([, c]) => ({ id: c.id, contentHash: latestOf(c).contentHash })),
+        .map(([, c]) => ({
+          id: c.id,
+          contentHash: latestOf(c).contentHash,
+          kept: c.versions.map((v) => v.contentHash),
+        })),
     );
   });
 
@@ -217,7 +227,27 @@ export function createMasterApp(storage: MasterStorage, opts: MasterOptions): Ko
     }
   });
 
-  router.post("/courses/:id/sync", read, json, async (ctx) => {
+  /**
+   * After a plan route: when the agent accepts it and the plan's blob is small, answer the
+   * plan and the blob in one body (JSON_TAIL_TYPE). Older agents never ask, and get JSON.
+   */
+  const inlineSmallBlob: Koa.Middleware = async (ctx, next) => {
+    await next();
+    const plan = ctx.body as Plan | undefined;
+    const asked = ctx.get("accept").includes(JSON_TAIL_TYPE);
+    if (!asked || ctx.status !== 200 || !plan?.blob || plan.blob.size > INLINE_BLOB_MAX) return;
+    const rec = await storage.blobs.get(plan.blob.id);
+    // Gone meanwhile (a newer version was published): the plan alone, the download will say.
+    const data = rec && (await readFile(rec.path).catch(() => undefined));
+    if (!data) return;
+    const json = Buffer.from(JSON.stringify(plan));
+    const head = Buffer.alloc(4);
+    head.writeUInt32BE(json.length);
+    ctx.body = Buffer.concat([head, json, data]);
+    ctx.type = JSON_TAIL_TYPE;
+  };
+
+  router.post("/courses/:id/sync", read, inlineSmallBlob, json, async (ctx) => {
     const c = await course(ctx.params.id!);
     const body = (ctx.request.body ?? {}) as { have?: unknown; unknownBase?: unknown };
     const have = typeof body.have === "string" ? body.have : undefined;
@@ -247,7 +277,7 @@ export function createMasterApp(storage: MasterStorage, opts: MasterOptions): Ko
     ctx.body = { plan: "unknown-base", course: c.id } satisfies Pick<Plan, "plan" | "course">;
   });
 
-  router.post("/courses/:id/summary", read, async (ctx) => {
+  router.post("/courses/:id/summary", read, inlineSmallBlob, async (ctx) => {
     const c = await course(ctx.params.id!);
     const target = latestOf(c);
     const view = decodeSummary(await rawBody(ctx, maxSummary));
@@ -292,7 +322,7 @@ export function createMasterApp(storage: MasterStorage, opts: MasterOptions): Ko
   // Signatures arrive inline (octet-stream, ?session=…) when they fit in one piece, which
   // saves a round trip; larger ones are uploaded piecewise first, then named here (JSON).
   // Either way they are parsed as they stream: the upload is never held whole.
-  router.post("/courses/:id/signatures", read, json, async (ctx) => {
+  router.post("/courses/:id/signatures", read, inlineSmallBlob, json, async (ctx) => {
     const c = await course(ctx.params.id!);
     const inline = Boolean(ctx.is("application/octet-stream"));
     const body = (inline ? ctx.query : (ctx.request.body ?? {})) as { session?: unknown; pieces?: unknown };

@@ -68,8 +68,13 @@ export function decodeCatalogCheck(data: Buffer): CatalogCheck {
 
 /** The master's answer: only what differs from what the agent has. */
 export interface CatalogChanges {
-  /** Courses whose newest version is not the agent's (or that it does not have). */
-  changed: Array<{ id: string; contentHash: string }>;
+  /**
+   * Courses whose newest version is not the agent's (or that it does not have). `unknownBase`:
+   * the master keeps no version with the agent's hash, so the agent sends its entry summary
+   * straight away instead of first being asked for it (one round trip less; older agents
+   * ignore the field).
+   */
+  changed: Array<{ id: string; contentHash: string; unknownBase?: true }>;
   /** Listed courses the master does not have. */
   gone: string[];
 }
@@ -77,6 +82,8 @@ export interface CatalogChanges {
 export interface CatalogVersion {
   id: string;
   contentHash: string;
+  /** Content hashes of every version the master keeps (the newest among them). */
+  kept: readonly string[];
 }
 
 /** The master's side: compare the agent's list with the newest version of each course. */
@@ -86,8 +93,14 @@ export function catalogChanges(check: CatalogCheck, latest: Iterable<CatalogVers
   for (const c of latest) {
     known.add(c.id);
     const have = check.have.get(c.id);
-    if (have === undefined ? check.all : have !== haveDigits(c.contentHash))
-      changed.push({ id: c.id, contentHash: c.contentHash });
+    if (have === undefined ? check.all : have !== haveDigits(c.contentHash)) {
+      const unknownBase = Boolean(have) && !c.kept.some((k) => haveDigits(k) === have);
+      changed.push({
+        id: c.id,
+        contentHash: c.contentHash,
+        ...(unknownBase && { unknownBase: true as const }),
+      });
+    }
   }
   return { changed, gone: [...check.have.keys()].filter((id) => !known.has(id)) };
 }
@@ -101,6 +114,7 @@ export const catalogChangesSchema = z
         z.object({
           id: courseId,
           contentHash: z.string().regex(CONTENT_HASH, "must be hc1: and 64 hex digits"),
+          unknownBase: z.literal(true).optional(),
         }),
       )
       .max(MAX_COURSES),

@@ -206,12 +206,38 @@ export async function requestJson<T>(
   init: RequestInit = {},
   schema?: z.ZodType<T>,
 ): Promise<T> {
+  return (await requestJsonAndTail(opts, path, init, schema)).value;
+}
+
+/**
+ * Content type of a JSON answer followed by bytes it describes (a small blob sent with its
+ * plan): u32 big-endian length of the JSON, the JSON, then the bytes.
+ */
+export const JSON_TAIL_TYPE = "application/vnd.hc.json-tail";
+
+/** Split a JSON-and-tail answer; undefined when it is not one. */
+export function splitJsonTail(data: Buffer): { json: Buffer; tail: Buffer } | undefined {
+  if (data.length < 4) return undefined;
+  const n = data.readUInt32BE(0);
+  if (n > data.length - 4) return undefined;
+  return { json: data.subarray(4, 4 + n), tail: data.subarray(4 + n) };
+}
+
+/**
+ * requestJson for an answer that may carry bytes after its JSON (JSON_TAIL_TYPE): `tail`
+ * holds them, still to be checked by the caller against what the JSON says they are.
+ */
+export async function requestJsonAndTail<T>(
+  opts: ClientOptions,
+  path: string,
+  init: RequestInit = {},
+  schema?: z.ZodType<T>,
+): Promise<{ value: T; tail?: Buffer }> {
   const { res, body } = await request(opts, path, init);
   const limit = opts.maxJsonBytes ?? DEFAULT_MAX_JSON_BYTES;
-  const text = (
-    await readCapped(body, res.headers["content-length"], limit, `the answer to ${path}`)
-  ).toString("utf8");
+  const data = await readCapped(body, res.headers["content-length"], limit, `the answer to ${path}`);
   if (!res.ok) {
+    const text = data.toString("utf8");
     let msg = text;
     let answer: unknown;
     try {
@@ -227,19 +253,26 @@ export async function requestJson<T>(
       answer,
     );
   }
+  let json = data;
+  let tail: Buffer | undefined;
+  if (res.headers["content-type"]?.split(";")[0]?.trim() === JSON_TAIL_TYPE) {
+    const parts = splitJsonTail(data);
+    if (!parts) throw new BadAnswerError(`${path} answered with a malformed JSON-and-bytes body`);
+    ({ json, tail } = parts);
+  }
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    value = JSON.parse(json.toString("utf8"));
   } catch {
     throw new BadAnswerError(`${path} answered with malformed JSON`);
   }
-  if (!schema) return value as T;
+  if (!schema) return { value: value as T, ...(tail && { tail }) };
   const checked = schema.safeParse(value);
   if (!checked.success)
     throw new BadAnswerError(
       `${path} answered with an invalid ${schema.description ?? "answer"}: ${describeIssues(checked.error)}`,
     );
-  return checked.data;
+  return { value: checked.data, ...(tail && { tail }) };
 }
 
 /** Exponential backoff with full jitter: attempt 0 waits ~base, capped at max. */

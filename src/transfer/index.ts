@@ -1,5 +1,5 @@
 /** transfer/ — blobs split into MD5-checked pieces; resumable download and upload over HTTP. */
-export { type FetchBlobOptions, fetchBlob, TransferError } from "./fetch.js";
+export { type FetchBlobOptions, fetchBlob, storeBlob, TransferError } from "./fetch.js";
 export {
   BadAnswerError,
   backoffMs,
@@ -7,9 +7,11 @@ export {
   DEFAULT_DEADLINE_MS,
   DEFAULT_MAX_JSON_BYTES,
   HttpError,
+  JSON_TAIL_TYPE,
   joinUrl,
   request,
   requestJson,
+  requestJsonAndTail,
   retryWhenNotReady,
   sleep,
 } from "./http.js";

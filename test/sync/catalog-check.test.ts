@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { syncAll } from "../../src/agent/sync.js";
 import { writeArchive } from "../../src/archive/index.js";
 import { publishCourse, type RunningMaster, startMaster } from "../../src/master/server.js";
-import { decodeCatalogCheck, encodeCatalogCheck } from "../../src/sync/catalog.js";
+import { catalogChanges, decodeCatalogCheck, encodeCatalogCheck } from "../../src/sync/catalog.js";
 import { HostileMaster, json } from "../support/hostile-master.js";
 
 const TOKEN = "publish-secret-cc";
@@ -155,5 +155,27 @@ describe("catalog check", () => {
     expect(() =>
       decodeCatalogCheck(encodeCatalogCheck({ all: true, have: new Map([["a", "0123"]]) })),
     ).toThrow('catalog check: course a: must be "" or 16 hex digits');
+  });
+
+  it("marks changed courses whose installed version the master does not keep", () => {
+    const hash = (c: string) => `hc1:${c.repeat(64)}`;
+    const have = new Map([
+      ["kept", "aaaaaaaaaaaaaaaa"],
+      ["stranger", "cccccccccccccccc"],
+      ["fresh", ""],
+    ]);
+    const latest = [
+      { id: "kept", contentHash: hash("b"), kept: [hash("a"), hash("b")] },
+      { id: "stranger", contentHash: hash("b"), kept: [hash("a"), hash("b")] },
+      { id: "fresh", contentHash: hash("b"), kept: [hash("b")] },
+    ];
+    expect(catalogChanges({ all: false, have }, latest)).toEqual({
+      changed: [
+        { id: "kept", contentHash: hash("b") },
+        { id: "stranger", contentHash: hash("b"), unknownBase: true },
+        { id: "fresh", contentHash: hash("b") },
+      ],
+      gone: [],
+    });
   });
 });

@@ -1,7 +1,7 @@
 // A real master and a real agent on loopback HTTP: full install, known-base and
 // unknown-base updates, no-change cost, the full-archive fallback, tokens, and the sync CLI
 // contract (--json final line, exit codes).
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -14,7 +14,9 @@ import { contentHash, hashTree, readManifest, writeArchive } from "../../src/arc
 import type { ScenarioFiles } from "../../src/demo/sample-course.js";
 import { publishCourse, type RunningMaster, startMaster } from "../../src/master/server.js";
 import { measure } from "../../src/measure.js";
+import { storeBlob } from "../../src/transfer/index.js";
 import { runCliAsync } from "../support/cli.js";
+import { waitFor } from "../support/wait.js";
 import { scenarioFiles } from "./helpers.js";
 
 const TOKEN = "publish-secret-1";
@@ -295,5 +297,123 @@ describe("unknown-base signatures", () => {
         await m.close();
       }
     }
+  });
+});
+
+describe("unknown base, round trips", () => {
+  /** A tar of the given files (path → text), made here. */
+  async function tarOf(file: string, files: Record<string, string>): Promise<string> {
+    const entries = Object.entries(files).map(([path, text]) => ({
+      path,
+      type: "file" as const,
+      size: Buffer.byteLength(text),
+      mode: 0o644,
+      mtime: new Date(0),
+    }));
+    await writeArchive(file, "tar", entries, (e) => Readable.from([Buffer.from(files[e.path]!)]));
+    return file;
+  }
+
+  /** Install OLD from one master, publish NEW on a second that never saw OLD, sync from it. */
+  async function syncFromStranger(name: string, oldFile: string, newFile: string) {
+    const dir = join(work, name);
+    const first = await startMaster({ dataDir: join(dir, "m1"), publishToken: TOKEN });
+    const second = await startMaster({ dataDir: join(dir, "m2"), publishToken: TOKEN });
+    try {
+      const agentDir = join(dir, "agent");
+      await publishCourse({ masterUrl: first.url, token: TOKEN, course: "c7", file: oldFile });
+      expect((await syncAll({ dataDir: agentDir, masterUrl: first.url, courses: ["c7"] })).ok).toBe(true);
+      const v2 = await publishCourse({ masterUrl: second.url, token: TOKEN, course: "c7", file: newFile });
+      const requests: string[] = [];
+      second.server.on("request", (req) =>
+        requests.push(
+          `${req.method} ${req.url?.replace(/[0-9a-f]{64}/, "BLOB").replace(/=[0-9a-f]{24}/, "=S")}`,
+        ),
+      );
+      const r = await syncAll({ dataDir: agentDir, masterUrl: second.url });
+      return { r, requests, v2 };
+    } finally {
+      await first.close();
+      await second.close();
+    }
+  }
+
+  it("a small course: check, then summary answered with plan and blob (no /sync, no signatures for 3 KB)", async () => {
+    const page = (rev: number) =>
+      `<html><body>${"<p>line of the page</p>\n".repeat(120)}rev ${rev}</body></html>`;
+    const oldFile = await tarOf(join(work, "small-old.tar"), { "index.html": page(1), "a.txt": "same" });
+    const newFile = await tarOf(join(work, "small-new.tar"), { "index.html": page(2), "a.txt": "same" });
+    const { r, requests, v2 } = await syncFromStranger("small", oldFile, newFile);
+    expect(requests).toEqual(["POST /v1/catalog/check", "POST /v1/courses/c7/summary"]);
+    expect(r.courses[0]).toMatchObject({
+      type: "course-done",
+      plan: "unknown-base",
+      contentHash: v2.contentHash,
+    });
+  });
+
+  it("a larger course: check, summary, signatures inline, blob with the plan", async () => {
+    const s = scen("small-text-change");
+    const { r, requests, v2 } = await syncFromStranger("large", s.old!, s.new);
+    expect(requests).toEqual([
+      "POST /v1/catalog/check",
+      "POST /v1/courses/c7/summary",
+      "POST /v1/courses/c7/signatures?session=S",
+    ]);
+    expect(r.courses[0]).toMatchObject({
+      type: "course-done",
+      plan: "unknown-base",
+      contentHash: v2.contentHash,
+    });
+  });
+
+  it("the blob comes with the plan only when asked for, as JSON length, JSON, bytes", async () => {
+    const s = scen("small-text-change");
+    const m = await startMaster({ dataDir: join(work, "inline-m"), publishToken: TOKEN });
+    try {
+      await publishCourse({ masterUrl: m.url, token: TOKEN, course: "c8", file: s.old! });
+      const old = await publishCourse({ masterUrl: m.url, token: TOKEN, course: "c8", file: s.new });
+      expect(old.unchanged).toBe(false);
+      const base = (await readManifest(s.old!)).contentHash;
+      // The delta is built in the background: until then the answer is a 503 "retry after".
+      const ask = (accept: string) =>
+        waitFor(async () => {
+          const res = await fetch(`${m.url}/v1/courses/c8/sync`, {
+            method: "POST",
+            body: JSON.stringify({ have: base }),
+            headers: { "content-type": "application/json", accept },
+          });
+          return res.status === 200 ? res : void (await res.arrayBuffer());
+        }, "the known-base plan");
+      const plain = await ask("application/json");
+      expect(plain.headers.get("content-type")).toBe("application/json; charset=utf-8");
+      const plan = (await plain.json()) as { plan: string; blob: { id: string; size: number } };
+      expect(plan.plan).toBe("known-base");
+      const inline = await ask("application/vnd.hc.json-tail");
+      expect(inline.headers.get("content-type")).toBe("application/vnd.hc.json-tail");
+      const body = Buffer.from(await inline.arrayBuffer());
+      const n = body.readUInt32BE(0);
+      expect(JSON.parse(body.subarray(4, 4 + n).toString())).toEqual(plan);
+      const tail = body.subarray(4 + n);
+      expect(tail.length).toBe(plan.blob.size);
+      expect(createHash("sha256").update(tail).digest("hex")).toBe(plan.blob.id);
+    } finally {
+      await m.close();
+    }
+  });
+
+  it("a blob sent with its plan that does not match it is not kept", async () => {
+    const data = Buffer.from("the blob's bytes");
+    const blob = {
+      id: createHash("sha256").update(data).digest("hex"),
+      size: data.length,
+      pieceSize: 1024,
+      md5: [createHash("md5").update(data).digest("hex")],
+    };
+    const dir = join(work, "stored");
+    expect(await storeBlob(blob, dir, Buffer.from("the blob's bytez"))).toBe(false);
+    expect(existsSync(join(dir, "blob"))).toBe(false);
+    expect(await storeBlob(blob, dir, data)).toBe(true);
+    expect(existsSync(join(dir, "blob"))).toBe(true);
   });
 });
