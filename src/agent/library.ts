@@ -1,11 +1,13 @@
 /**
  * The agent's installed courses. A version lives in courses/<id>/<hash>/: the extracted
- * tree/ (what the hotspot serves) and manifest.json (every entry's size and SHA-256,
+ * tree/ (what the hotspot serves) and its manifest (every entry's size and SHA-256,
  * computed once when the version was installed); the `installed` record in LevelDB names
- * the current one. Replacing that record (a durable put) is the atomic switch: a crash
- * before it serves the old version, after it the new one. The next version hard-links its
- * unchanged files to this tree, so an installed file is never written to. The archive a
- * laptop downloads is made from the tree when first asked for (courseArchive).
+ * the current one. A whole archive installs as a new directory, switched in by replacing
+ * that record (a durable put): a crash before it serves the old version, after it the new
+ * one. A delta changes the installed tree in place behind a journal (switch.ts), finished
+ * when the library opens after a crash. Installed files are never written to: a changed
+ * file is a new file renamed over the old. The archive a laptop downloads is made from the
+ * tree when first asked for (courseArchive).
  */
 import { readdir, readFile, rm, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
@@ -16,6 +18,10 @@ import { COURSE_ID } from "../sync/course.js";
 import { courseInfoSchema } from "../sync/plan.js";
 import { writeFileAtomic } from "../util/files.js";
 import { describeIssues } from "../util/issues.js";
+import { finishSwitches } from "./switch.js";
+import { RECORD_FILE, readVersionManifest } from "./version-files.js";
+
+export { MANIFEST_FILE, manifestBytes, RECORD_FILE } from "./version-files.js";
 
 export interface InstalledCourse {
   id: string;
@@ -41,9 +47,6 @@ const installedSchema = courseInfoSchema.extend({
   installedAt: z.string(),
 });
 
-/** The installed record, also kept as a file beside its version. */
-export const RECORD_FILE = "installed.json";
-
 export const archiveExt = (f: ArchiveFormat) => (f === "zip" ? "zip" : f === "tar" ? "tar" : "tar.gz");
 
 export class CourseLibrary {
@@ -63,6 +66,7 @@ export class CourseLibrary {
    */
   static async fromDisk(dataDir: string, warn: (message: string) => void): Promise<CourseLibrary> {
     const lib = new CourseLibrary(dataDir, Store.inMemory(), warn);
+    await finishSwitches(lib, warn);
     const root = join(dataDir, "courses");
     for (const id of await readdir(root).catch(() => [])) {
       for (const version of await readdir(join(root, id)).catch(() => [])) {
@@ -95,13 +99,15 @@ export class CourseLibrary {
     }
   }
 
-  /** `warn` hears of records that are skipped because they are damaged. */
+  /** `warn` hears of records that are skipped because they are damaged. A switch a crash cut short is finished. */
   static async open(
     dataDir: string,
     store?: Store,
     warn: (message: string) => void = (m) => process.emitWarning(m),
   ): Promise<CourseLibrary> {
-    return new CourseLibrary(dataDir, store ?? (await Store.open(join(dataDir, "db"))), warn);
+    const lib = new CourseLibrary(dataDir, store ?? (await Store.open(join(dataDir, "db"))), warn);
+    await finishSwitches(lib, warn);
+    return lib;
   }
 
   courseDir(id: string): string {
@@ -165,12 +171,6 @@ export class CourseLibrary {
   close(): Promise<void> {
     return this.store.close();
   }
-}
-
-async function readVersionManifest(versionDir: string): Promise<Manifest> {
-  const m = JSON.parse(await readFile(join(versionDir, "manifest.json"), "utf8")) as Manifest;
-  for (const e of m.entries) e.mtime = new Date(e.mtime);
-  return m;
 }
 
 /** Bytes of content of a version: what the course list shows as its size. */

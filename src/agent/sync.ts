@@ -1,15 +1,16 @@
 /**
  * The sync client: for each course, negotiate with the master (content hash first; entry
  * summary and signatures only for an unknown base), download the blob in resumable pieces,
- * build the new version's tree in staging (unchanged files hard-linked from the installed
- * tree) and verify its content hash, make it durable in one pass, then switch atomically and
- * remove the old one. The job's phase is persisted, so a run cut by a crash or a lost link resumes.
+ * stage what changed (a delta) or the whole new tree (a full archive) and verify the new
+ * content hash, make it durable in one pass, then switch atomically: a delta's changes are
+ * renamed into the installed tree behind a journal (switch.ts), a full tree replaces the old
+ * one. The job's phase is persisted, so a run cut by a crash or a lost link resumes.
  */
 import { link, mkdir, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { type ArchiveFormat, extractArchive, type Manifest } from "../archive/index.js";
 import { Store, type Table } from "../store/index.js";
-import { applyCourseDelta, CourseDeltaMismatchError } from "../sync/apply.js";
+import { CourseDeltaMismatchError, type StagedUpdate, stageCourseDelta } from "../sync/apply.js";
 import {
   type CatalogChanges,
   catalogChangesSchema,
@@ -47,7 +48,16 @@ import {
   mib,
   reserveHeld,
 } from "../util/space.js";
-import { archiveExt, CourseLibrary, contentBytes, type InstalledCourse, RECORD_FILE } from "./library.js";
+import {
+  archiveExt,
+  CourseLibrary,
+  contentBytes,
+  type InstalledCourse,
+  MANIFEST_FILE,
+  manifestBytes,
+  RECORD_FILE,
+} from "./library.js";
+import { buildDir, stagingDir, switchInPlace } from "./switch.js";
 
 export type SyncPhase = "negotiating" | "uploading" | "downloading" | "applying" | "verifying" | "switching";
 
@@ -299,7 +309,7 @@ async function syncCourse(
     await jobs.del(id, true);
     job = undefined;
   }
-  const staging = join(o.dataDir, "staging", id);
+  const staging = stagingDir(o.dataDir, id);
 
   if (!job) {
     emit({ type: "phase", course: id, phase: "negotiating" });
@@ -397,8 +407,9 @@ async function install(run: CourseRun, job: Job): Promise<Extract<SyncEvent, { t
   }
 
   await run.phase(job, "applying");
-  const work = join(staging, "build");
-  const manifest = await rebuild(run, plan, blobPath, work);
+  const work = buildDir(o.dataDir, id);
+  const built = await rebuild(run, plan, blobPath, work);
+  const manifest = "changes" in built ? built.manifest : built;
   await run.phase(job, "verifying");
   // The hashes behind manifest.contentHash come from the bytes written in staging (new
   // entries) and from the installed manifest (linked entries, whose files never change).
@@ -412,7 +423,7 @@ async function install(run: CourseRun, job: Job): Promise<Extract<SyncEvent, { t
   }
 
   await run.phase(job, "switching");
-  const record = await switchIn(run, plan, manifest, work);
+  const record = await switchIn(run, plan, built, work);
   return {
     type: "course-done",
     course: id,
@@ -470,10 +481,15 @@ async function bytesUnder(dir: string): Promise<number> {
 }
 
 /**
- * Build the new version's tree in `work`, from the whole archive or the delta. A delta links
- * the unchanged entries to the installed tree and writes only what changed.
+ * Build the new version in `work`: the whole tree from a full archive, or from a delta only
+ * the changed and new files, beside the installed tree they will change.
  */
-async function rebuild(run: CourseRun, plan: Plan, blobPath: string, work: string): Promise<Manifest> {
+async function rebuild(
+  run: CourseRun,
+  plan: Plan,
+  blobPath: string,
+  work: string,
+): Promise<Manifest | StagedUpdate> {
   const { id, installed } = run;
   await rm(work, { recursive: true, force: true });
   await mkdir(work, { recursive: true });
@@ -488,10 +504,10 @@ async function rebuild(run: CourseRun, plan: Plan, blobPath: string, work: strin
     }
     if (!installed) throw new SyncFailure(`${plan.plan} plan but course ${id} is not installed`, false);
     const oldManifest = await run.lib.manifest(installed);
-    return await applyCourseDelta({
+    return await stageCourseDelta({
       deltaPath: blobPath,
       old: toOldView(oldManifest, installed.treePath),
-      outRoot: tree,
+      stagingDir: join(work, "files"),
     });
   } catch (e) {
     if (e instanceof CourseDeltaMismatchError || e instanceof HcdFormatError) {
@@ -505,17 +521,19 @@ async function rebuild(run: CourseRun, plan: Plan, blobPath: string, work: strin
   }
 }
 
-/** Move the verified version into place; one durable record write makes it the one served. */
+/**
+ * Make the verified version the one served. A full tree is moved into place and one durable
+ * record write switches to it; a delta's changes go into the installed tree (switch.ts).
+ */
 async function switchIn(
   run: CourseRun,
   plan: Plan,
-  manifest: Manifest,
+  built: Manifest | StagedUpdate,
   work: string,
 ): Promise<InstalledCourse> {
-  const { id, lib, store } = run;
+  const { id, lib, store, installed } = run;
+  const manifest = "changes" in built ? built.manifest : built;
   const target = lib.versionDir(id, plan.contentHash);
-  await rm(target, { recursive: true, force: true });
-  await mkdir(lib.courseDir(id), { recursive: true });
   const record: InstalledCourse = {
     id,
     title: plan.title,
@@ -527,13 +545,18 @@ async function switchIn(
     publishedAt: plan.publishedAt,
     installedAt: new Date().toISOString(),
   };
-  await writeFile(join(work, "manifest.json"), JSON.stringify(manifest), { flag: "wx" });
+  await writeFile(join(work, MANIFEST_FILE), manifestBytes(manifest), { flag: "wx" });
   // Its copy beside the version lets the hotspot serve it when the database cannot open.
   await writeFile(join(work, RECORD_FILE), JSON.stringify(record), { flag: "wx" });
-  // One durability pass for everything in staging (new files, links, directories, the
-  // manifest), then the rename and its directory: a crash before the durable put below
-  // still serves the old version, and after it the new tree is whole on disk.
+  // One durability pass for everything in staging (new files, directories, the manifest):
+  // what is switched in below is whole on disk whenever a crash comes.
   await syncFilesystem(work);
+  if ("changes" in built && installed) {
+    await switchInPlace(lib, { record, from: installed.contentHash, changes: built.changes });
+    return record;
+  }
+  await rm(target, { recursive: true, force: true });
+  await mkdir(lib.courseDir(id), { recursive: true });
   await rename(work, target);
   await fsyncDir(lib.courseDir(id));
   await lib.installed.put(id, record, true);

@@ -1,14 +1,15 @@
 /**
- * Agent side: apply a course delta to the old version's extracted tree, producing the new
- * tree in a staging directory. The work follows the change, not the course: unchanged
- * entries are hard links to the installed files (their hashes come from the installed
- * manifest, so they are not read again), only changed and new entries are written. Every
- * path is checked (no traversal, no duplicates, no writes through links), every size and
- * the final content hash are verified; on any error the staging directory is removed and
- * the old tree is untouched. Nothing here fsyncs: the caller makes the staging tree durable
- * in one pass before its atomic switch.
+ * Agent side: stage a course delta against the installed tree. The work follows the change,
+ * not the course: only changed and new entries are written, each as a file in the staging
+ * directory; unchanged entries stay where they are in the installed tree (their hashes come
+ * from the installed manifest, so they are not read again, only their sizes checked). The
+ * result is the new manifest plus the changes that turn the installed tree into the new one
+ * (see tree-changes.ts, which makes them). Every path is checked (no traversal, no
+ * duplicates, no links), every size and the final content hash are verified; on any error
+ * the staging directory is removed and the installed tree is untouched. Nothing here fsyncs:
+ * the caller makes the staging directory durable in one pass before it changes the tree.
  */
-import { createHash, randomBytes } from "node:crypto";
+import { createHash } from "node:crypto";
 import { closeSync, createReadStream, openSync, readSync } from "node:fs";
 import {
   chmod,
@@ -19,13 +20,10 @@ import {
   mkdir,
   open,
   readFile,
-  readlink,
-  rename,
   rm,
-  symlink,
   utimes,
 } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
+import { basename, join } from "node:path";
 import { createBrotliDecompress } from "node:zlib";
 import {
   contentHash,
@@ -40,6 +38,7 @@ import { applyDelta, ByteReader, FileBasis } from "../delta/index.js";
 import { globalLayout, type OldEntry, type OldView } from "./course.js";
 import { type HcdEntry, HcdFormatError, readLayout } from "./format.js";
 import { type OldBytes, patchBytes } from "./ops.js";
+import { planTreeChanges, type TreeChanges } from "./tree-changes.js";
 
 export class CourseDeltaMismatchError extends Error {
   constructor(
@@ -80,18 +79,8 @@ async function* fileRange(
 /** Why link(2) can fail where a copy works: another filesystem, or one without hard links. */
 const NO_LINK = new Set(["EXDEV", "EPERM", "EMLINK", "ENOTSUP", "EOPNOTSUPP", "ENOSYS"]);
 
-/**
- * Put an unchanged old entry into the new tree without reading it: a hard link to the
- * installed file (its hash is known from the installed manifest), or a copy of our own when
- * the link cannot be made or the mode differs. Installed files are never modified in place,
- * since the next version shares their inodes: only new names are made for them.
- */
-async function placeOld(
-  from: string,
-  old: OldEntry,
-  target: string,
-  mode: number,
-): Promise<{ size: number; sha256: string; linked: boolean }> {
+/** An installed file the new version keeps: it must still be there, a file of its manifest size. */
+async function checkInstalled(from: string, old: OldEntry): Promise<number> {
   const st = await lstat(from).catch((e: NodeJS.ErrnoException) => {
     // A file missing from the installed tree: the delta cannot apply, the whole course can.
     if (e.code === "ENOENT") throw new CourseDeltaMismatchError(from, "the installed file is missing");
@@ -103,7 +92,23 @@ async function placeOld(
       `the installed file is ${st.isFile() ? `${st.size} bytes` : "not a file"}, its manifest says ${old.size} bytes`,
     );
   }
-  if ((st.mode & 0o777) === (mode & 0o777)) {
+  return st.mode;
+}
+
+/**
+ * Stage an old entry's bytes under a new name or mode without reading them: a hard link to
+ * the installed file (its hash is known from the installed manifest), or a copy of our own
+ * when the link cannot be made or the mode differs. A linked inode is shared with the
+ * installed tree, so it is never written to or chmod-ed.
+ */
+async function stageOld(
+  from: string,
+  old: OldEntry,
+  target: string,
+  mode: number,
+): Promise<{ size: number; sha256: string; linked: boolean }> {
+  const installedMode = await checkInstalled(from, old);
+  if ((installedMode & 0o777) === (mode & 0o777)) {
     try {
       await link(from, target);
       return { size: old.size, sha256: old.sha256 ?? (await hashFile(target)), linked: true };
@@ -121,10 +126,7 @@ async function hashFile(path: string): Promise<string> {
   return hash.digest("hex");
 }
 
-/**
- * Write a stream to a new file, returning its size and SHA-256. No fsync here: the caller
- * makes the whole staging tree durable in one pass before the switch (see syncFilesystem).
- */
+/** Write a stream to a new file, returning its size and SHA-256 (no fsync: see the file comment). */
 async function writeNew(
   path: string,
   source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
@@ -145,20 +147,28 @@ async function writeNew(
   return { size, sha256: hash.digest("hex") };
 }
 
-export interface ApplyOptions {
+export interface StageOptions {
   deltaPath: string;
-  /** The old version, with `root` its extracted tree. */
+  /** The old version, with `root` its installed tree. */
   old: OldView;
-  /** Where the new tree goes; must not exist. */
-  outRoot: string;
+  /** Where the new and changed files are written; must not exist. */
+  stagingDir: string;
 }
 
-/** Apply the course delta; returns the new version's manifest (entries in the new archive order). */
-export async function applyCourseDelta({ deltaPath, old, outRoot }: ApplyOptions): Promise<Manifest> {
-  if (!old.root) throw new Error("applyCourseDelta needs the old version's extracted tree (old.root)");
+/** The new version, staged: its manifest (entries in the new archive order) and the tree changes. */
+export interface StagedUpdate {
+  manifest: Manifest;
+  changes: TreeChanges;
+}
+
+/** What one entry of the new version takes: nothing (kept in place) or a staged file. */
+type Placed = { size: number; sha256: string; staged?: string; linked?: boolean };
+
+/** Stage the course delta; the installed tree is only read. */
+export async function stageCourseDelta({ deltaPath, old, stagingDir }: StageOptions): Promise<StagedUpdate> {
+  if (!old.root) throw new Error("stageCourseDelta needs the old version's installed tree (old.root)");
   const oldRoot = old.root;
   const fh = await open(deltaPath, "r");
-  const staging = join(dirname(outRoot), `.${basename(outRoot)}.tmp-${randomBytes(4).toString("hex")}`);
   try {
     const size = (await fh.stat()).size;
     const layout = await readLayout(deltaPath, size, async (pos, len) => {
@@ -173,7 +183,13 @@ export async function applyCourseDelta({ deltaPath, old, outRoot }: ApplyOptions
         `delta applies to ${header.base}, but the old version is ${old.contentHash}`,
       );
     }
-    await mkdir(staging, { recursive: false, mode: 0o755 });
+    if (header.oldCount !== old.entries.length) {
+      throw new CourseDeltaMismatchError(
+        deltaPath,
+        `delta expects ${header.oldCount} old entries, the old version has ${old.entries.length}`,
+      );
+    }
+    await mkdir(stagingDir, { recursive: false, mode: 0o700 });
     const body = new ByteReader(
       layout.bodyLength > 0
         ? createReadStream(deltaPath, {
@@ -186,9 +202,10 @@ export async function applyCourseDelta({ deltaPath, old, outRoot }: ApplyOptions
     let rawPos = layout.rawOffset;
     const registry = new PathRegistry(deltaPath);
     const entries: ManifestEntry[] = [];
-    const links: ManifestEntry[] = [];
-    /** Entries hard-linked to the installed version: their inodes are not ours to touch. */
-    const shared = new Set<ManifestEntry>();
+    /** Staged file name → the path it takes in the tree. */
+    const place: Array<[string, string]> = [];
+    let staged = 0;
+    const nextStaged = () => join(stagingDir, String(staged++));
     const oldEntry = (n: number, i: number) => {
       const e = old.entries[n];
       if (e?.type !== "file")
@@ -196,46 +213,35 @@ export async function applyCourseDelta({ deltaPath, old, outRoot }: ApplyOptions
       return e;
     };
     const oldFile = (n: number, i: number) => join(oldRoot, oldEntry(n, i).path);
-    if (header.oldCount !== old.entries.length) {
-      throw new CourseDeltaMismatchError(
-        deltaPath,
-        `delta expects ${header.oldCount} old entries, the old version has ${old.entries.length}`,
-      );
-    }
-    const add = async (
-      path: string,
-      type: EntryType,
-      mode: number,
-      content: (
-        target: string,
-      ) => Promise<{ size: number; sha256: string; linkTarget?: string; linked?: boolean }>,
-    ) => {
+    const add = async (path: string, type: EntryType, mode: number, content: () => Promise<Placed>) => {
       path = normalizeEntryPath(deltaPath, path);
       registry.add(path, type);
-      const target = join(staging, path);
-      if (type === "dir") {
-        await mkdir(target, { recursive: true });
-      } else if (type === "file") {
-        await mkdir(dirname(target), { recursive: true });
+      const got = await content();
+      entries.push({ path, type, size: got.size, mode, mtime, sha256: got.sha256 });
+      if (got.staged === undefined) return;
+      place.push([basename(got.staged), path]);
+      // Our own new files get the entry's mode and time; a linked inode is the installed one's.
+      if (!got.linked) {
+        await chmod(got.staged, mode & 0o777);
+        await utimes(got.staged, mtime, mtime);
       }
-      const got = await content(target);
-      const e: ManifestEntry = { path, type, size: got.size, mode, mtime, sha256: got.sha256 };
-      if (got.linkTarget !== undefined) {
-        refuseSymlink(deltaPath, path, got.linkTarget);
-        e.linkTarget = got.linkTarget;
-        links.push(e);
-      }
-      entries.push(e);
-      if (got.linked) shared.add(e);
     };
-    const emptyDir = async () => ({ size: 0, sha256: createHash("sha256").digest("hex") });
-    const link = (t: string) => async () => ({
-      size: Buffer.byteLength(t),
-      sha256: createHash("sha256").update(t).digest("hex"),
-      linkTarget: t,
+    const emptyDir = async (): Promise<Placed> => ({ size: 0, sha256: createHash("sha256").digest("hex") });
+    /** An old file the new version has at `path` with `mode`: kept in place when nothing differs. */
+    const keepOrStage = async (o: OldEntry, path: string, mode: number): Promise<Placed> => {
+      const from = join(oldRoot, o.path);
+      if (o.path === path) {
+        const installedMode = await checkInstalled(from, o);
+        if ((installedMode & 0o777) === (mode & 0o777) && o.sha256) return { size: o.size, sha256: o.sha256 };
+      }
+      const target = nextStaged();
+      return { ...(await stageOld(from, o, target, mode)), staged: target };
+    };
+    const written = async (target: string, got: Promise<{ size: number; sha256: string }>) => ({
+      ...(await got),
+      staged: target,
     });
-    const defaultMode = (type: EntryType) =>
-      type === "dir" ? header.dirMode : type === "symlink" ? 0o777 : header.fileMode;
+    const defaultMode = (type: EntryType) => (type === "dir" ? header.dirMode : header.fileMode);
     const mtime = new Date(header.mtime);
     let global: OldFiles | undefined;
     let oi = 0;
@@ -250,13 +256,9 @@ export async function applyCourseDelta({ deltaPath, old, outRoot }: ApplyOptions
         }
         for (let k = 0; k < op; k++, oi++) {
           const o = old.entries[oi]!;
-          const from = join(oldRoot, o.path);
           if (o.type === "dir") await add(o.path, "dir", header.dirMode, emptyDir);
-          else if (o.type === "symlink") await add(o.path, "symlink", 0o777, link(await readlink(from)));
-          else
-            await add(o.path, "file", header.fileMode, (target) =>
-              placeOld(from, o, target, header.fileMode),
-            );
+          else if (o.type === "symlink") refuseSymlink(deltaPath, o.path, "(an installed symlink)");
+          else await add(o.path, "file", header.fileMode, () => keepOrStage(o, o.path, header.fileMode));
         }
         continue;
       }
@@ -269,14 +271,15 @@ export async function applyCourseDelta({ deltaPath, old, outRoot }: ApplyOptions
       const type: EntryType = op.t === "d" ? "dir" : op.t === "l" ? "symlink" : "file";
       const mode = op.m ?? defaultMode(type);
       if (type === "dir") await add(path, type, mode, emptyDir);
-      else if (type === "symlink") await add(path, type, mode, link(op.k!));
+      else if (type === "symlink") refuseSymlink(deltaPath, normalizeEntryPath(deltaPath, path), op.k ?? "");
       else {
-        await add(path, type, mode, async (target) => {
-          const got = await writeEntry(op, i, target, mode);
+        const at = path;
+        await add(path, type, mode, async () => {
+          const got = await writeEntry(op, i, at, mode);
           if (got.size !== op.z) {
             throw new CourseDeltaMismatchError(
               deltaPath,
-              `entry ${path} came out as ${got.size} bytes, expected ${op.z}`,
+              `entry ${at} came out as ${got.size} bytes, expected ${op.z}`,
             );
           }
           return got;
@@ -287,13 +290,6 @@ export async function applyCourseDelta({ deltaPath, old, outRoot }: ApplyOptions
       throw new HcdFormatError(deltaPath, `ops cover ${oi} of the ${old.entries.length} old entries`);
     }
     if (!(await body.atEnd())) throw new HcdFormatError(deltaPath, "body has bytes no entry uses");
-    // Links last, so nothing is written through a link the delta created.
-    for (const e of links) await symlink(e.linkTarget!, join(staging, e.path));
-    for (const e of entries) {
-      if (e.type === "symlink" || shared.has(e)) continue;
-      await chmod(join(staging, e.path), e.type === "dir" ? (e.mode & 0o777) | 0o700 : e.mode & 0o777);
-      await utimes(join(staging, e.path), e.mtime, e.mtime);
-    }
     const manifest: Manifest = { format: header.format, entries, contentHash: contentHash(entries) };
     if (manifest.contentHash !== header.contentHash) {
       throw new CourseDeltaMismatchError(
@@ -301,43 +297,46 @@ export async function applyCourseDelta({ deltaPath, old, outRoot }: ApplyOptions
         `result has content hash ${manifest.contentHash}, expected ${header.contentHash}`,
       );
     }
-    await rename(staging, outRoot);
-    return manifest;
+    return { manifest, changes: planTreeChanges(old.entries, entries, place) };
 
-    async function writeEntry(h: HcdEntry, i: number, target: string, mode: number) {
+    async function writeEntry(h: HcdEntry, i: number, path: string, mode: number): Promise<Placed> {
       const c = h.c!;
-      if (typeof c === "number") return placeOld(oldFile(c, i), oldEntry(c, i), target, mode);
+      if (typeof c === "number") return keepOrStage(oldEntry(c, i), path, mode);
+      const target = nextStaged();
       if (c[0] === "g") {
         const parts: Uint8Array[] = [];
         for await (const p of slice(body, c[1], deltaPath)) parts.push(p);
         global ??= new OldFiles(oldRoot, globalLayout(old));
-        return writeNew(target, [patchBytes(global, Buffer.concat(parts), `${deltaPath} entry ${i}`)]);
+        return written(
+          target,
+          writeNew(target, [patchBytes(global, Buffer.concat(parts), `${deltaPath} entry ${i}`)]),
+        );
       }
       if (c[0] === "x") {
         const base = await readFile(oldFile(c[1], i));
         const parts: Uint8Array[] = [];
         for await (const p of slice(body, c[2], deltaPath)) parts.push(p);
         const bytes = patchBytes(base, Buffer.concat(parts), `${deltaPath} entry ${i}`);
-        return writeNew(target, [bytes]);
+        return written(target, writeNew(target, [bytes]));
       }
       if (c[0] === "d") {
         const basis = await FileBasis.open(oldFile(c[1], i));
         try {
-          return await writeNew(
+          return await written(
             target,
-            applyDelta(basis, slice(body, c[2], deltaPath), `${deltaPath} entry ${i}`),
+            writeNew(target, applyDelta(basis, slice(body, c[2], deltaPath), `${deltaPath} entry ${i}`)),
           );
         } finally {
           await basis.close();
         }
       }
-      if (c[0] === "l") return writeNew(target, slice(body, c[1], deltaPath));
+      if (c[0] === "l") return written(target, writeNew(target, slice(body, c[1], deltaPath)));
       const at = rawPos;
       rawPos += c[1];
-      return writeNew(target, fileRange(fh, at, c[1]));
+      return written(target, writeNew(target, fileRange(fh, at, c[1])));
     }
   } catch (e) {
-    await rm(staging, { recursive: true, force: true });
+    await rm(stagingDir, { recursive: true, force: true });
     throw e;
   } finally {
     await fh.close();

@@ -281,17 +281,22 @@ export function backoffMs(attempt: number, baseMs = 500, maxMs = 30_000, rand = 
   return Math.round(ceiling / 2 + (rand() * ceiling) / 2);
 }
 
+/**
+ * Wait `ms`, or until `signal` aborts. The abort listener goes when the wait ends either way:
+ * a retry loop sleeps many times on one long-lived signal, and each listener left behind
+ * stayed until that signal's end (MaxListenersExceededWarning after ten).
+ */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener(
-      "abort",
-      () => {
-        clearTimeout(t);
-        reject(signal.reason);
-      },
-      { once: true },
-    );
+    const onAbort = () => {
+      clearTimeout(t);
+      reject(signal?.reason);
+    };
+    const t = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener("abort", onAbort, { once: true });
   });
 }
 

@@ -1,21 +1,24 @@
-// Applying a delta costs the change, not the course: unchanged files of the new tree are hard
-// links to the installed files (same inode, never rewritten), only changed entries are new
-// files, a damaged installed file is caught by its size, and the download archive made from
-// the tree later carries the new version's content hash.
-import { readFile, rm, stat, truncate, writeFile } from "node:fs/promises";
+// Applying a delta costs the change, not the course: only changed entries are staged as new
+// files and renamed into the installed tree, the unchanged files are not touched (same inode,
+// inode not even dirtied), a damaged installed file is caught by its size, and the download
+// archive made from the tree later carries the new version's content hash.
+import { cp, readdir, readFile, rm, stat, truncate, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { courseArchive } from "../../src/agent/library.js";
 import {
   ContentMismatchError,
+  contentHash,
   extractArchive,
+  hashTree,
   type Manifest,
   readManifest,
 } from "../../src/archive/index.js";
 import { generateCourse, scenarios, writeCourse } from "../../src/demo/sample-course.js";
-import { applyCourseDelta, CourseDeltaMismatchError } from "../../src/sync/apply.js";
+import { CourseDeltaMismatchError, stageCourseDelta } from "../../src/sync/apply.js";
 import { buildCourseDelta } from "../../src/sync/build.js";
 import { toOldView } from "../../src/sync/course.js";
+import { applyTreeChanges } from "../../src/sync/tree-changes.js";
 import { makeTempDir, type TempDir } from "../support/procs.js";
 
 let dir: TempDir;
@@ -49,41 +52,46 @@ afterAll(async () => {
 const files = (m: Manifest) => m.entries.filter((e) => e.type === "file");
 
 describe("applying a delta onto the installed tree", () => {
-  it("hard-links every unchanged file, writes only the changed ones, leaves the old tree as it was", async () => {
-    const before = new Map<string, { ino: number; mtimeMs: number; bytes: Buffer }>();
+  it("stages only the changed files, then changes the installed tree in place, unchanged inodes untouched", async () => {
+    const tree = join(dir.path, "installed");
+    await cp(old.root, tree, { recursive: true });
+    const before = new Map<string, { ino: number; ctimeMs: number }>();
     for (const e of files(old.m)) {
-      const p = join(old.root, e.path);
-      const st = await stat(p);
-      before.set(e.path, { ino: st.ino, mtimeMs: st.mtimeMs, bytes: await readFile(p) });
+      const st = await stat(join(tree, e.path));
+      before.set(e.path, { ino: st.ino, ctimeMs: st.ctimeMs });
     }
-    const out = join(dir.path, "applied");
-    const m = await applyCourseDelta({ deltaPath: delta, old: toOldView(old.m, old.root), outRoot: out });
-    expect(m.contentHash).toBe(neu.m.contentHash);
+    const stagingDir = join(dir.path, "staged");
+    const staged = await stageCourseDelta({ deltaPath: delta, old: toOldView(old.m, tree), stagingDir });
+    expect(staged.manifest.contentHash).toBe(neu.m.contentHash);
+    // The small text change rewrites the page and Moodle's export stamps: those alone are staged.
+    const names = await readdir(stagingDir);
+    expect(names.length).toBeGreaterThanOrEqual(1);
+    expect(names.length).toBeLessThanOrEqual(4);
+    expect(staged.changes.place.map(([name]) => name).sort()).toEqual(names.sort());
+    // Staging reads the installed tree only.
+    expect(contentHash(await hashTree(tree))).toBe(old.m.contentHash);
 
+    await applyTreeChanges(tree, stagingDir, staged.changes);
+    expect(contentHash(await hashTree(tree))).toBe(neu.m.contentHash);
+    const placed = new Set(staged.changes.place.map(([, path]) => path));
     const oldHash = new Map(files(old.m).map((e) => [e.path, e.sha256]));
-    let linked = 0;
-    let written = 0;
-    for (const e of files(m)) {
-      const st = await stat(join(out, e.path));
+    let untouched = 0;
+    for (const e of files(staged.manifest)) {
+      const st = await stat(join(tree, e.path));
       const was = before.get(e.path);
-      if (was && oldHash.get(e.path) === e.sha256) {
-        expect(st.ino, `${e.path} should be the installed inode`).toBe(was.ino);
-        linked++;
-      } else {
-        expect(st.nlink, `${e.path} is a new file`).toBe(1);
-        written++;
+      if (placed.has(e.path)) {
+        expect(st.ino, `${e.path} is a new file`).not.toBe(was?.ino);
+        continue;
       }
+      expect(oldHash.get(e.path)).toBe(e.sha256);
+      expect(st.ino, `${e.path} is the installed inode`).toBe(was!.ino);
+      expect(st.ctimeMs, `${e.path} inode not dirtied`).toBe(was!.ctimeMs);
+      untouched++;
     }
-    // The small text change rewrites the page and Moodle's export stamps; the rest is linked.
-    expect(written).toBeGreaterThanOrEqual(1);
-    expect(written).toBeLessThanOrEqual(4);
-    expect(linked).toBe(files(m).length - written);
-    for (const [path, was] of before) {
-      const st = await stat(join(old.root, path));
-      expect(st.mtimeMs, `${path} mtime`).toBe(was.mtimeMs);
-      expect((await readFile(join(old.root, path))).equals(was.bytes), `${path} bytes`).toBe(true);
-    }
-    await rm(out, { recursive: true, force: true });
+    expect(untouched).toBe(files(staged.manifest).length - placed.size);
+    // Made twice (a crash after the changes, before the switch was recorded): the same tree.
+    await applyTreeChanges(tree, stagingDir, staged.changes);
+    expect(contentHash(await hashTree(tree))).toBe(neu.m.contentHash);
   });
 
   it("refuses an installed file whose size no longer matches its manifest", async () => {
@@ -93,10 +101,10 @@ describe("applying a delta onto the installed tree", () => {
     const copy = join(dir.path, "damaged");
     const m = await extractArchive(join(dir.path, "old.mbz"), copy);
     await truncate(join(copy, victim.path), 10);
-    const err = await applyCourseDelta({
+    const err = await stageCourseDelta({
       deltaPath: delta,
       old: toOldView(m, copy),
-      outRoot: join(dir.path, "never"),
+      stagingDir: join(dir.path, "never"),
     }).then(
       () => null,
       (e: unknown) => e,
@@ -112,10 +120,10 @@ describe("applying a delta onto the installed tree", () => {
     const copy = join(dir.path, "lost");
     const m = await extractArchive(join(dir.path, "old.mbz"), copy);
     await rm(join(copy, victim.path));
-    const err = await applyCourseDelta({
+    const err = await stageCourseDelta({
       deltaPath: delta,
       old: toOldView(m, copy),
-      outRoot: join(dir.path, "never2"),
+      stagingDir: join(dir.path, "never2"),
     }).then(
       () => null,
       (e: unknown) => e,

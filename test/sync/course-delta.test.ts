@@ -9,14 +9,16 @@ import { join } from "node:path";
 import { brotliCompressSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  contentHash,
   directorySource,
   extractArchive,
+  hashTree,
   type Manifest,
   readManifest,
   writeArchive,
 } from "../../src/archive/index.js";
 import type { ScenarioFiles } from "../../src/demo/sample-course.js";
-import { applyCourseDelta, CourseDeltaMismatchError } from "../../src/sync/apply.js";
+import { CourseDeltaMismatchError } from "../../src/sync/apply.js";
 import { buildCourseDelta, planSignatures } from "../../src/sync/build.js";
 import { toOldView } from "../../src/sync/course.js";
 import { encodeHeader, HcdFormatError, type HcdHeader } from "../../src/sync/format.js";
@@ -27,7 +29,7 @@ import {
   SummaryError,
   signEntries,
 } from "../../src/sync/summary.js";
-import { scenarioFiles } from "./helpers.js";
+import { applyToCopy, scenarioFiles } from "./helpers.js";
 
 let work = "";
 beforeAll(async () => {
@@ -68,8 +70,10 @@ async function roundTrip(s: ScenarioFiles, unknown: boolean) {
     });
   }
   const out = join(work, `r${n++}`);
-  const result = await applyCourseDelta({ deltaPath: delta, old: toOldView(old.m, old.root), outRoot: out });
+  const result = await applyToCopy({ deltaPath: delta, old: toOldView(old.m, old.root), outRoot: out });
   expect(result.contentHash).toBe(neu.m.contentHash);
+  // The tree changed in place holds the new version and nothing else (no emptied directories).
+  expect(contentHash(await hashTree(out))).toBe(neu.m.contentHash);
   const archive = join(work, `a${n++}.${neu.m.format === "zip" ? "zip" : "tar.gz"}`);
   await writeArchive(archive, neu.m.format, result.entries, directorySource(out));
   expect((await readManifest(archive)).contentHash).toBe(neu.m.contentHash);
@@ -123,7 +127,7 @@ describe("rejected deltas", () => {
     writeFileSync(p, bytes);
     const out = join(work, `bad-out${n++}`);
     const before = readdirSync(work).length;
-    const err = await applyCourseDelta({ deltaPath: p, old: toOldView(old.m, old.root), outRoot: out }).then(
+    const err = await applyToCopy({ deltaPath: p, old: toOldView(old.m, old.root), outRoot: out }).then(
       () => undefined,
       (e: unknown) => e as Error,
     );
