@@ -215,6 +215,8 @@ export interface ProbeReport {
     settled: boolean;
     messages: string[];
     states: { state: string; leds: string }[];
+    /** Why the pressed sync failed, if it did. */
+    errors: string[];
     ledsAfter: string;
   } | null;
   phone: {

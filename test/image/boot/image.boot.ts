@@ -234,6 +234,7 @@ describe.skipIf(skipReason !== "")("the image, booted under qemu", () => {
     expect(first, "the first boot reported").toBeDefined();
     const button = first.button!;
     expect(button.settled).toBe(true);
+    expect(button.errors).toEqual([]);
     expect(button.messages).toEqual(["simulated button: pressed", "button: sync now", "sync cycle"]);
     // Nothing new on the master: checking (green blinks once a second), then back to serving.
     expect(button.states).toEqual([
