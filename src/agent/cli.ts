@@ -1,5 +1,7 @@
 /** `handcarry agent`: the long-running Pi process (sync on connectivity, hotspot server, LEDs, button). */
 import { type Command, InvalidArgumentError } from "commander";
+import type { Device } from "../device/index.js";
+import type { AgentLogger } from "./log.js";
 
 function port(v: string): number {
   const n = Number(v);
@@ -19,6 +21,25 @@ async function bootWifiEnv(): Promise<Record<string, string>> {
   }
   return out;
 }
+
+/**
+ * Off the Pi the button is a simulated twin: SIGUSR1 gives it a short press ("sync now"),
+ * so a simulated device (a virtual machine, a laptop) is driven like a real one. Returns
+ * the function that stops listening.
+ */
+function pressTwinOnSignal(device: Device, log: AgentLogger): () => void {
+  const twin = device.sim?.button;
+  if (!twin) return () => {};
+  const press = () => {
+    log.info({}, "simulated button: pressed");
+    twin.press(TWIN_PRESS_MS);
+  };
+  process.on("SIGUSR1", press);
+  return () => process.off("SIGUSR1", press);
+}
+
+/** Longer than the debounce, shorter than a long press. */
+const TWIN_PRESS_MS = 200;
 
 export function registerAgentCommands(program: Command): void {
   program
@@ -53,10 +74,17 @@ export function registerAgentCommands(program: Command): void {
       const everywhere = addresses.some((a) => a === "0.0.0.0" || a === "::");
       const listen = `${addresses.map((a) => `${a}:${port}`).join(", ")}${everywhere ? " (all addresses)" : ""}`;
       log.info({ listen, url: agent.url, data: config.dataDir, master: config.masterUrl }, "agent serving");
+      const stopTwinButton = pressTwinOnSignal(agent.device, log);
+      // Each new state in the journal, with what the LEDs show: the carrier's view, in words.
+      agent.machine.on("change", (next, previous) => {
+        if (next.name !== previous.name)
+          log.info({ state: next.name, leds: agent.device.leds.state }, "state");
+      });
       await new Promise<void>((resolve) => {
         const stop = () => {
           process.off("SIGINT", stop);
           process.off("SIGTERM", stop);
+          stopTwinButton();
           log.info({}, "stopping");
           agent.close().then(resolve, resolve);
         };

@@ -1,11 +1,11 @@
 // `handcarry agent` as a real process, killed with SIGKILL in the middle of a sync: the
 // restarted agent reports the interrupted sync (serving + resumePending), keeps serving
 // the old version meanwhile, and finishes the sync when asked.
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fullCourse, generateCourse, writeCourse } from "../../src/demo/sample-course.js";
-import { cliCommand } from "../support/cli.js";
+import { spawnAgentCli } from "../support/cli.js";
 import { waitFor, waitForEvent } from "../support/wait.js";
 import { type TestMaster, tempDir, testMaster } from "./helpers.js";
 
@@ -34,23 +34,12 @@ async function freePort(): Promise<number> {
 }
 
 function startCli(port: number): ChildProcess {
-  const [node, pre] = cliCommand();
-  const child = spawn(
-    node,
-    [
-      ...pre,
-      "agent",
-      "--data",
-      join(dir.path, "agent"),
-      "--master",
-      master.url,
-      "--port",
-      String(port),
-      "--host",
-      "127.0.0.1",
-    ],
-    { env: { ...process.env, HANDCARRY_ADMIN_PASSWORD: PASSWORD, HANDCARRY_CONFIG: "" }, stdio: "ignore" },
-  );
+  const child = spawnAgentCli({
+    dataDir: join(dir.path, "agent"),
+    masterUrl: master.url,
+    port,
+    env: { HANDCARRY_ADMIN_PASSWORD: PASSWORD },
+  });
   children.push(child);
   return child;
 }

@@ -47,6 +47,8 @@ export function run(
       log?.end();
       resolvePromise({ code: code ?? -1, stdout, stderr });
     });
+    // A command that exits without reading its input (EPIPE) is judged by its exit code.
+    child.stdin.on("error", () => {});
     child.stdin.end(options.input ?? "");
   });
 }

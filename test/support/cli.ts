@@ -1,5 +1,11 @@
 // Run the handcarry CLI from source (TypeScript via tsx) in a child process, from any cwd.
-import { type SpawnSyncReturns, spawn, spawnSync } from "node:child_process";
+import {
+  type ChildProcess,
+  type SpawnSyncReturns,
+  type StdioOptions,
+  spawn,
+  spawnSync,
+} from "node:child_process";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
 export const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
@@ -42,4 +48,24 @@ export function runCliAsync(
     });
     child.on("close", (status) => resolve({ status, stdout, stderr }));
   });
+}
+
+/** `handcarry agent` as a long-running child on 127.0.0.1 with its data in dataDir. */
+export function spawnAgentCli(
+  o: { dataDir: string; masterUrl: string; port: number; env?: NodeJS.ProcessEnv },
+  stdio: StdioOptions = "ignore",
+): ChildProcess {
+  const [node, pre] = cliCommand();
+  const args = [
+    "agent",
+    "--data",
+    o.dataDir,
+    "--master",
+    o.masterUrl,
+    "--port",
+    String(o.port),
+    "--host",
+    "127.0.0.1",
+  ];
+  return spawn(node, [...pre, ...args], { env: { ...process.env, HANDCARRY_CONFIG: "", ...o.env }, stdio });
 }

@@ -230,6 +230,20 @@ describe.skipIf(skipReason !== "")("the image, booted under qemu", () => {
     expect(phone.reachesUplink).toBe(false);
   });
 
+  it("first boot: the button pressed on its twin syncs, and the LEDs show each state", () => {
+    expect(first, "the first boot reported").toBeDefined();
+    const button = first.button!;
+    expect(button.settled).toBe(true);
+    expect(button.errors).toEqual([]);
+    expect(button.messages).toEqual(["simulated button: pressed", "button: sync now", "sync cycle"]);
+    // Nothing new on the master: checking (green blinks once a second), then back to serving.
+    expect(button.states).toEqual([
+      { state: "checking", leds: "checking" },
+      { state: "serving", leds: "serving" },
+    ]);
+    expect(button.ledsAfter).toBe("serving");
+  });
+
   it("second boot: the power is cut while it syncs a new version", async () => {
     expect(first, "the first boot reported").toBeDefined();
     // A new version on the master, delivered slowly so the power can be cut mid-sync.
