@@ -94,6 +94,13 @@ describe.skipIf(!present)("the H5P routes", () => {
     expect([elsewhere.status, await elsewhere.text()]).toEqual([404, "Not found."]);
   });
 
+  it("an H5P course downloads as the .h5p it is, and its button says so", async () => {
+    const page = await (await fetch(`${server.url}/c/berries`)).text();
+    expect(page).toContain(">Download the course (.h5p)</a>");
+    const res = await fetch(`${server.url}/c/berries/download`);
+    expect(res.headers.get("content-disposition")).toMatch(/^attachment; filename="berries-[0-9-]+\.h5p"/);
+  });
+
   it("answers 404 for an activity that is not H5P or does not exist", async () => {
     const page = await fetch(`${server.url}/c/hostile-moodle/h5p/page_567`);
     expect(page.status).toBe(404);

@@ -134,6 +134,9 @@ describe("the SCORM launch API", () => {
     expect(res.headers.get("content-disposition")).toBe(
       `attachment; filename="wash-2024-01-01.zip"; filename*=UTF-8''wash-2024-01-01.zip`,
     );
+    const page = await (await fetch(`${server.url}/c/wash`)).text();
+    expect(page).toContain(">Download the course (.zip)</a>");
+    expect(page).not.toContain(".mbz");
   });
 
   it("an unknown token is a 404; the API is on the content origin alone", async () => {
