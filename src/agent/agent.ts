@@ -7,12 +7,17 @@ import { chmod, mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { type HotspotControl, NmcliHotspot, SimulatedHotspot } from "../device/hotspot.js";
 import { createDevice, type Device } from "../device/index.js";
-import { type AgentStatus, createHotspotApp } from "../hotspot/app.js";
+import {
+  type AgentStatus,
+  createHotspotApp,
+  type ListenError,
+  listenHotspot,
+  type RunningHotspot,
+} from "../hotspot/app.js";
 import { AdminAuth } from "../hotspot/auth.js";
-import { listen, type RunningServer } from "../http/listen.js";
 import { Store } from "../store/index.js";
 import { ensureReserve } from "../util/space.js";
-import type { AgentConfig } from "./config.js";
+import { type AgentConfig, contentPortOf } from "./config.js";
 import { ConnectivityMonitor } from "./connectivity.js";
 import { SyncCycle } from "./cycle.js";
 import { LibraryView } from "./library-view.js";
@@ -47,6 +52,8 @@ export interface StartAgentOptions {
 
 export interface RunningAgent {
   url: string;
+  /** The content origin, where course packages run (another port of the same addresses). */
+  contentUrl: string;
   machine: AgentStateMachine;
   connectivity: ConnectivityMonitor;
   device: Device;
@@ -243,7 +250,7 @@ export async function startAgent(o: StartAgentOptions): Promise<RunningAgent> {
     extra: async () => ({ deviceId, records: outbox.counts() }),
   });
 
-  const app = createHotspotApp({
+  const apps = createHotspotApp({
     courses: library,
     auth,
     store,
@@ -263,29 +270,31 @@ export async function startAgent(o: StartAgentOptions): Promise<RunningAgent> {
       setDefaultLocale: (locale) => settings.setDefaultLocale(locale),
     },
   });
-  app.on("error", (err: Error & { code?: string }) => {
-    if (err.code === "ECONNRESET" || err.code === "EPIPE" || err.code === "ERR_STREAM_PREMATURE_CLOSE")
-      return;
-    log.error({ err: err.message }, "hotspot server error");
-  });
-  let server: RunningServer;
+  for (const app of [apps.main, apps.content])
+    app.on("error", (err: Error & { code?: string }) => {
+      if (err.code === "ECONNRESET" || err.code === "EPIPE" || err.code === "ERR_STREAM_PREMATURE_CLOSE")
+        return;
+      log.error({ err: err.message }, "hotspot server error");
+    });
+  let server: RunningHotspot;
   try {
-    server = await listen(app, config.host, config.port);
+    server = await listenHotspot(apps, config.host, { main: config.port, content: contentPortOf(config) });
   } catch (err) {
     stopLeds();
     lowVoltage.stop();
     if (!o.device) device.close();
     await store.close();
-    const e = err as NodeJS.ErrnoException;
+    const e = err as ListenError;
+    const flag = e.which === "content" ? "--content-port" : "--port";
     const hint =
-      e.code === "EACCES" && config.port < 1024
-        ? ` (ports below 1024 need root or CAP_NET_BIND_SERVICE; try --port 8080)`
+      e.code === "EACCES" && e.port < 1024
+        ? ` (ports below 1024 need root or CAP_NET_BIND_SERVICE; try ${flag} ${e.which === "content" ? 8081 : 8080})`
         : e.code === "EADDRINUSE"
-          ? " (another program uses it; choose another --port)"
+          ? ` (another program uses it; choose another ${flag})`
           : e.code === "EADDRNOTAVAIL"
             ? " (not an address of this machine; one that comes later, like a hotspot's, needs net.ipv4.ip_nonlocal_bind=1)"
             : "";
-    throw new Error(`cannot listen on ${config.host}:${config.port}: ${e.message}${hint}`);
+    throw new Error(`cannot listen on ${config.host}:${e.port}: ${e.message}${hint}`);
   }
   if (!o.manualConnectivity) {
     connectivity.start();
@@ -298,6 +307,7 @@ export async function startAgent(o: StartAgentOptions): Promise<RunningAgent> {
 
   return {
     url: server.url,
+    contentUrl: server.contentUrl,
     machine,
     connectivity,
     device,

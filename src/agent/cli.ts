@@ -41,6 +41,15 @@ function pressTwinOnSignal(device: Device, log: AgentLogger): () => void {
 /** Longer than the debounce, shorter than a long press. */
 const TWIN_PRESS_MS = 200;
 
+interface AgentFlags {
+  data?: string;
+  master?: string;
+  port?: number;
+  contentPort?: number;
+  host?: string;
+  config?: string;
+}
+
 export function registerAgentCommands(program: Command): void {
   program
     .command("agent")
@@ -49,11 +58,16 @@ export function registerAgentCommands(program: Command): void {
     .option("--master <url>", "master URL (env HANDCARRY_MASTER)")
     .option("--port <port>", "HTTP port for hotspot clients (default 80; env HANDCARRY_PORT)", port)
     .option(
+      "--content-port <port>",
+      "HTTP port where course packages run (default: --port + 1; the image: 8080; env HANDCARRY_CONTENT_PORT)",
+      port,
+    )
+    .option(
       "--host <addresses>",
       "address(es) to listen on, comma-separated (default 0.0.0.0; the image: 10.42.0.1,127.0.0.1; env HANDCARRY_HOST)",
     )
     .option("--config <file>", "JSON config file, see the README for its keys (env HANDCARRY_CONFIG)")
-    .action(async (o: { data?: string; master?: string; port?: number; host?: string; config?: string }) => {
+    .action(async (o: AgentFlags) => {
       // Everything the agent writes (state, secrets, courses) is its user's alone, whatever the umask.
       process.umask(0o077);
       // Heavy modules (Koa, level, the sync client) load only when the agent actually starts.
@@ -63,7 +77,13 @@ export function registerAgentCommands(program: Command): void {
       const config = await loadAgentConfig({
         file: o.config,
         env: { ...(await bootWifiEnv()), ...process.env },
-        flags: { dataDir: o.data, masterUrl: o.master, port: o.port, host: o.host },
+        flags: {
+          dataDir: o.data,
+          masterUrl: o.master,
+          port: o.port,
+          contentPort: o.contentPort,
+          host: o.host,
+        },
       });
       const log = pino({ name: "handcarry-agent" }, pino.destination(2));
       const agent = await startAgent({ config, logger: log });
@@ -73,7 +93,10 @@ export function registerAgentCommands(program: Command): void {
       const port = new URL(agent.url).port || 80;
       const everywhere = addresses.some((a) => a === "0.0.0.0" || a === "::");
       const listen = `${addresses.map((a) => `${a}:${port}`).join(", ")}${everywhere ? " (all addresses)" : ""}`;
-      log.info({ listen, url: agent.url, data: config.dataDir, master: config.masterUrl }, "agent serving");
+      log.info(
+        { listen, url: agent.url, content: agent.contentUrl, data: config.dataDir, master: config.masterUrl },
+        "agent serving",
+      );
       const stopTwinButton = pressTwinOnSignal(agent.device, log);
       // Each new state in the journal, with what the LEDs show: the carrier's view, in words.
       agent.machine.on("change", (next, previous) => {

@@ -71,6 +71,12 @@ export const agentConfigSchema = z
     host: z.string().min(1).default("0.0.0.0"),
     /** 80: phones open http://<pi>/ (the unit grants CAP_NET_BIND_SERVICE); use --port 8080 on a laptop. */
     port: z.number().int().min(0).max(65535).default(80),
+    /**
+     * The content origin's port (the same addresses): course packages (H5P, SCORM) run there, an
+     * origin apart from the hotspot's pages. Absent: the port after `port` (0, any free port,
+     * when `port` is 0). The image: 8080. Keep it fixed: phones cache packages under it.
+     */
+    contentPort: z.number().int().min(0).max(65535).optional(),
     /** Admin password; if absent, one is generated on first start and written to DIR/admin-password.txt. */
     adminPassword: z.string().min(8, "must be at least 8 characters").optional(),
     /** Courses to sync (ids); absent = every course the master lists. */
@@ -176,6 +182,7 @@ export const ENV_KEYS = {
   HANDCARRY_TOKEN: "token",
   HANDCARRY_HOST: "host",
   HANDCARRY_PORT: "port",
+  HANDCARRY_CONTENT_PORT: "contentPort",
   HANDCARRY_ADMIN_PASSWORD: "adminPassword",
 } as const;
 
@@ -183,6 +190,7 @@ const FLAG_NAMES: Record<string, string> = {
   dataDir: "--data",
   masterUrl: "--master",
   adminPassword: "--admin-password",
+  contentPort: "--content-port",
 };
 
 export interface ConfigSources {
@@ -191,7 +199,10 @@ export interface ConfigSources {
   env?: NodeJS.ProcessEnv;
   /** From the command line; undefined values are ignored. */
   flags?: Partial<
-    Record<"dataDir" | "masterUrl" | "host" | "port" | "token" | "adminPassword", string | number>
+    Record<
+      "dataDir" | "masterUrl" | "host" | "port" | "contentPort" | "token" | "adminPassword",
+      string | number
+    >
   >;
 }
 
@@ -214,7 +225,18 @@ export function parseAgentConfig(input: unknown, origin = new Map<string, string
     if (err instanceof DeviceConfigError) throw new AgentConfigError(err.issues.map((i) => `device.${i}`));
     throw err;
   }
+  const { port, contentPort } = result.data;
+  if (contentPort !== undefined && contentPort !== 0 && contentPort === port)
+    throw new AgentConfigError([
+      `contentPort (${origin.get("contentPort") ?? "config"}): must differ from port, both are ${port}`,
+    ]);
   return { ...result.data, device };
+}
+
+/** The content origin's port: as set, else the one after the main port (any free one with port 0). */
+export function contentPortOf(config: Pick<AgentConfig, "port" | "contentPort">): number {
+  if (config.contentPort !== undefined) return config.contentPort;
+  return config.port === 0 || config.port === 65535 ? 0 : config.port + 1;
 }
 
 /** Merge file, environment and flags, then validate. Throws AgentConfigError naming the bad key. */
@@ -253,7 +275,7 @@ export async function loadAgentConfig(sources: ConfigSources): Promise<AgentConf
   for (const [name, key] of Object.entries(ENV_KEYS)) {
     const value = env[name];
     if (value === undefined || value === "") continue;
-    merged[key] = key === "port" ? toPort(value) : value;
+    merged[key] = key === "port" || key === "contentPort" ? toPort(value) : value;
     origin.set(key, `env ${name}`);
   }
   // Written at boot by handcarry-wifi-interfaces (/run/handcarry-wifi.env): the hotspot's
@@ -272,7 +294,7 @@ export async function loadAgentConfig(sources: ConfigSources): Promise<AgentConf
   }
   for (const [key, value] of Object.entries(sources.flags ?? {})) {
     if (value === undefined) continue;
-    merged[key] = key === "port" ? toPort(value) : value;
+    merged[key] = key === "port" || key === "contentPort" ? toPort(value) : value;
     origin.set(key, FLAG_NAMES[key] ?? `--${key}`);
   }
   if (merged.dataDir === undefined) origin.set("dataDir", "--data or HANDCARRY_DATA");

@@ -20,6 +20,17 @@ export interface CourseAccess {
 }
 
 /** The URL a file key is served under. Keys are paths: each segment is encoded. */
+/**
+ * The extension of a course's download: what the platform it goes back to imports (Moodle
+ * restores .mbz, zip or tar.gz inside; LMSs import .imscc cartridges and .h5p packages); other
+ * archives keep their own format's. `readerFormat` is the reader's name, when one reads it.
+ */
+export function downloadExtension(readerFormat: string | undefined, archive: ServedCourse["format"]): string {
+  if (readerFormat === "moodle") return "mbz";
+  if (readerFormat === "imscc" || readerFormat === "h5p") return readerFormat;
+  return archive;
+}
+
 export function courseFileUrl(courseId: string, key: string): string {
   return `/c/${encodeURIComponent(courseId)}/file/${key.split("/").map(encodeURIComponent).join("/")}`;
 }

@@ -45,15 +45,23 @@ export function errorText(error: Error, status: number, message: string | null) 
   return { key, text: t(key, message === null ? undefined : keyed?.params) };
 }
 
-/** The hotspot's answer for an error: a page in the learner's language, JSON under /api/, text under /pkg/. */
+/** The hotspot's answer for an error: a page in the learner's language, JSON under /api/. */
 export function renderError(ctx: Context, status: number, message: string | null, error: Error): void {
   const said = errorText(error, status, message);
-  if (ctx.path.startsWith("/api/")) {
-    ctx.body = {
-      error: message ?? "internal error",
-      ...(said.key ? { code: said.key, message: said.text } : {}),
-    };
-  } else if (ctx.path.startsWith("/pkg/")) {
-    ctx.body = said.text; // inside a package's frame: the sandbox's headers stay, no page policy
-  } else html(ctx, errorPage(status, said.text), status);
+  if (ctx.path.startsWith("/api/")) apiError(ctx, message, said);
+  else html(ctx, errorPage(status, said.text), status);
+}
+
+/** The content origin's answer for an error: JSON under /api/, else text (the sandbox's headers stay). */
+export function renderContentError(ctx: Context, status: number, message: string | null, error: Error): void {
+  const said = errorText(error, status, message);
+  if (ctx.path.startsWith("/api/")) apiError(ctx, message, said);
+  else ctx.body = said.text;
+}
+
+function apiError(ctx: Context, message: string | null, said: ReturnType<typeof errorText>): void {
+  ctx.body = {
+    error: message ?? "internal error",
+    ...(said.key ? { code: said.key, message: said.text } : {}),
+  };
 }

@@ -67,11 +67,15 @@ export function writeLearner(ctx: Context, name: string, classCode: string, prev
   });
 }
 
-/** Sets the request's frame; `?lang=` (the switcher) also keeps the choice in a cookie. */
-export function frameMiddleware(defaultLocale: () => string) {
+/**
+ * Sets the request's frame; `?lang=` (the switcher) also keeps the choice in a cookie. The
+ * content origin (`content`) knows no learner and sets no cookie: a launch's token says whose
+ * data it is.
+ */
+export function frameMiddleware(defaultLocale: () => string, o: { content?: boolean } = {}) {
   return (ctx: Context, next: Next) => {
     const asked = toLocale(typeof ctx.query[LOCALE_QUERY] === "string" ? ctx.query[LOCALE_QUERY] : undefined);
-    if (asked)
+    if (asked && !o.content)
       ctx.cookies.set(LOCALE_COOKIE, asked, {
         httpOnly: true,
         sameSite: "lax",
@@ -84,7 +88,8 @@ export function frameMiddleware(defaultLocale: () => string) {
       defaultLocale(),
     );
     ctx.vary("Accept-Language");
-    const frame: Frame = { t: createTranslator(locale), learner: readLearner(ctx), path: ctx.path };
+    const learner = o.content ? null : readLearner(ctx);
+    const frame: Frame = { t: createTranslator(locale), learner, path: ctx.path };
     return storage.run(frame, next);
   };
 }

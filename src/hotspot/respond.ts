@@ -11,13 +11,14 @@ const PAGE_CSP =
 export const INLINE_TYPES =
   /^(application\/pdf|image\/(jpeg|png|gif|webp|bmp)|audio\/[\w.+-]+|video\/[\w.+-]+|text\/plain)$/;
 
-/** A page that frames a package (a player page) may frame this server's own /pkg/ documents. */
-const PLAYER_PAGE_CSP = `${PAGE_CSP}; frame-src 'self'`;
-
-export function html(ctx: Context, body: string, status = 200, o: { frames?: boolean } = {}): void {
+/**
+ * `frames`: a page that frames a package (a player page) may frame the content origin
+ * (origins.ts), given as `http://host:port`, and nothing else.
+ */
+export function html(ctx: Context, body: string, status = 200, o: { frames?: string } = {}): void {
   ctx.status = status;
   ctx.type = "text/html; charset=utf-8";
-  ctx.set("Content-Security-Policy", o.frames ? PLAYER_PAGE_CSP : PAGE_CSP);
+  ctx.set("Content-Security-Policy", o.frames ? `${PAGE_CSP}; frame-src ${o.frames}` : PAGE_CSP);
   ctx.set("X-Content-Type-Options", "nosniff");
   ctx.set("Cache-Control", "no-cache");
   ctx.body = body;

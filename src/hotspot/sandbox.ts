@@ -1,9 +1,12 @@
-// Course packages (H5P, SCORM, cartridges) run their own HTML and scripts, and none of it is
-// trusted. Every document of a package is served under a CSP `sandbox` without
-// allow-same-origin, so it runs in an opaque origin: it cannot read the hotspot's cookies or
-// pages, cannot reach the page that frames it, and cannot load anything from off the Pi. The
-// only way back to the hotspot is the launch API (launches.ts), reached with CORS and no
-// cookies, that holds one learner's data for one activity.
+// Course packages (H5P, SCORM) run their own HTML and scripts, and none of it is trusted. They
+// are served only on the content origin (origins.ts), another port of the Pi: a real origin, so
+// the phone caches them, but not the hotspot's own. Every document there is served under a CSP
+// `sandbox` (scripts, its own origin, forms, popups; never top navigation) whose fetches reach
+// that origin alone: nothing from off the Pi, nothing from the main origin. The main origin in
+// turn refuses every request a package could make to it (sandboxGuard), does not let content
+// frame its pages (frame-ancestors 'none', respond.ts) and keeps every cookie HttpOnly. The only
+// way a package reaches a learner's data is the launch API (launches.ts), keyed by the launch's
+// token.
 import { existsSync, readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
@@ -15,63 +18,72 @@ import { HttpError } from "../http/errors.js";
 import { requestSegments, resolveInRoot } from "../http/request-path.js";
 import { sendCourseFile } from "./respond.js";
 
-/** Scripts run, but in an opaque origin; 'self' lets a package load its own files and the player assets. */
+/** The sandbox flags of the player page's iframe and of every content document's policy. */
+export const SANDBOX_FLAGS =
+  "allow-scripts allow-same-origin allow-forms allow-popups allow-modals allow-downloads";
+
+/** Scripts run in the content origin; 'self' is that origin alone (its port included). */
 export const SANDBOX_CSP =
-  "sandbox allow-scripts allow-forms allow-popups allow-modals allow-downloads; " +
+  `sandbox ${SANDBOX_FLAGS}; ` +
   "default-src 'self' data: blob: 'unsafe-inline' 'unsafe-eval'; " +
   "form-action 'self'; base-uri 'self'";
 
-/** Paths that sandboxed documents may call (they arrive with `Origin: null`). */
-const OPEN_TO_PACKAGES = /^\/(pkg|api\/launch|assets\/players)\//;
-
-const CORS_HEADERS = {
-  "Access-Control-Allow-Origin": "*",
-  "Access-Control-Allow-Methods": "GET, HEAD, PUT, POST, OPTIONS",
-  "Access-Control-Allow-Headers": "content-type",
-  "Access-Control-Max-Age": "600",
-};
+/** Files that never change under their URL (a version or a content hash is part of it). */
+export const IMMUTABLE = "public, max-age=31536000, immutable";
 
 /**
- * An error answered to a package's scripts (the launch API, /pkg/ files): English words, as
+ * An error answered to a package's scripts (the launch API, package files): English words, as
  * the hotspot's /api/ answers keep them; pages a learner reads throw hotspotError instead.
  */
 export function scriptError(status: number, message: string): HttpError {
   return new HttpError(status, message);
 }
 
-/** Headers of everything a package document or its runtime receives. */
+/** Headers of everything the content origin answers. */
 export function sandboxHeaders(ctx: Context): void {
   ctx.set("Content-Security-Policy", SANDBOX_CSP);
   ctx.set("X-Content-Type-Options", "nosniff");
-  ctx.set("Cross-Origin-Resource-Policy", "cross-origin");
+  ctx.set("Cross-Origin-Resource-Policy", "same-origin");
   ctx.set("Referrer-Policy", "no-referrer");
-  corsHeaders(ctx);
 }
 
-/** CORS for callers in an opaque origin: anyone may read, nobody sends cookies (no credentials). */
-export function corsHeaders(ctx: Context): void {
-  ctx.set(CORS_HEADERS);
+const REFUSED = "Course content may not call this address.";
+
+function refuse(ctx: Context): void {
+  ctx.status = 403;
+  ctx.type = "text/plain; charset=utf-8";
+  ctx.body = REFUSED;
 }
 
 /**
- * Installed before every router. A sandboxed document's fetches and form posts carry
- * `Origin: null`: outside the paths made for packages they are refused, so course scripts
- * get nothing from the admin area, the status API or the learner's routes even where a
- * browser would send cookies. Preflights to the launch API are answered here, before any
- * router's own OPTIONS handling can answer them without CORS.
+ * Installed before every router of the main origin. Course content runs on the content origin,
+ * the same site (cookies ignore ports), so a browser would send the learner's and the admin's
+ * cookies along: every request it starts is refused here, before any handler. Such a request
+ * says `Sec-Fetch-Site: same-site`; an older browser still names a foreign `Origin` on anything
+ * but a plain GET (a sandboxed document's is "null"), and CORS keeps plain GETs unreadable.
  */
 export function sandboxGuard(): Middleware {
   return async (ctx, next) => {
-    const open = OPEN_TO_PACKAGES.test(ctx.path);
-    if (ctx.get("Origin") === "null" && !open) {
-      ctx.status = 403;
-      ctx.type = "text/plain; charset=utf-8";
-      ctx.body = "Course content may not call this address.";
+    const origin = ctx.get("Origin");
+    // Not ctx.origin: Koa reads that from the request's Origin header when there is one.
+    const own = `${ctx.protocol}://${ctx.host}`;
+    if (ctx.get("Sec-Fetch-Site") === "same-site" || (origin !== "" && origin !== own)) {
+      refuse(ctx);
       return;
     }
-    if (open && ctx.method === "OPTIONS") {
-      corsHeaders(ctx);
-      ctx.status = 204;
+    await next();
+  };
+}
+
+/**
+ * Installed before every router of the content origin: a package may not install a service
+ * worker (which would sit between the phone and every later package and launch on this
+ * origin). Browsers mark the fetch of a worker's script with `Service-Worker: script`.
+ */
+export function contentGuard(): Middleware {
+  return async (ctx, next) => {
+    if (ctx.get("Service-Worker") !== "") {
+      refuse(ctx);
       return;
     }
     await next();
@@ -113,7 +125,7 @@ export function playerAssetUrl(name: string, path: string): string {
 
 /**
  * An npm package's files (a player's dist folder, `dir` relative to the package) served under
- * `playerAssetUrl`: from node_modules as installed, immutable, readable from sandboxes.
+ * `playerAssetUrl` on the content origin: from node_modules as installed, immutable.
  */
 export function playerAssetsRouter(name: string, dir: string): Router {
   const router = new Router();
@@ -126,7 +138,7 @@ export function playerAssetsRouter(name: string, dir: string): Router {
     const real = parts && parts.length > 0 ? await resolveInRoot(root, parts) : null;
     if (!real) throw scriptError(404, "Not found.");
     sandboxHeaders(ctx);
-    ctx.set("Cache-Control", "public, max-age=31536000, immutable");
+    ctx.set("Cache-Control", IMMUTABLE);
     await sendCourseFile(ctx, real, { "Content-Type": packageFileType(real) });
   });
   return router;

@@ -3,7 +3,12 @@
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AgentConfigError, loadAgentConfig, parseAgentConfig } from "../../src/agent/config.js";
+import {
+  AgentConfigError,
+  contentPortOf,
+  loadAgentConfig,
+  parseAgentConfig,
+} from "../../src/agent/config.js";
 import { runCliAsync } from "../support/cli.js";
 import { tempDir } from "./helpers.js";
 
@@ -111,6 +116,22 @@ describe("loadAgentConfig", () => {
     expect(text).toMatch(/sync\.intervalHours: .*(>0|positive)/);
     expect(text).toMatch(/colour/);
     expect(text).toMatch(/port: .*expected number.*\(from env HANDCARRY_PORT\)/);
+  });
+
+  it("the content port: from the environment or a flag, else the one after the main port", async () => {
+    const env = { HANDCARRY_DATA: "/d", HANDCARRY_PORT: "80", HANDCARRY_CONTENT_PORT: "8080" };
+    expect(contentPortOf(await loadAgentConfig({ env }))).toBe(8080);
+    expect(contentPortOf(await loadAgentConfig({ env, flags: { contentPort: 9090 } }))).toBe(9090);
+    expect(
+      contentPortOf(await loadAgentConfig({ env: { HANDCARRY_DATA: "/d", HANDCARRY_PORT: "8080" } })),
+    ).toBe(8081);
+    expect(contentPortOf(await loadAgentConfig({ env: { HANDCARRY_DATA: "/d", HANDCARRY_PORT: "0" } }))).toBe(
+      0,
+    );
+    const same = await errorOf(loadAgentConfig({ env: { ...env, HANDCARRY_CONTENT_PORT: "80" } }));
+    expect(same.issues).toEqual([
+      "contentPort (env HANDCARRY_CONTENT_PORT): must differ from port, both are 80",
+    ]);
   });
 
   it("says which file is not JSON", async () => {

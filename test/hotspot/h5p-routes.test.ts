@@ -60,19 +60,45 @@ describe.skipIf(!present)("the H5P routes", () => {
     await dir?.remove();
   });
 
-  it("the player page frames a launch under a policy that allows only this server's frames", async () => {
+  it("the player page frames a launch's runner on the content origin, and only that", async () => {
     const res = await fetch(`${server.url}/c/berries/h5p/content`);
     expect(res.status).toBe(200);
-    expect(res.headers.get("content-security-policy")).toMatch(/; frame-src 'self'$/);
+    expect(res.headers.get("content-security-policy")).toMatch(
+      new RegExp(`frame-ancestors 'none'; base-uri 'none'; frame-src ${server.contentUrl}$`),
+    );
     const page = await res.text();
-    const src = /<iframe class="player" src="(\/pkg\/[A-Za-z0-9_-]{22}\/)"/.exec(page)?.[1];
-    expect(src).toBeDefined();
+    const src = /<iframe class="player" src="([^"]+)"/.exec(page)?.[1];
+    expect(src).toMatch(new RegExp(`^${server.contentUrl}/run\\?t=[A-Za-z0-9_-]{22}$`));
+    expect(page).toContain(
+      'sandbox="allow-scripts allow-same-origin allow-forms allow-popups allow-modals allow-downloads"',
+    );
     expect(page).not.toContain("<script");
-    const doc = await fetch(`${server.url}${src}`);
-    expect(doc.headers.get("content-security-policy")).toMatch(/^sandbox allow-scripts /);
+    const doc = await fetch(src!);
+    expect(doc.headers.get("content-security-policy")).toMatch(
+      /^sandbox allow-scripts allow-same-origin allow-forms allow-popups allow-modals allow-downloads; /,
+    );
+    expect(doc.headers.get("cache-control")).toBe("no-store");
     const text = await doc.text();
     expect(text).toContain('<script src="/assets/players/h5p-standalone-3.8.2/main.bundle.js"></script>');
-    expect(text).toContain(`"api":"/api/launch/${src!.split("/")[2]}/h5p/xapi"`);
+    expect(text).toContain(`"api":"/api/launch/${src!.split("t=")[1]}/h5p/xapi"`);
+    expect(text).toContain(`"h5pJsonPath":"/p/h5p/berries/hc1%3Aberries/content"`);
+    // The main origin no longer serves the player or the package.
+    const moved = await fetch(`${server.url}/assets/players/h5p-standalone-3.8.2/main.bundle.js`);
+    expect(moved.status).toBe(404);
+    const asset = await fetch(`${server.contentUrl}/p/h5p/berries/hc1%3Aberries/content/h5p.json`);
+    expect([asset.status, asset.headers.get("cache-control")]).toEqual([
+      200,
+      "public, max-age=31536000, immutable",
+    ]);
+    const elsewhere = await fetch(`${server.contentUrl}/c/berries`);
+    expect([elsewhere.status, await elsewhere.text()]).toEqual([404, "Not found."]);
+  });
+
+  it("an H5P course downloads as the .h5p it is, and its button says so", async () => {
+    const page = await (await fetch(`${server.url}/c/berries`)).text();
+    expect(page).toContain(">Download the course (.h5p)</a>");
+    const res = await fetch(`${server.url}/c/berries/download`);
+    expect(res.headers.get("content-disposition")).toMatch(/^attachment; filename="berries-[0-9-]+\.h5p"/);
   });
 
   it("answers 404 for an activity that is not H5P or does not exist", async () => {

@@ -1,8 +1,8 @@
 // H5P played on a phone (real Chromium, 390×844) from the real hotspot app on loopback: the
 // corpus's DragText package as a course of its own and as the h5pactivity of the real Moodle
 // 5.1 backup; words dragged, answers checked, and H5P's own xAPI "answered" statement kept in
-// the agent's LevelDB with the learner's name. A hostile package tries, from inside the
-// sandbox, what course scripts must never do, and reports each outcome on the console.
+// the agent's LevelDB with the learner's name. A hostile package tries, from the content
+// origin, what course scripts must never do, and reports each outcome on the console.
 // With HANDCARRY_SCREENSHOTS=1 the phone screenshot replaces the README's in docs/screenshots/.
 import { existsSync } from "node:fs";
 import { mkdir, stat, writeFile } from "node:fs/promises";
@@ -33,7 +33,7 @@ const ANSWERED = "http://adlnet.gov/expapi/verbs/answered";
 const MAIN_BUNDLE = "/assets/players/h5p-standalone-3.8.2/main.bundle.js";
 
 /** The hostile library: runs as the package loads, reports each attempt as "hostile:{…}". */
-const HOSTILE_JS = `
+const hostileJs = (main: string) => `
 H5P.Hostile = function () { this.attach = function ($c) { $c.html("<p>Nothing to see</p>"); }; };
 (async function () {
   var out = {};
@@ -46,8 +46,8 @@ H5P.Hostile = function () { this.attach = function ($c) { $c.html("<p>Nothing to
   function answered(r) { return "answered " + r.status; }
   var guess = btoa(String.fromCharCode.apply(null, crypto.getRandomValues(new Uint8Array(16))))
     .replace(/\\+/g, "-").replace(/\\//g, "_").replace(/=+$/, "");
-  await attempt("admin", function () { return fetch("/admin").then(answered); });
-  await attempt("status", function () { return fetch("/api/status").then(answered); });
+  await attempt("admin", function () { return fetch("${main}/admin").then(answered); });
+  await attempt("status", function () { return fetch("${main}/api/status").then(answered); });
   await attempt("cookie", function () { return "read: " + document.cookie; });
   await attempt("parent", function () { return "read: " + parent.document.title; });
   await attempt("other learner", function () {
@@ -56,6 +56,7 @@ H5P.Hostile = function () { this.attach = function ($c) { $c.html("<p>Nothing to
   });
   await attempt("internet", function () { return fetch("http://198.51.100.7/").then(answered); });
   out.violation = await violation; // the policy's own report, which follows the refusal
+  window.open("${main}/admin"); // a popup: the main origin refuses it before any handler
   console.log("hostile:" + JSON.stringify(out));
 })();`;
 
@@ -64,8 +65,8 @@ let store: Store;
 let statements: H5pStatementStore;
 let server: Awaited<ReturnType<typeof hotspotOnLoopback>>;
 let browser: Browser;
-/** Every request the server answered: path, Origin header, status. */
-const served: { path: string; origin: string | undefined; status: number }[] = [];
+/** Every request either origin answered: origin ("main", "content"), path, Sec-Fetch-Site, status. */
+const served: { on: string; path: string; site: string | undefined; status: number }[] = [];
 
 function served0(course: Omit<ServedCourse, "size" | "publishedAt" | "installedAt">): ServedCourse {
   return {
@@ -101,7 +102,7 @@ async function hostileCourse(): Promise<ServedCourse> {
       runnable: 1,
       preloadedJs: [{ path: "hostile.js" }],
     }),
-    "H5P.Hostile-1.0/hostile.js": HOSTILE_JS,
+    "H5P.Hostile-1.0/hostile.js": "", // written once the main origin's port is known
   };
   for (const [path, text] of Object.entries(files)) {
     await mkdir(dirname(join(treePath, path)), { recursive: true });
@@ -140,7 +141,7 @@ async function openPlayer(tab: Page, courseId: string, activity: string): Promis
   await tab.goto(`${server.url}/c/${courseId}`);
   await Promise.all([tab.waitForURL(/\/h5p\//), tab.getByRole("link", { name: activity }).click()]);
   await ready;
-  return tab.frames().find((f) => f.url().includes("/pkg/"))!;
+  return tab.frames().find((f) => f.url().includes("/run?t="))!;
 }
 
 /** Drag each word onto its gap with a finger's worth of moves, then tap Check. */
@@ -179,11 +180,21 @@ describe.skipIf(!present)("H5P on a phone", () => {
     store = await Store.open(join(dir.path, "db"));
     statements = new H5pStatementStore(store);
     server = await hotspotOnLoopback(courses, { store });
-    server.server.on("request", (req, res) =>
-      res.on("finish", () =>
-        served.push({ path: req.url ?? "", origin: req.headers.origin, status: res.statusCode }),
-      ),
-    );
+    for (const [on, http] of [
+      ["main", server.server],
+      ["content", server.contentServer],
+    ] as const)
+      http.on("request", (req, res) =>
+        res.on("finish", () =>
+          served.push({
+            on,
+            path: req.url ?? "",
+            site: req.headers["sec-fetch-site"] as string | undefined,
+            status: res.statusCode,
+          }),
+        ),
+      );
+    await writeFile(join(courses[2]!.treePath, "H5P.Hostile-1.0", "hostile.js"), hostileJs(server.url));
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
   }, 180_000);
 
@@ -223,11 +234,11 @@ describe.skipIf(!present)("H5P on a phone", () => {
     await tab.screenshot({ path: join(shots, "h5p.png") });
     expect((await stat(join(shots, "h5p.png"))).size).toBeLessThan(150_000);
 
-    // The player's files come from its npm package, once per player opened, under an immutable URL.
+    // The player's files come from its npm package, on the content origin, under an immutable URL.
     expect(served.filter((s) => s.path === MAIN_BUNDLE)).toEqual([
-      { path: MAIN_BUNDLE, origin: "null", status: 200 },
+      { on: "content", path: MAIN_BUNDLE, site: "same-origin", status: 200 },
     ]);
-    const asset = await fetch(`${server.url}${MAIN_BUNDLE}`);
+    const asset = await fetch(`${server.contentUrl}${MAIN_BUNDLE}`);
     expect(asset.headers.get("cache-control")).toBe("public, max-age=31536000, immutable");
     await context.close();
   }, 240_000);
@@ -259,14 +270,14 @@ describe.skipIf(!present)("H5P on a phone", () => {
     const context = await phone("Ana");
     const tab = await context.newPage();
     await openPlayer(tab, "berries", "Drag the Words");
-    const token = /\/pkg\/([^/]+)\//.exec(
+    const token = /\/run\?t=([A-Za-z0-9_-]{22})$/.exec(
       tab
         .frames()
-        .find((f) => f.url().includes("/pkg/"))!
+        .find((f) => f.url().includes("/run?t="))!
         .url(),
     )![1];
     const post = (body: string) =>
-      fetch(`${server.url}/api/launch/${token}/h5p/xapi`, {
+      fetch(`${server.contentUrl}/api/launch/${token}/h5p/xapi`, {
         method: "POST",
         headers: { "content-type": "text/plain" },
         body,
@@ -294,6 +305,17 @@ describe.skipIf(!present)("H5P on a phone", () => {
 
   it("a hostile package reaches nothing: not the admin, the status API, cookies, the page, another launch or the internet", async () => {
     const context = await phone("Eve");
+    // The phone also holds an admin session and a language choice: all cookies are HttpOnly.
+    const admin = await context.newPage();
+    await admin.goto(`${server.url}/admin?lang=en`);
+    await admin.locator('input[name="password"]').fill("correct horse battery");
+    await Promise.all([admin.waitForURL(`${server.url}/admin`), admin.getByRole("button").first().click()]);
+    await admin.close();
+    expect((await context.cookies()).map((c) => [c.name, c.httpOnly]).sort()).toEqual([
+      ["hc_admin", true],
+      ["hc_lang", true],
+      ["hc_learner", true],
+    ]);
     const tab = await context.newPage();
     const report = tab.waitForEvent("console", { predicate: (m) => m.text().startsWith("hostile:") });
     await openPlayer(tab, "prizes", "Free prizes");
@@ -301,17 +323,19 @@ describe.skipIf(!present)("H5P on a phone", () => {
     expect(found).toEqual({
       admin: "blocked (TypeError)",
       status: "blocked (TypeError)",
-      cookie: "blocked (SecurityError)",
+      cookie: "read: ",
       parent: "blocked (SecurityError)",
       "other learner": "answered 404",
       internet: "blocked (TypeError)",
-      violation: "connect-src http://198.51.100.7/",
+      violation: `connect-src ${server.url}/admin`,
     });
-    // What reached the server: refused before any handler, and nothing kept.
-    expect(served.filter((s) => s.path === "/admin" || s.path === "/api/status")).toEqual([
-      { path: "/admin", origin: "null", status: 403 },
-      { path: "/api/status", origin: "null", status: 403 },
-    ]);
+    // What reached the main origin from the content: the popup, refused before any handler.
+    const popup = await waitFor(
+      () => served.find((s) => s.on === "main" && s.site === "same-site"),
+      "the popup's request",
+    );
+    expect(popup).toEqual({ on: "main", path: "/admin", site: "same-site", status: 403 });
+    expect(served.filter((s) => s.path === "/api/status")).toEqual([]);
     expect(
       (await statements.list()).filter((r) => (r.statement.object as { id: string }).id === "forged"),
     ).toEqual([]);

@@ -12,11 +12,12 @@ import {
   type AgentStatus,
   createHotspotApp,
   type HotspotAppOptions,
+  listenHotspot,
+  type RunningHotspot,
   type ServedCourse,
 } from "../../src/hotspot/app.js";
 import { AdminAuth } from "../../src/hotspot/auth.js";
 import type { ConnectionLimits } from "../../src/http/limits.js";
-import { listen, type RunningServer } from "../../src/http/listen.js";
 import { Store } from "../../src/store/index.js";
 import { tempDir } from "../agent/helpers.js";
 import { MOODLE51_DIR } from "../support/corpus.js";
@@ -116,7 +117,7 @@ export async function hotspotOnLoopback(
   courses: ServedCourse[],
   o: Partial<HotspotAppOptions> = {},
   limits: Partial<ConnectionLimits> = {},
-): Promise<RunningServer & { auth: AdminAuth }> {
+): Promise<RunningHotspot & { auth: AdminAuth }> {
   const db = await tempDir("hc-hotspot-db-");
   const store = await Store.open(db.path);
   const auth =
@@ -127,7 +128,7 @@ export async function hotspotOnLoopback(
       dataDir: db.path,
     }));
   const byId = new Map(courses.map((c) => [c.id, c]));
-  const app = createHotspotApp({
+  const apps = createHotspotApp({
     courses: {
       list: async () => courses,
       get: async (id) => byId.get(id),
@@ -138,7 +139,7 @@ export async function hotspotOnLoopback(
     store,
     ...o,
   });
-  const running = await listen(app, "127.0.0.1", 0, limits);
+  const running = await listenHotspot(apps, "127.0.0.1", { main: 0, content: 0 }, limits);
   return {
     ...running,
     auth,

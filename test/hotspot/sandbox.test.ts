@@ -1,8 +1,10 @@
-// The package sandbox in real Chromium (390×844): a package document framed by a player page
-// runs its scripts, loads its own files and a player's npm assets, and reaches its own launch
-// API; it cannot read cookies, the framing page, the hotspot's other routes (which refuse
-// `Origin: null` before any handler runs) or anything off the Pi. The app here is the real
-// guard, package router and launch registry around stand-ins for the hotspot's own routes.
+// The package sandbox in real Chromium (390×844): a package framed by a player page on the main
+// origin runs on the content origin (another port), in its runner's frame; it runs its scripts,
+// loads its own files and a player's npm assets, reaches its own launch API and its runner; it
+// cannot read cookies or the framing page, cannot call the main origin (the content's policy
+// stops fetches, the main origin's guard refuses what a popup navigates to), cannot install a
+// service worker and cannot reach anything off the Pi. The apps here are the real guards,
+// package router and launch registry around stand-ins for the hotspot's own routes.
 import { existsSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -10,10 +12,17 @@ import Router from "@koa/router";
 import Koa from "koa";
 import { type Browser, chromium, type Frame } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Launch, Launches, launchApi, launchUrl } from "../../src/hotspot/launches.js";
+import { type Launch, Launches, launchApi, launchUrl, runnerUrl } from "../../src/hotspot/launches.js";
 import { html } from "../../src/hotspot/respond.js";
 import { packagesRouter } from "../../src/hotspot/routers/packages.js";
-import { playerAssetsRouter, playerAssetUrl, SANDBOX_CSP, sandboxGuard } from "../../src/hotspot/sandbox.js";
+import {
+  contentGuard,
+  playerAssetsRouter,
+  playerAssetUrl,
+  SANDBOX_CSP,
+  SANDBOX_FLAGS,
+  sandboxGuard,
+} from "../../src/hotspot/sandbox.js";
 import type { ServedCourse } from "../../src/hotspot/types.js";
 import { listen, type RunningServer } from "../../src/http/listen.js";
 import { tempDir } from "../agent/helpers.js";
@@ -25,44 +34,52 @@ const present = existsSync(CHROMIUM);
 if (!present) console.warn("skipping: needs /usr/bin/chromium");
 
 /** What the package's script tries; each line reports "allowed: …" or "blocked". */
-const PROBE = `
+const probe = (main: string) => `
 window.results = (async () => {
   const out = {};
   const attempt = async (name, fn) => {
     try { out[name] = "allowed: " + String(await fn()).slice(0, 40); } catch (e) { out[name] = "blocked"; }
   };
   const ok = async (r) => { if (!r.ok) throw new Error(r.status); return r.text(); };
-  await attempt("cookie", () => document.cookie);
-  await attempt("parent", () => parent.document.title);
+  const token = new URLSearchParams(parent.location.search).get("t");
+  await attempt("cookie", () => document.cookie || "(none)");
+  await attempt("player page", () => parent.parent.document.title);
+  await attempt("runner", () => parent.document.title);
   await attempt("own file", () => fetch("data.json").then(ok));
   await attempt("player asset", () => typeof temml);
-  await attempt("own launch", () => fetch(location.pathname.replace(/^\\/pkg\\/([^/]+)\\/.*/, "/api/launch/$1/test/learner")).then(ok));
+  await attempt("own launch", () => fetch("/api/launch/" + token + "/test/learner").then(ok));
   await attempt("guessed launch", () => fetch("/api/launch/AAAAAAAAAAAAAAAAAAAAAA/test/learner").then(ok));
-  await attempt("status", () => fetch("/api/status").then(ok));
-  await attempt("admin", () => fetch("/admin", { method: "POST", body: "x" }).then(ok));
-  await attempt("admin no-cors", () => fetch("/admin", { method: "POST", mode: "no-cors", body: "x" }).then((r) => r.type));
+  await attempt("status here", () => fetch("/api/status").then(ok));
+  await attempt("main status", () => fetch("${main}/api/status").then(ok));
+  await attempt("main admin", () => fetch("${main}/admin", { method: "POST", body: "x" }).then(ok));
+  await attempt("main admin no-cors", () => fetch("${main}/admin", { method: "POST", mode: "no-cors", body: "x" }).then((r) => r.type));
+  await attempt("service worker", () => navigator.serviceWorker.register("data.js").then(() => "registered"));
   await attempt("internet", () => fetch("http://cdn.example.com/x.js").then(ok));
+  window.open("${main}/admin");
   return out;
 })();`;
 
 describe.skipIf(!present)("the package sandbox", () => {
-  let server: RunningServer;
+  let main: RunningServer;
+  let content: RunningServer;
   let browser: Browser;
   const reachedStandIns: string[] = [];
+  const refused: string[] = [];
   const launches = new Launches();
   let launch: Launch;
+  let root: string;
 
   beforeAll(async () => {
     const dir = await tempDir("hc-sandbox-");
-    const root = join(dir.path, "tree", "pkg");
+    root = join(dir.path, "tree", "pkg");
     await mkdir(root, { recursive: true });
     await writeFile(
       join(root, "index.html"),
       `<!doctype html><html><head><title>pkg</title></head><body><script src="probe.js"></script></body></html>`,
     );
-    await writeFile(join(root, "probe.js"), PROBE);
     await writeFile(join(root, "data.json"), `{"own":true}`);
-    const course = { id: "c1", treePath: join(dir.path, "tree") } as ServedCourse;
+    await writeFile(join(root, "data.js"), `self.addEventListener("fetch", () => {});`);
+    const course = { id: "c1", contentHash: "hc1:c1", treePath: join(dir.path, "tree") } as ServedCourse;
     launch = launches.open({
       kind: "test",
       learner: { id: "a".repeat(16), name: "Ana", classCode: "" },
@@ -71,34 +88,47 @@ describe.skipIf(!present)("the package sandbox", () => {
       root,
     });
 
-    const app = new Koa();
+    const contentApp = new Koa();
+    const api = new Router();
+    api.get("/api/launch/:token/test/learner", (ctx) => {
+      ctx.body = launchApi(ctx, launches, "test").learner?.name;
+    });
+    const inject = (page: string) =>
+      page.replace("<head>", `<head><script src="${playerAssetUrl("temml", "temml.js")}"></script>`);
+    const runner = (l: Launch) =>
+      `<!doctype html><title>Runner</title><iframe src="${launchUrl(l, "index.html")}"></iframe>`;
+    contentApp.use(contentGuard());
+    for (const r of [
+      api,
+      packagesRouter(launches, { test: { runner, transformHtml: inject } }),
+      playerAssetsRouter("temml", "dist"),
+    ])
+      contentApp.use(r.routes());
+    content = await listen(contentApp, "127.0.0.1", 0);
+
+    const mainApp = new Koa();
     const standIns = new Router();
     standIns.all(["/api/status", "/admin"], (ctx) => {
       reachedStandIns.push(`${ctx.method} ${ctx.path}`);
       ctx.body = "secret";
     });
     standIns.get("/player", (ctx) => {
-      ctx.cookies.set("hc_session", "s3cret", { httpOnly: false, sameSite: "lax" });
+      ctx.cookies.set("hc_session", "s3cret", { httpOnly: true, sameSite: "lax" });
       html(
         ctx,
-        `<!doctype html><title>Player</title><iframe src="${launchUrl(launch, "index.html")}"></iframe>`,
+        `<!doctype html><title>Player</title><iframe sandbox="${SANDBOX_FLAGS}" src="${content.url}${runnerUrl(launch)}"></iframe>`,
         200,
-        { frames: true },
+        { frames: content.url },
       );
     });
-    standIns.get("/api/launch/:token/test/learner", (ctx) => {
-      ctx.body = launchApi(ctx, launches, "test").learner?.name;
+    mainApp.use(async (ctx, next) => {
+      await next();
+      if (ctx.status === 403) refused.push(`${ctx.method} ${ctx.path} ${ctx.get("Sec-Fetch-Site")}`);
     });
-    const inject = (page: string) =>
-      page.replace("<head>", `<head><script src="${playerAssetUrl("temml", "temml.js")}"></script>`);
-    app.use(sandboxGuard());
-    for (const r of [
-      standIns,
-      packagesRouter(launches, { test: { transformHtml: inject } }),
-      playerAssetsRouter("temml", "dist"),
-    ])
-      app.use(r.routes());
-    server = await listen(app, "127.0.0.1", 0);
+    mainApp.use(sandboxGuard());
+    mainApp.use(standIns.routes());
+    main = await listen(mainApp, "127.0.0.1", 0);
+    await writeFile(join(root, "probe.js"), probe(main.url));
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: [...CHROMIUM_ARGS, "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"],
@@ -107,53 +137,83 @@ describe.skipIf(!present)("the package sandbox", () => {
 
   afterAll(async () => {
     await browser?.close();
-    await server?.close();
+    await main?.close();
+    await content?.close();
   });
 
-  it("runs the package's scripts and lets them reach only their own files and launch", async () => {
+  it("runs the package's scripts and lets them reach only their own files, runner and launch", async () => {
     const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
-    await page.goto(`${server.url}/player`);
+    await page.goto(`${main.url}/player`);
     const frame = await waitFor(
-      () => page.frames().find((f: Frame) => f.url().includes("/pkg/")),
+      () => page.frames().find((f: Frame) => f.url().endsWith("/index.html")),
       "the package frame",
     );
-    const results = await frame.evaluate("window.results");
+    const results = await waitFor(() => frame.evaluate("window.results"), "the probe's results");
     expect(results).toEqual({
-      cookie: "blocked",
-      parent: "blocked",
+      cookie: "allowed: (none)",
+      "player page": "blocked",
+      runner: "allowed: Runner",
       "own file": 'allowed: {"own":true}',
       "player asset": "allowed: object",
       "own launch": "allowed: Ana",
       "guessed launch": "blocked",
-      status: "blocked",
-      admin: "blocked",
-      "admin no-cors": "allowed: opaque",
+      "status here": "blocked",
+      "main status": "blocked",
+      "main admin": "blocked",
+      "main admin no-cors": "blocked",
+      "service worker": "blocked",
       internet: "blocked",
     });
-    // Not one of the content's calls reached the routes it must not reach.
+    // The popup's navigation reached the main origin and was refused before any handler.
+    await waitFor(() => refused.length > 0, "the popup's refused request");
+    expect(refused).toEqual(["GET /admin same-site"]);
     expect(reachedStandIns).toEqual([]);
     await page.close();
   });
 
-  it("serves package documents in the sandbox and refuses sandboxed callers elsewhere", async () => {
-    const doc = await rawRequest(server.url, `${launchUrl(launch, "index.html")}`);
+  it("serves package documents in the sandbox, immutable, and the runner per launch", async () => {
+    const doc = await rawRequest(content.url, launchUrl(launch, "index.html"));
     expect(doc.status).toBe(200);
     expect(doc.headers["content-security-policy"]).toBe(SANDBOX_CSP);
-    expect(doc.headers["access-control-allow-origin"]).toBe("*");
+    expect(doc.headers["cache-control"]).toBe("public, max-age=31536000, immutable");
+    expect(doc.headers["access-control-allow-origin"]).toBeUndefined();
     expect(doc.body).toContain("/assets/players/temml-");
-    const climb = await rawRequest(server.url, `${launchUrl(launch)}..%2f..%2fetc%2fpasswd`);
+    expect(launchUrl(launch, "index.html")).toBe("/p/test/c1/hc1%3Ac1/1/index.html");
+    const run = await rawRequest(content.url, runnerUrl(launch));
+    expect([run.status, run.headers["cache-control"]]).toEqual([200, "no-store"]);
+    const climb = await rawRequest(content.url, `${launchUrl(launch)}..%2f..%2fetc%2fpasswd`);
     expect(climb.status).toBe(400);
-    const stale = await rawRequest(server.url, "/pkg/AAAAAAAAAAAAAAAAAAAAAA/index.html");
+    const unknown = await rawRequest(content.url, "/p/test/c1/hc1%3Aother/1/index.html");
+    expect(unknown.status).toBe(404);
+    const stale = await rawRequest(content.url, "/run?t=AAAAAAAAAAAAAAAAAAAAAA");
     expect(stale.status).toBe(404);
-    const refused = await rawRequest(server.url, "/api/status", { Origin: "null" });
-    expect([refused.status, refused.body]).toEqual([403, "Course content may not call this address."]);
-    const preflight = await rawRequest(
-      server.url,
-      "/api/launch/x/test/learner",
-      { Origin: "null", "Access-Control-Request-Method": "PUT" },
-      "OPTIONS",
-    );
-    expect([preflight.status, preflight.headers["access-control-allow-origin"]]).toEqual([204, "*"]);
+    const worker = await rawRequest(content.url, launchUrl(launch, "data.js"), {
+      "Service-Worker": "script",
+    });
+    expect([worker.status, worker.body]).toEqual([403, "Course content may not call this address."]);
+  });
+
+  it("the main origin refuses what content sends, before any handler", async () => {
+    const asked: Record<string, string>[] = [
+      { Origin: "null" },
+      { "Sec-Fetch-Site": "same-site" },
+      { Origin: content.url },
+      { Origin: content.url, "Sec-Fetch-Site": "same-site" },
+    ];
+    for (const headers of asked) {
+      const res = await rawRequest(main.url, "/api/status", headers, "POST");
+      expect([headers, res.status, res.body]).toEqual([
+        headers,
+        403,
+        "Course content may not call this address.",
+      ]);
+    }
     expect(reachedStandIns).toEqual([]);
+    // Its own pages' requests pass.
+    const own = await rawRequest(main.url, "/api/status", {
+      Origin: main.url,
+      "Sec-Fetch-Site": "same-origin",
+    });
+    expect([own.status, own.body]).toEqual([200, "secret"]);
   });
 });

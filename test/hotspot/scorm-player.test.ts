@@ -1,5 +1,5 @@
 // SCORM on a phone (real Chromium, 390×844) from the real hotspot app on loopback: the corpus
-// SCORM 1.2 package finds window.API in its own sandboxed window, commits when the learner
+// SCORM 1.2 package finds window.API from its own window (the runner's, on the content origin), commits when the learner
 // leaves, and resumes on a second visit (lesson_location and suspend_data come back); a made
 // SCORM 2004 package of two SCOs does the same with API_1484_11 and shows its table of
 // contents; the SCORM activity inside a real Moodle 5.1 backup plays from its unpacked zip.
@@ -36,10 +36,10 @@ let phone: BrowserContext;
 const installed = (id: string, title: string, archive: string) =>
   installedArchive(archive, join(dir.path, id), { id, title, version: id, format: "zip" });
 
-/** The package document the player page frames (its URL is /pkg/<token>/…). */
+/** A document of the package in the player (its URL is /p/scorm.<tag>/<course>/<hash>/<activity>/…). */
 async function packageFrame(tab: Page, file: string): Promise<Frame> {
   return waitFor(
-    () => tab.frames().find((f) => f.url().includes("/pkg/") && f.url().split("?")[0]!.endsWith(file)),
+    () => tab.frames().find((f) => f.url().includes("/p/scorm.") && f.url().split("?")[0]!.endsWith(file)),
     `the package document ${file}`,
   );
 }
@@ -47,9 +47,9 @@ async function packageFrame(tab: Page, file: string): Promise<Frame> {
 /** Reads what the Pi keeps for this learner and SCO, through the launch API of the page's iframe. */
 async function keptState(tab: Page): Promise<() => Promise<Record<string, string>>> {
   const src = await tab.locator("iframe.package").getAttribute("src");
-  const token = /^\/pkg\/([^/]+)\//.exec(src ?? "")?.[1];
+  const token = /\/run\?t=([A-Za-z0-9_-]{22})$/.exec(src ?? "")?.[1];
   return async () => {
-    const res = await fetch(`${server.url}/api/launch/${token}/scorm/state`);
+    const res = await fetch(`${server.contentUrl}/api/launch/${token}/scorm/state`);
     return ((await res.json()) as { cmi: Record<string, string> }).cmi;
   };
 }
@@ -118,6 +118,13 @@ describe.skipIf(!present)("SCORM on a phone", () => {
     await expect(again.evaluate(`window.API.LMSGetValue("cmi.core.lesson_location")`)).resolves.toBe("2");
     await expect(again.evaluate(`window.API.LMSGetValue("cmi.suspend_data")`)).resolves.toBe("seen=0,1,2");
     await expect(again.evaluate(`window.API.LMSGetValue("cmi.core.entry")`)).resolves.toBe("resume");
+    // The lesson's quiz page reports its score by calling a function of the page around it:
+    // frames of the content origin reach each other, so the call lands in the one API.
+    const inner = await packageFrame(tab, "/Playing/Scoring.html");
+    await expect(inner.evaluate("typeof parent.RecordTest")).resolves.toBe("function");
+    await inner.evaluate("parent.RecordTest(80)");
+    await expect(again.evaluate(`window.API.LMSGetValue("cmi.core.score.raw")`)).resolves.toBe("80");
+    await expect(again.evaluate(`window.API.LMSGetValue("cmi.core.lesson_status")`)).resolves.toBe("passed");
     await tab.close();
   });
 

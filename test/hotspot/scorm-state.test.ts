@@ -21,9 +21,9 @@ async function launch(cookie: string, sco = ""): Promise<string> {
   const page = await (
     await fetch(`${server.url}/c/wash/scorm/package${sco}`, { headers: { cookie } })
   ).text();
-  const token = /<iframe class="package" src="\/pkg\/([A-Za-z0-9_-]{22})\//.exec(page)?.[1];
+  const token = /<iframe class="package" src="http:\/\/[^"]+\/run\?t=([A-Za-z0-9_-]{22})"/.exec(page)?.[1];
   if (!token) throw new Error(`no launch in the player page: ${page.slice(0, 300)}`);
-  return `${server.url}/api/launch/${token}/scorm/state`;
+  return `${server.contentUrl}/api/launch/${token}/scorm/state`;
 }
 
 interface StartingState {
@@ -31,14 +31,14 @@ interface StartingState {
   cmi: Record<string, string>;
 }
 
-/** What a new session of that launch starts from, fetched as the sandboxed bridge does. */
+/** What a new session of that launch starts from, fetched as the bridge does. */
 const state = async (url: string): Promise<StartingState> =>
-  (await fetch(url, { headers: { origin: "null" } })).json() as Promise<StartingState>;
+  (await fetch(url)).json() as Promise<StartingState>;
 
 const put = (url: string, body: unknown) =>
   fetch(url, {
     method: "PUT",
-    headers: { "content-type": "application/json", origin: "null" },
+    headers: { "content-type": "application/json" },
     body: JSON.stringify(body),
   });
 
@@ -134,13 +134,18 @@ describe("the SCORM launch API", () => {
     expect(res.headers.get("content-disposition")).toBe(
       `attachment; filename="wash-2024-01-01.zip"; filename*=UTF-8''wash-2024-01-01.zip`,
     );
+    const page = await (await fetch(`${server.url}/c/wash`)).text();
+    expect(page).toContain(">Download the course (.zip)</a>");
+    expect(page).not.toContain(".mbz");
   });
 
-  it("an unknown token is a 404; the API answers CORS for the sandbox", async () => {
-    const res = await fetch(`${server.url}/api/launch/AAAAAAAAAAAAAAAAAAAAAA/scorm/state`, {
-      headers: { origin: "null" },
-    });
+  it("an unknown token is a 404; the API is on the content origin alone", async () => {
+    const res = await fetch(`${server.contentUrl}/api/launch/AAAAAAAAAAAAAAAAAAAAAA/scorm/state`);
     expect(res.status).toBe(404);
-    expect(res.headers.get("access-control-allow-origin")).toBe("*");
+    await expect(res.json()).resolves.toEqual({
+      error: "This activity was opened too long ago: open it again.",
+    });
+    const main = await fetch(`${server.url}/api/launch/AAAAAAAAAAAAAAAAAAAAAA/scorm/state`);
+    expect(main.status).toBe(404);
   });
 });

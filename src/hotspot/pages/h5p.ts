@@ -1,13 +1,12 @@
 // The H5P player: the hotspot page a learner opens (an ordinary page, no scripts, framing the
-// package) and the sandboxed document at /pkg/<token>/ that runs h5p-standalone over the package
-// and sends each xAPI statement to the launch's API. The document is the package's own origin
-// (opaque): the bridge lives in it, not in the framing page.
+// package) and the launch's runner document on the content origin (/run?t=<token>) that runs
+// h5p-standalone over the package's files and sends each xAPI statement to the launch's API.
 import type { FileLink } from "../../readers/index.js";
 import { currentFrame } from "../frame.js";
 import { h5pObjectIri } from "../h5p-statements.js";
 import type { MessageKey } from "../i18n/index.js";
 import { type Launch, launchUrl } from "../launches.js";
-import { playerAssetUrl } from "../sandbox.js";
+import { playerAssetUrl, SANDBOX_FLAGS } from "../sandbox.js";
 import { esc, layout, seg } from "./layout.js";
 
 const PLAYER = "h5p-standalone";
@@ -17,7 +16,8 @@ export interface H5pPlayerView {
   courseId: string;
   courseTitle: string;
   activityName: string;
-  launch: Launch;
+  /** The runner document on the content origin (an absolute URL). */
+  frameUrl: string;
   /** The .h5p file itself, when the course holds one (Moodle), to save. */
   download: FileLink | null;
 }
@@ -27,7 +27,7 @@ export function h5pPlayerPage(v: H5pPlayerView): string {
   const note = learner
     ? `<p class="meta">${esc(t("player.kept"))}</p>`
     : `<p class="meta"><a href="/me">${esc(t("player.giveName"))}</a></p>`;
-  const frame = `<iframe class="player" src="${esc(launchUrl(v.launch))}" title="${esc(t("player.frameTitle"))}" style="width:100%;height:75vh;border:0;background:#fff" allow="fullscreen"></iframe>`;
+  const frame = `<iframe class="player" src="${esc(v.frameUrl)}" title="${esc(t("player.frameTitle"))}" sandbox="${SANDBOX_FLAGS}" style="width:100%;height:75vh;border:0;background:#fff" allow="fullscreen"></iframe>`;
   const save = v.download
     ? `<p><a class="btn alt" href="${esc(v.download.url)}?download=1">${esc(t("activity.saveFile"))} ${esc(v.download.filename)}</a></p>`
     : "";
@@ -62,8 +62,8 @@ const BRIDGE = `(function () {
 })();`;
 
 /**
- * An opaque origin has no localStorage or sessionStorage (reading them throws), and H5P's core
- * reads them on start: give it storage that lasts as long as the page.
+ * A browser that refuses storage (reading localStorage throws, as in some private modes) would
+ * stop H5P's core on start: give it storage that lasts as long as the page.
  */
 const STORAGE_SHIM = `(function () {
   function memory() {
@@ -82,6 +82,7 @@ const STORAGE_SHIM = `(function () {
   });
 })();`;
 
+/** The runner document of an H5P launch: the package's files by their stable URLs, the token in the API's. */
 export function h5pDocument(launch: Launch): string {
   const asset = (path: string) => playerAssetUrl(PLAYER, path);
   const config = {

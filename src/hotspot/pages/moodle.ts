@@ -90,15 +90,15 @@ function sectionCard(courseId: string, s: Section): string {
   return card(sectionBody(courseId, s, "h2"));
 }
 
-/** Any reader's course page: its sections, then the whole course as a download. */
-export function coursePage(courseId: string, title: string, course: Course): string {
+/** Any reader's course page: its sections, then the whole course as a download (`.ext`, as it downloads). */
+export function coursePage(courseId: string, title: string, course: Course, ext: string): string {
   const sections = course.sections
     .filter((s) => s.visible)
     .map((s) => sectionCard(courseId, s))
     .join("");
   const moodle = course.format === "moodle";
   const download = card(
-    `<p class="meta">${esc(t(moodle ? "course.downloadHint" : "course.downloadPackageHint"))}</p><a class="btn alt" href="/c/${seg(courseId)}/download" download>${esc(t(moodle ? "course.downloadMbz" : "course.downloadPackage"))}</a>`,
+    `<p class="meta">${esc(t(moodle ? "course.downloadHint" : "course.downloadPackageHint"))}</p><a class="btn alt" href="/c/${seg(courseId)}/download" download>${esc(t("course.downloadAs", { ext }))}</a>`,
   );
   return layout(title, sections + download, { back: "/" });
 }

@@ -1,8 +1,9 @@
 // The SCORM player page: an ordinary hotspot page (layout, the learner's language) holding the
 // package in a sandboxed iframe, with the package's table of contents above it when it has more
-// than one SCO. The iframe's documents come from /pkg/<launch>/ (routers/packages.ts).
+// than one SCO. The iframe holds the launch's runner on the content origin (routers/packages.ts).
 import type { ScormTocItem } from "../../readers/scorm/index.js";
 import { currentFrame } from "../frame.js";
+import { SANDBOX_FLAGS } from "../sandbox.js";
 import { esc, layout, seg } from "./layout.js";
 
 export interface ScormPageInput {
@@ -14,7 +15,7 @@ export interface ScormPageInput {
   toc: ScormTocItem[];
   scoCount: number;
   currentScoId: string | null;
-  /** /pkg/<token>/<launch href>, or null when nothing can be launched. */
+  /** The launch's runner on the content origin (an absolute URL), or null when nothing can be launched. */
   frameUrl: string | null;
 }
 
@@ -51,7 +52,7 @@ export function scormPage(p: ScormPageInput): string {
     );
   parts.push(
     p.frameUrl
-      ? `<iframe class="package" src="${esc(p.frameUrl)}" title="${esc(p.name)}" sandbox="allow-scripts allow-forms allow-popups allow-modals allow-downloads" allow="fullscreen" style="display:block;width:100%;height:80vh;border:0;background:#fff;border-radius:.5rem"></iframe>`
+      ? `<iframe class="package" src="${esc(p.frameUrl)}" title="${esc(p.name)}" sandbox="${SANDBOX_FLAGS}" allow="fullscreen" style="display:block;width:100%;height:80vh;border:0;background:#fff;border-radius:.5rem"></iframe>`
       : `<section class="card"><p class="meta">${esc(t.t("activity.nothingOffline"))}</p></section>`,
   );
   return layout(p.name, parts.join(""), { subtitle: p.courseTitle, back: `/c/${seg(p.courseId)}` });

@@ -2,7 +2,7 @@
 // archive as a download, and the answers to phones' connectivity checks.
 import Router from "@koa/router";
 import { readerFor } from "../../readers/index.js";
-import type { CourseAccess } from "../courses.js";
+import { type CourseAccess, downloadExtension } from "../courses.js";
 import { type CourseCard, homePage, stateLine } from "../pages/courses.js";
 import { seg } from "../pages/layout.js";
 import { coursePage } from "../pages/moodle.js";
@@ -49,15 +49,12 @@ export function coursesRouter(source: CourseSource, courses: CourseAccess, contr
       ctx.redirect(`/c/${seg(course.id)}/browse/`);
       return;
     }
-    html(ctx, coursePage(course.id, course.title, read));
+    html(ctx, coursePage(course.id, course.title, read, downloadExtension(read.format, course.format)));
   });
 
   router.get("/c/:id/download", async (ctx) => {
     const course = await courses.get(ctx.params.id!);
-    // Moodle restores .mbz files (zip or tar.gz inside), LMSs import .imscc cartridges; other
-    // archives keep their format's extension.
-    const format = (await readerFor(course.treePath))?.format;
-    const ext = format === "moodle" ? "mbz" : format === "imscc" ? "imscc" : course.format;
+    const ext = downloadExtension((await readerFor(course.treePath))?.format, course.format);
     const date = course.publishedAt.slice(0, 10);
     await sendCourseFile(ctx, await courses.archive(course), {
       "Content-Type": ARCHIVE_TYPES[course.format],

@@ -1,6 +1,7 @@
-// H5P on the hotspot: the player page (/c/<course>/h5p/<activity>) for an H5P course's content
-// and for a Moodle h5pactivity (its .h5p unzipped once beside the installed tree), the player's
-// npm files, and the launch API that keeps each xAPI statement the package emits.
+// H5P on the hotspot: the player page (/c/<course>/h5p/<activity>, main origin) for an H5P
+// course's content and for a Moodle h5pactivity (its .h5p unzipped once beside the installed
+// tree); on the content origin the player's npm files and the launch API that keeps each xAPI
+// statement the package emits.
 import { dirname, join } from "node:path";
 import type Router from "@koa/router";
 import RouterClass from "@koa/router";
@@ -16,7 +17,8 @@ import type { CourseAccess } from "../courses.js";
 import { hotspotError } from "../errors.js";
 import { currentFrame } from "../frame.js";
 import { checkStatement, H5pStatementStore, h5pObjectIri } from "../h5p-statements.js";
-import { type Launches, launchApi } from "../launches.js";
+import { type Launches, launchApi, runnerUrl } from "../launches.js";
+import type { HotspotOrigins } from "../origins.js";
 import { h5pDocument, h5pPlayerPage } from "../pages/h5p.js";
 import { keepForPlayer } from "../records.js";
 import { html } from "../respond.js";
@@ -24,8 +26,8 @@ import type { PackagePlayer } from "../routers/packages.js";
 import { playerAssetsRouter, scriptError } from "../sandbox.js";
 import type { LearnerRecords, ServedCourse } from "../types.js";
 
-/** How /pkg/<token>/ is served for an H5P launch: the generated player document. */
-export const h5pPlayer: PackagePlayer = { index: (launch) => h5pDocument(launch) };
+/** How the content origin serves an H5P launch: the generated runner document. */
+export const h5pPlayer: PackagePlayer = { runner: (launch) => h5pDocument(launch) };
 
 /** A statement is a few KB; H5P's largest (a long essay answer) stays well under this. */
 const STATEMENT_LIMIT = "64kb";
@@ -69,12 +71,8 @@ async function playable(courses: CourseAccess, course: ServedCourse, activityId:
   }
 }
 
-function h5pRouter(
-  courses: CourseAccess,
-  launches: Launches,
-  statements: H5pStatementStore | null,
-  records: LearnerRecords | undefined,
-) {
+/** The player page, on the main origin. */
+export function h5pRouter(courses: CourseAccess, launches: Launches, origins: HotspotOrigins): Router {
   const router = new RouterClass();
 
   router.get("/c/:id/h5p/:aid", async (ctx) => {
@@ -86,11 +84,20 @@ function h5pRouter(
       courseId: course.id,
       courseTitle: course.title,
       activityName: name,
-      launch,
+      frameUrl: origins.contentUrl(ctx) + runnerUrl(launch),
       download,
     });
-    html(ctx, page, 200, { frames: true });
+    html(ctx, page, 200, { frames: origins.contentUrl(ctx) });
   });
+  return router;
+}
+
+function h5pLaunchRouter(
+  launches: Launches,
+  statements: H5pStatementStore | null,
+  records: LearnerRecords | undefined,
+): Router {
+  const router = new RouterClass();
 
   router.post("/api/launch/:token/h5p/xapi", statementBody, async (ctx: Context) => {
     const launch = launchApi(ctx, launches, "h5p");
@@ -129,15 +136,14 @@ function parseBody(body: unknown): unknown {
   }
 }
 
-/** The routers H5P adds to the hotspot: the player's npm files (immutable) and the player itself. */
-export function h5pRouters(
-  courses: CourseAccess,
+/** What H5P adds to the content origin: the player's npm files (immutable) and the launch API. */
+export function h5pContentRouters(
   launches: Launches,
   store: Store | undefined,
   records?: LearnerRecords,
 ): Router[] {
   return [
     playerAssetsRouter("h5p-standalone", "dist"),
-    h5pRouter(courses, launches, store ? new H5pStatementStore(store) : null, records),
+    h5pLaunchRouter(launches, store ? new H5pStatementStore(store) : null, records),
   ];
 }

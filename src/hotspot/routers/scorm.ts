@@ -1,7 +1,8 @@
-// SCORM on the hotspot: the player page (/c/<course>/scorm/<activity>[/<sco>]), the runtime's
-// files (scorm-again from node_modules and the bridge, immutable), and the launch API the
-// bridge calls from inside the package: GET …/scorm/state gives a new session the learner's
-// saved data, PUT …/scorm/state keeps a commit (checked and bounded) on disk before answering.
+// SCORM on the hotspot: the player page (/c/<course>/scorm/<activity>[/<sco>], main origin);
+// on the content origin the runtime's files (scorm-again from node_modules and the bridge,
+// immutable) and the launch API the bridge calls from the runner: GET …/scorm/state gives a new
+// session the learner's saved data, PUT …/scorm/state keeps a commit (checked and bounded) on
+// disk before answering.
 import Router from "@koa/router";
 import type { Context } from "koa";
 import { rawBody } from "../../http/body.js";
@@ -12,7 +13,8 @@ import type { Store } from "../../store/index.js";
 import type { CourseAccess } from "../courses.js";
 import { hotspotError } from "../errors.js";
 import { currentFrame } from "../frame.js";
-import { type Launch, type Launches, launchApi, launchUrl } from "../launches.js";
+import { type Launch, type Launches, launchApi, runnerUrl } from "../launches.js";
+import type { HotspotOrigins } from "../origins.js";
 import { scormPage } from "../pages/scorm.js";
 import { keepForPlayer, recorder } from "../records.js";
 import { html } from "../respond.js";
@@ -26,18 +28,14 @@ import type { LearnerRecords } from "../types.js";
 
 const STATE = "/api/launch/:token/scorm/state";
 
+/** The player page, on the main origin. */
 export function scormRouter(
   courses: CourseAccess,
   launches: Launches,
-  db: Store | undefined,
   cacheDir: string,
-  records?: LearnerRecords,
+  origins: HotspotOrigins,
 ): Router {
   const router = new Router();
-  const store = db ? new ScormStore(db) : undefined;
-  const record = recorder(records);
-
-  router.use(scormAssetsRouter().routes());
 
   router.get(["/c/:id/scorm/:aid", "/c/:id/scorm/:aid/:sco"], async (ctx) => {
     const course = await courses.get(ctx.params.id!);
@@ -57,7 +55,13 @@ export function scormRouter(
           { learner: currentFrame().learner, course, activityId: opened.activity.id, root: opened.root },
           {
             version: pkg.version,
-            sco: { id: sco.id, launchData: sco.launchData, masteryScore: sco.masteryScore },
+            sco: {
+              id: sco.id,
+              file: sco.file,
+              query: sco.query,
+              launchData: sco.launchData,
+              masteryScore: sco.masteryScore,
+            },
           },
         )
       : null;
@@ -72,12 +76,26 @@ export function scormRouter(
         toc: pkg.toc,
         scoCount: pkg.scos.length,
         currentScoId: sco?.id ?? null,
-        frameUrl: launch && sco ? launchUrl(launch, sco.file) + sco.query : null,
+        frameUrl: launch ? origins.contentUrl(ctx) + runnerUrl(launch) : null,
       }),
       200,
-      { frames: true },
+      { frames: origins.contentUrl(ctx) },
     );
   });
+  return router;
+}
+
+/** The runtime's files and the launch API, on the content origin. */
+export function scormContentRouter(
+  launches: Launches,
+  db: Store | undefined,
+  records?: LearnerRecords,
+): Router {
+  const router = new Router();
+  const store = db ? new ScormStore(db) : undefined;
+  const record = recorder(records);
+
+  router.use(scormAssetsRouter().routes());
 
   const placeOf = (ctx: Context): { launch: Launch; sco: ScoLaunch; place: ScoPlace } => {
     const launch = launchApi(ctx, launches, SCORM_KIND);

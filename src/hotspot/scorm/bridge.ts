@@ -1,8 +1,11 @@
-// The small script put into every HTML document of a SCORM package, after scorm-again and before
-// the package's own scripts. Each package document runs in an opaque origin of its own, so the
-// runtime lives in the document's own window: `window.API` (1.2) or `window.API_1484_11` (2004),
-// defined as properties a package's own `var API = null;` cannot overwrite (the ADL wrapper
-// declares one, expecting the API in a parent frame it can no longer reach).
+// The SCORM runtime's two small scripts. The bridge runs in the launch's runner document
+// (/run?t=<token>, on the content origin) after scorm-again: it makes the one API of the launch,
+// `window.API` (1.2) or `window.API_1484_11` (2004), around the SCO's frame, as an LMS does. The
+// frame script goes first into every HTML document of the package: there the same names are
+// properties that read the API of the nearest window above that has one, so content that looks in
+// its own window finds it too, a package's own `var API = null;` cannot hide it (the ADL wrapper
+// declares one), and every frame of the package talks to the one API (frames of the content
+// origin can reach each other).
 //
 // Loading the saved data: the SCO's LMSInitialize / Initialize first fetches the learner's state
 // with a synchronous request, then initializes. Real packages call LMSInitialize from a load
@@ -22,10 +25,10 @@ const SOURCE = `(function () {
   "use strict";
   var script = document.currentScript;
   var version = script && script.getAttribute("data-scorm") === "2004" ? "2004" : "1.2";
-  var parts = location.pathname.split("/");
+  var token = new URLSearchParams(location.search).get("t");
   var Api = version === "2004" ? window.Scorm2004API : window.Scorm12API;
-  if (parts[1] !== "pkg" || !parts[2] || !Api) return;
-  var url = "/api/launch/" + parts[2] + "/scorm/state";
+  if (location.pathname !== "/run" || !token || !Api) return;
+  var url = "/api/launch/" + encodeURIComponent(token) + "/scorm/state";
   var leaving = false;
   function put(commit, terminate) {
     var body = JSON.stringify({ cmi: commit && commit.cmi, terminate: !!terminate });
@@ -89,9 +92,30 @@ const SOURCE = `(function () {
 })();
 `;
 
-const HASH = createHash("sha256").update(SOURCE).digest("hex").slice(0, 12);
+/** In a package document: API / API_1484_11 read the nearest one above (the runner's in the end). */
+const FRAME_SOURCE = `(function () {
+  "use strict";
+  var script = document.currentScript;
+  var name = script && script.getAttribute("data-scorm") === "2004" ? "API_1484_11" : "API";
+  if (window.parent === window) return;
+  function above() {
+    try {
+      return window.parent[name] || null;
+    } catch (e) {
+      return null;
+    }
+  }
+  Object.defineProperty(window, name, { get: above, set: function () {}, configurable: false });
+})();
+`;
 
-/** Where package documents load the bridge from: a new URL whenever the script changes. */
-export const BRIDGE_URL = `/assets/players/handcarry-scorm-bridge-${HASH}.js`;
+const hash = (source: string) => createHash("sha256").update(source).digest("hex").slice(0, 12);
 
+/** Where the runner loads the bridge from: a new URL whenever the script changes. */
+export const BRIDGE_URL = `/assets/players/handcarry-scorm-bridge-${hash(SOURCE)}.js`;
 export const BRIDGE_SOURCE = SOURCE;
+
+/** The frame script's hash: part of the package's URLs, since every document of it names the script. */
+export const FRAME_HASH = hash(FRAME_SOURCE);
+export const FRAME_URL = `/assets/players/handcarry-scorm-frame-${FRAME_HASH}.js`;
+export const FRAME_SOURCE_TEXT = FRAME_SOURCE;

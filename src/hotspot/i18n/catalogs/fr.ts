@@ -57,10 +57,9 @@ export const fr: Catalog = {
   "course.weekSection": "{first} - {last}",
   "course.emptySection": "Cette section est vide.",
   "course.downloadHint": "Emportez le cours complet, ou restaurez-le dans un site Moodle.",
-  "course.downloadMbz": "Télécharger le cours (.mbz)",
+  "course.downloadAs": "Télécharger le cours (.{ext})",
   "course.downloadPackageHint":
     "Emportez le cours complet, ou importez-le dans une plateforme d’apprentissage.",
-  "course.downloadPackage": "Télécharger le paquet du cours",
   "course.exported": "Exporté le {date}",
   "course.backToCourse": "Retour au cours",
   "activity.files": "Fichiers",
