@@ -2,14 +2,19 @@
 # Make a stand-in for pi-gen's stage2 (Raspberry Pi OS Lite) root for the image test:
 # a Debian trixie minbase root from debootstrap, plus what the Lite stages leave that
 # stage-handcarry relies on (first user with UID 1000, gpio group, /boot/firmware files).
-#   prepare-base.sh CACHE_DIR OUT_ROOT
+#   prepare-base.sh CACHE_DIR OUT_ROOT [ARCH]
+# ARCH is a Debian architecture (default: this machine's); a foreign one (arm64 on an
+# x86-64 host) runs its programs through qemu-user, which binfmt_misc must have
+# registered with the F flag (Debian's qemu-user-static does), so that it works in a chroot.
 # The debootstrap result is cached in CACHE_DIR as a tarball keyed by architecture and
 # UTC date: the same day reuses it (trixie main only changes at point releases), and
-# older tarballs are deleted. The mirror is the Debian one apt here already uses.
+# that architecture's older tarballs are deleted. The mirror is the Debian one apt here
+# already uses.
 set -euo pipefail
-[ $# -eq 2 ] || { echo "usage: $0 CACHE_DIR OUT_ROOT" >&2; exit 2; }
+[ $# -eq 2 ] || [ $# -eq 3 ] || { echo "usage: $0 CACHE_DIR OUT_ROOT [ARCH]" >&2; exit 2; }
 CACHE_DIR="$1"
 OUT_ROOT="$2"
+ARCH="${3:-$(dpkg --print-architecture)}"
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
 # The first Debian archive URI in apt's sources (deb822 "URIs:" or one-line "deb").
@@ -21,21 +26,20 @@ debian_mirror() {
 	echo "${uri:-http://deb.debian.org/debian}"
 }
 
-ARCH="$(dpkg --print-architecture)"
 KEY="trixie-${ARCH}-minbase-v1-$(date -u +%Y%m%d)"
 TARBALL="${CACHE_DIR}/${KEY}.tar"
 mkdir -p "${CACHE_DIR}"
 if [ ! -f "${TARBALL}" ]; then
-	# Older days' tarballs, and work dirs of interrupted runs (debootstrap ran in a
-	# private mount namespace, so nothing is mounted below them).
-	find "${CACHE_DIR}" -maxdepth 1 -name 'trixie-*.tar*' -delete
-	find "${CACHE_DIR}" -maxdepth 1 -name 'debootstrap.*' -type d -exec rm -rf {} +
-	WORK="$(mktemp -d "${CACHE_DIR}/debootstrap.XXXXXX")"
+	# This architecture's older days' tarballs, and its work dirs of interrupted runs
+	# (debootstrap ran in a private mount namespace, so nothing is mounted below them).
+	find "${CACHE_DIR}" -maxdepth 1 -name "trixie-${ARCH}-*.tar*" -delete
+	find "${CACHE_DIR}" -maxdepth 1 -name "debootstrap-${ARCH}.*" -type d -exec rm -rf {} +
+	WORK="$(mktemp -d "${CACHE_DIR}/debootstrap-${ARCH}.XXXXXX")"
 	trap 'rm -rf "${WORK}"' EXIT
 	MIRROR="$(debian_mirror)"
-	echo "prepare-base: debootstrap trixie from ${MIRROR}"
+	echo "prepare-base: debootstrap trixie ${ARCH} from ${MIRROR}"
 	unshare --mount --propagation private -- \
-		debootstrap --variant=minbase --include=systemd-sysv,ca-certificates \
+		debootstrap --arch="${ARCH}" --variant=minbase --include=systemd-sysv,ca-certificates \
 		trixie "${WORK}/root" "${MIRROR}" >"${WORK}/debootstrap.out" 2>&1 ||
 		{ tail -n 30 "${WORK}/debootstrap.out" >&2; exit 1; }
 	tar -C "${WORK}/root" --numeric-owner -cf "${WORK}/root.tar" .

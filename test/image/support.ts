@@ -96,9 +96,22 @@ export async function sweepStaleRuns(prefix = "handcarry-image-") {
   }
 }
 
+/** This machine's Debian architecture, the one the image tests build for unless told otherwise. */
+export const HOST_ARCH = process.arch === "arm64" ? "arm64" : "amd64";
+
+/**
+ * What the build scripts share per architecture in the cache: its apt archives (the host's
+ * own in `apt`, as before) and its lock, so an arm64 build (tens of minutes under
+ * qemu-user) never holds up the host architecture's.
+ */
+const perArch = (cache: string, arch: string) => {
+  const suffix = arch === HOST_ARCH ? "" : `-${arch}`;
+  return { apt: join(cache, `apt${suffix}`), lock: join(cache, `.lock${suffix}`) };
+};
+
 /** Environment for the build scripts: the shared apt cache, and this host's extra CA if any. */
-export function imageEnv(cache: string): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, HANDCARRY_TEST_APT_CACHE: join(cache, "apt") };
+export function imageEnv(cache: string, arch = HOST_ARCH): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, HANDCARRY_TEST_APT_CACHE: perArch(cache, arch).apt };
   delete env.HANDCARRY_IN_MOUNT_NS;
   const extraCa = process.env.NODE_EXTRA_CA_CERTS;
   if (extraCa && existsSync(extraCa)) env.HANDCARRY_TEST_CA_BUNDLE = extraCa;
@@ -115,14 +128,31 @@ export interface StageRoot {
   rerun(): Promise<string>;
 }
 
+export interface StageOptions {
+  /** Debian architecture of the root (default: this machine's). */
+  arch?: string;
+  /**
+   * A tarball of a root this stage was already installed into (the boot test's cache):
+   * it is unpacked and the stage runs on it again (pi-gen's CONTINUE=1), which brings the
+   * code and settings up to date and skips debootstrap and the agent's `npm ci`.
+   */
+  seedRoot?: string;
+}
+
 /**
  * A Debian trixie root with stage-handcarry installed into `tmp`: prepare-base.sh (cached
  * debootstrap), assemble-stage.sh ("npm run build", as build.sh does) and run-stage.sh
  * with the repository's config plus `configLines` (bash, as build.sh appends them).
  */
-export async function installStage(tmp: string, log: string, configLines: string): Promise<StageRoot> {
+export async function installStage(
+  tmp: string,
+  log: string,
+  configLines: string,
+  options: StageOptions = {},
+): Promise<StageRoot> {
   const cache = imageCache();
-  const env = imageEnv(cache);
+  const arch = options.arch ?? HOST_ARCH;
+  const env = imageEnv(cache, arch);
   const base = join(tmp, "base");
   const stage = join(tmp, "stage-handcarry");
   const work = join(tmp, "work");
@@ -130,9 +160,25 @@ export async function installStage(tmp: string, log: string, configLines: string
   await mkdir(cache, { recursive: true });
   const locked = (script: string, args: string[]): [string, string[]] => [
     "flock",
-    [join(cache, ".lock"), script, ...args],
+    [perArch(cache, arch).lock, script, ...args],
   ];
-  await step("prepare-base.sh", ...locked(join(imageTestDir, "prepare-base.sh"), [cache, base]), env, log);
+  if (options.seedRoot) {
+    await mkdir(join(work, "rootfs"), { recursive: true });
+    await step(
+      "unpack the cached root",
+      "tar",
+      ["-C", join(work, "rootfs"), "--numeric-owner", "-xpf", options.seedRoot],
+      env,
+      log,
+    );
+  } else {
+    await step(
+      "prepare-base.sh",
+      ...locked(join(imageTestDir, "prepare-base.sh"), [cache, base, arch]),
+      env,
+      log,
+    );
+  }
   // HANDCARRY_IMAGE_APP_DIST (a dist/ built some other way) is only for working on the
   // image while src/ is mid-change.
   const appDist = process.env.HANDCARRY_IMAGE_APP_DIST;

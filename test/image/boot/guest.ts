@@ -8,6 +8,7 @@ import { connect, createServer } from "node:net";
 import { join } from "node:path";
 import { waitFor } from "../../support/wait.js";
 import { run } from "../support.js";
+import type { BootArch } from "./arch.js";
 
 /** What prepare-boot-root.sh leaves: kernel, initramfs and the two disks as built. */
 export interface Disks {
@@ -38,6 +39,8 @@ export async function freePort(): Promise<number> {
 }
 
 export interface BootOptions {
+  /** The machine: amd64 or arm64 (arch.ts). */
+  arch: BootArch;
   /** Kernel command-line words for the probe (handcarry.course=…). */
   probeArgs: string[];
   /** Ports on 127.0.0.1 forwarded to the guest's port 80: on the hotspot address, and on the uplink one. */
@@ -65,10 +68,13 @@ export class Guest {
     this.console = join(disks.dir, `${options.name}.console.log`);
     this.reportFile = join(disks.dir, `${options.name}.report.log`);
     this.monitor = join(disks.dir, `${options.name}.monitor.sock`);
+    const { arch } = options;
     const append = [
       "root=/dev/vda",
       "rw",
-      "console=ttyS0",
+      `console=${arch.console}`,
+      // Where the probe writes its report (systemd hands this to every service).
+      `systemd.setenv=PROBE_TTY=${arch.reportDevice}`,
       "cfg80211.ieee80211_regdom=KE",
       "fsck.repair=yes",
       "panic=-1",
@@ -81,27 +87,24 @@ export class Guest {
     ].join(" ");
     // biome-ignore format: one qemu option per line
     const args = [
-      // q35: no floppy controller, whose probing stalls udev for minutes under TCG.
       // One vCPU: with two, multi-threaded TCG let one vCPU run a stale translation of kernel
       // code the other was patching (an int3 Oops in inet_getpeer, a panic in softirq).
-      "-machine", "q35", "-accel", "tcg", "-m", "1024", "-smp", "1", "-display", "none", "-no-reboot",
+      ...arch.machine, "-m", "1024", "-smp", "1", "-display", "none", "-no-reboot",
       "-device", "virtio-rng-pci",
       "-kernel", disks.kernel, "-initrd", disks.initrd, "-append", append,
-      "-drive", `file=${disks.root},if=virtio,format=raw`,
-      "-drive", `file=${disks.boot},if=virtio,format=raw`,
+      "-drive", `file=${disks.root},if=none,id=root,format=raw`, "-device", `${arch.disk},drive=root`,
+      "-drive", `file=${disks.boot},if=none,id=boot,format=raw`, "-device", `${arch.disk},drive=boot`,
       // The uplink is qemu's user network (the guest is 10.0.2.15); the hotspot's address
       // is reached through it too, as a host on the same wire would.
       "-netdev", `user,id=n0,hostfwd=tcp:127.0.0.1:${options.ports.hotspot}-${HOTSPOT_ADDRESS}:80,hostfwd=tcp:127.0.0.1:${options.ports.uplink}-:80`,
-      "-device", "virtio-net-pci,netdev=n0",
-      "-serial", `file:${this.console}`, "-serial", `file:${this.reportFile}`,
+      "-device", `${arch.net},netdev=n0`,
+      "-serial", `file:${this.console}`, ...arch.reportPort(this.reportFile),
       "-monitor", `unix:${this.monitor},server,nowait`,
     ];
     // HANDCARRY_BOOT_NICE=<n>: qemu at that CPU niceness and idle I/O, for a shared machine
     // (every wait here is for a condition); unset, it runs at normal priority.
     const nice = process.env.HANDCARRY_BOOT_NICE;
-    const [command, ...prefix] = nice
-      ? ["nice", "-n", nice, "ionice", "-c3", "qemu-system-x86_64"]
-      : ["qemu-system-x86_64"];
+    const [command, ...prefix] = nice ? ["nice", "-n", nice, "ionice", "-c3", arch.qemu] : [arch.qemu];
     this.qemu = spawn(command!, [...prefix, ...args], { stdio: "ignore" });
     this.exited = new Promise((resolve) => this.qemu.once("exit", (code) => resolve(code)));
   }

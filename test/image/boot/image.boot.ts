@@ -6,7 +6,8 @@
 // through the forwarded ports, and on the disks once the machine is off. Never on timings
 // (they are printed). Run with `npm run test:boot` as root; it is not part of `npm test`.
 // HANDCARRY_BOOT_STAGE_ROOT=<a stage root a run kept> skips building one (for working on
-// the probe; a clean run builds its own).
+// the probe; a clean run builds its own, or takes the cached one: root-cache.ts).
+// HANDCARRY_BOOT_ARM64=1 boots an arm64 root instead (qemu-system-aarch64 -M virt, arch.ts).
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -14,7 +15,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { smallAdditionPair, type TestMaster, testMaster } from "../../agent/helpers.js";
 import { FaultProxy } from "../../support/fault-proxy.js";
 import { waitFor } from "../../support/wait.js";
-import { commandExists, imageTestDir, installStage, step, sweepStaleRuns, unmountBelow } from "../support.js";
+import { commandExists, imageTestDir, step, sweepStaleRuns, unmountBelow } from "../support.js";
+import { bootArch } from "./arch.js";
 import {
   bootFile,
   type Disks,
@@ -26,15 +28,19 @@ import {
   putBootFile,
   rootFile,
 } from "./guest.js";
+import { bootRoot } from "./root-cache.js";
 
-const NEEDED = ["debootstrap", "qemu-system-x86_64", "mkfs.ext4", "mkfs.vfat", "mcopy", "mtype", "debugfs"];
+const arch = bootArch();
+const NEEDED = ["debootstrap", arch.qemu, "mkfs.ext4", "mkfs.vfat", "mcopy", "mtype", "debugfs"];
 const skipReason =
   process.getuid?.() !== 0
     ? "needs root (debootstrap, chroot and mounts build the root)"
-    : (NEEDED.filter((tool) => !commandExists(tool)).map((tool) => `needs ${tool}`)[0] ?? "");
+    : (NEEDED.filter((tool) => !commandExists(tool)).map((tool) => `needs ${tool}`)[0] ??
+      arch.hostProblem() ??
+      "");
 if (skipReason !== "") {
   console.warn(
-    `test/image/boot skipped: ${skipReason} (apt-get install qemu-system-x86 dosfstools mtools e2fsprogs debootstrap; run as root)`,
+    `test/image/boot skipped: ${skipReason} (apt-get install qemu-system-x86 qemu-system-arm dosfstools mtools e2fsprogs debootstrap; run as root)`,
   );
 }
 
@@ -57,7 +63,7 @@ interface Status {
   courses: { contentHash: string }[];
 }
 
-describe.skipIf(skipReason !== "")("the image, booted under qemu", () => {
+describe.skipIf(skipReason !== "")(`the image, booted under qemu (${arch.debian})`, () => {
   let tmp = "";
   let log = "";
   let disks: Disks;
@@ -69,6 +75,7 @@ describe.skipIf(skipReason !== "")("the image, booted under qemu", () => {
   const masterUrl = () => `http://10.0.2.2:${proxy.port}`;
   const boot = (name: string, withPhone: boolean) =>
     new Guest(disks, {
+      arch,
       name,
       ports,
       probeArgs: [
@@ -95,13 +102,13 @@ describe.skipIf(skipReason !== "")("the image, booted under qemu", () => {
     tmp = await mkdtemp(join(tmpdir(), "handcarry-boot-"));
     log = join(tmp, "build.log");
     const stageRoot =
-      process.env.HANDCARRY_BOOT_STAGE_ROOT ?? (await installStage(tmp, log, "WPA_COUNTRY=KE\n")).root;
+      process.env.HANDCARRY_BOOT_STAGE_ROOT ?? (await bootRoot(tmp, log, "WPA_COUNTRY=KE\n", arch.debian));
     const diskDir = join(tmp, "disks");
     await mkdir(diskDir);
     await step(
       "prepare-boot-root.sh",
       join(imageTestDir, "boot/prepare-boot-root.sh"),
-      [stageRoot, diskDir],
+      [stageRoot, diskDir, arch.debian],
       process.env,
       log,
     );

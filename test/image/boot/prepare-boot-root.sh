@@ -5,20 +5,33 @@
 # test probe, and a machine id left empty so the first boot makes one (as pi-gen's export
 # does). Then the disks: an ext4 root from the tree (mkfs.ext4 -d) and a FAT boot
 # partition (mkfs.vfat + mcopy), no loop devices needed.
-#   prepare-boot-root.sh ROOT OUT_DIR
+#   prepare-boot-root.sh ROOT OUT_DIR [ARCH]
+#   prepare-boot-root.sh --packages-only ROOT [ARCH]
+# ARCH is the root's Debian architecture (default: this machine's); it gets
+# linux-image-ARCH. --packages-only installs the packages and stops: the root is then what
+# the boot test caches (nothing test-only written into it yet).
 set -euo pipefail
-[ $# -eq 2 ] || { echo "usage: $0 ROOT OUT_DIR" >&2; exit 2; }
+PACKAGES_ONLY=0
+if [ "${1:-}" = --packages-only ]; then
+	PACKAGES_ONLY=1
+	shift
+	case $# in 1 | 2) ;; *) echo "usage: $0 --packages-only ROOT [ARCH]" >&2; exit 2 ;; esac
+	set -- "$1" "" "${2:-}"
+fi
+case $# in 2 | 3) ;; *) echo "usage: $0 ROOT OUT_DIR [ARCH]" >&2; exit 2 ;; esac
 ROOT="$(realpath "$1")"
 OUT="$2"
+ARCH="${3:-$(dpkg --print-architecture)}"
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-mkdir -p "${OUT}"
 
 # Kernel and what the probe and the phone need (wpa_supplicant and iw come with the stage).
-"${HERE}/../in-root.sh" "${ROOT}" /bin/bash -e <<-'IN_ROOT'
+"${HERE}/../in-root.sh" "${ROOT}" /bin/bash -e -s "linux-image-${ARCH}" <<-'IN_ROOT'
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get -o Acquire::Retries=3 install -y -qq --no-install-recommends \
-		linux-image-amd64 initramfs-tools busybox curl jq kmod udev wireless-regdb iproute2 >/dev/null
+		"$1" initramfs-tools busybox curl jq kmod udev wireless-regdb iproute2 >/dev/null
 IN_ROOT
+[ "${PACKAGES_ONLY}" = 0 ] || exit 0
+mkdir -p "${OUT}"
 
 install -D -m 755 "${HERE}/guest/handcarry-boot-probe" "${ROOT}/usr/local/sbin/handcarry-boot-probe"
 install -D -m 644 "${HERE}/guest/handcarry-boot-probe.service" \
@@ -43,7 +56,7 @@ echo handcarry >"${ROOT}/etc/hostname"
 rm -f "${ROOT}/var/lib/dbus/machine-id" "${ROOT}/etc/resolv.conf"
 rm -f "${ROOT}/etc/dpkg/dpkg.cfg.d/handcarry-test-unsafe-io"
 
-# The one kernel the root has (linux-image-amd64 installs one), booted directly by qemu.
+# The one kernel the root has (linux-image-ARCH installs one), booted directly by qemu.
 kernels=("${ROOT}"/boot/vmlinuz-*)
 initrds=("${ROOT}"/boot/initrd.img-*)
 cp "${kernels[-1]}" "${OUT}/vmlinuz"
