@@ -5,7 +5,7 @@
 // was given, since this machine has no Docker engine).
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -137,13 +137,17 @@ describe("pi-gen-config/build.sh", () => {
   });
 
   it("stops before cloning when the host has no qemu-aarch64, naming the package", async () => {
-    // PATH without our stand-in qemu-aarch64, and without any real one.
+    // A PATH of its own: every program the host has, except any qemu-aarch64 (a host with
+    // qemu-user installed must not hide the tools next to it in /usr/bin).
     const noQemu = join(tmp, "bin-no-qemu");
     await mkdir(noQemu, { recursive: true });
     await writeFile(join(noQemu, "docker"), "#!/bin/sh\nexit 0\n", { mode: 0o755 });
-    const path = [noQemu, ...(process.env.PATH ?? "").split(":")]
-      .filter((dir) => dir !== bin && !existsSync(join(dir, "qemu-aarch64")))
-      .join(":");
+    await linkProgramsExcept(
+      noQemu,
+      (process.env.PATH ?? "").split(":").filter((dir) => dir !== bin),
+      "qemu-aarch64",
+    );
+    const path = noQemu;
     const result = await run(join(repo, "pi-gen-config/build.sh"), [], {
       env: { ...env, PATH: path, PI_GEN_DIR: join(tmp, "pi-gen-no-qemu") },
     });
@@ -178,3 +182,14 @@ describe("pi-gen-config/build.sh", () => {
     expect(await readFile(report, "utf8")).toContain("agent copied");
   });
 });
+
+/** Links into `into` each program found in `dirs` (first one wins), except `missing`. */
+async function linkProgramsExcept(into: string, dirs: string[], missing: string): Promise<void> {
+  for (const dir of dirs) {
+    const names = await readdir(dir).catch(() => [] as string[]);
+    for (const name of names) {
+      if (name === missing || existsSync(join(into, name))) continue;
+      await symlink(join(dir, name), join(into, name));
+    }
+  }
+}
