@@ -1,5 +1,6 @@
 /** Sync progress for people and machines: a bar on a terminal, plain lines otherwise, JSON lines with --json. */
 import cliProgress from "cli-progress";
+import type { RecordsStepReport } from "./records/cli.js";
 import type { SyncEvent, SyncResult } from "./sync.js";
 
 export function progressReporter(mode: "bar" | "lines" | "json") {
@@ -55,14 +56,7 @@ export function progressReporter(mode: "bar" | "lines" | "json") {
       } else out(`records: ${p.sent}/${total} statements sent`);
     },
     /** The records step's end: what went up, what waits, and why it stopped if it did. */
-    recordsDone(r: {
-      ok: boolean;
-      sent: number;
-      pending: number;
-      setAside: number;
-      lastUpload: string | null;
-      error?: string;
-    }) {
+    recordsDone(r: RecordsStepReport) {
       bar?.stop();
       bar = undefined;
       if (mode === "json") process.stdout.write(`${JSON.stringify({ type: "records", ...r })}\n`);
